@@ -1,0 +1,1 @@
+"""Catalog: restaurants, dishes and cuisines (SPEC §3)."""

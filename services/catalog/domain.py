@@ -1,0 +1,176 @@
+"""Catalog rules: what a write changes, what it announces, what a read answers.
+
+Plain functions over a `CatalogStore` (or anything with its methods); no nameko.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+from services.catalog.schemas import (
+    CuisineSchema,
+    DishDeletedSchema,
+    DishSchema,
+    DishSearchResultSchema,
+    RestaurantDeletedSchema,
+    RestaurantSchema,
+)
+from shared.errors import NotFound
+from shared.schemas import page
+
+restaurant_schema = RestaurantSchema()
+dish_schema = DishSchema()
+dish_search_schema = DishSearchResultSchema()
+
+
+def normalize_dish_type(value: str) -> str:
+    """One spelling per dish type: "Nasi  Lemak " and "nasi lemak" are the same list."""
+    return re.sub(r"\s+", " ", value).strip().lower()
+
+
+def normalize_labels(values: list[str]) -> list[str]:
+    """Trimmed, de-duplicated, first spelling kept (cuisines, tags)."""
+    seen: dict[str, str] = {}
+    for value in values:
+        label = re.sub(r"\s+", " ", value).strip()
+        seen.setdefault(label.lower(), label)
+    return list(seen.values())
+
+
+def normalize_restaurant_fields(fields: dict) -> dict:
+    fields = dict(fields)
+    if fields.get("cuisine_type") is not None:
+        fields["cuisine_type"] = normalize_labels(fields["cuisine_type"])
+    return fields
+
+
+def normalize_dish_fields(fields: dict) -> dict:
+    fields = dict(fields)
+    if "dish_type" in fields:
+        fields["dish_type"] = normalize_dish_type(fields["dish_type"])
+    if fields.get("tags") is not None:
+        fields["tags"] = [tag.lower() for tag in normalize_labels(fields["tags"])]
+    return fields
+
+
+def _restaurant_or_404(store, restaurant_id: uuid.UUID, *, for_update: bool = False):
+    restaurant = store.get_restaurant(restaurant_id, for_update=for_update)
+    if restaurant is None:
+        raise NotFound("restaurant not found", {"restaurant_id": str(restaurant_id)})
+    return restaurant
+
+
+def _dish_or_404(store, dish_id: uuid.UUID):
+    dish = store.get_dish(dish_id)
+    if dish is None:
+        raise NotFound("dish not found", {"dish_id": str(dish_id)})
+    return dish
+
+
+# --- reads -------------------------------------------------------------------------------
+
+def list_restaurants(store, query: dict) -> dict:
+    rows, total = store.list_restaurants(**query)
+    return page(restaurant_schema.dump(rows, many=True), total, query["offset"])
+
+
+def get_restaurant(store, restaurant_id: uuid.UUID) -> dict:
+    return restaurant_schema.dump(_restaurant_or_404(store, restaurant_id))
+
+
+def get_restaurants(store, restaurant_ids: list[uuid.UUID]) -> list[dict]:
+    """The ones that exist, in the order asked; missing ids are simply absent."""
+    found = {row.id: row for row in store.get_restaurants(restaurant_ids)}
+    ordered = [found[rid] for rid in dict.fromkeys(restaurant_ids) if rid in found]
+    return restaurant_schema.dump(ordered, many=True)
+
+
+def get_menu(store, restaurant_id: uuid.UUID, query: dict) -> dict:
+    _restaurant_or_404(store, restaurant_id)
+    rows, total = store.list_menu(restaurant_id, **query)
+    return page(dish_schema.dump(rows, many=True), total, query["offset"])
+
+
+def get_dish(store, dish_id: uuid.UUID) -> dict:
+    return dish_schema.dump(_dish_or_404(store, dish_id))
+
+
+def get_dishes(store, dish_ids: list[uuid.UUID]) -> list[dict]:
+    found = {row.id: row for row in store.get_dishes(dish_ids)}
+    ordered = [found[did] for did in dict.fromkeys(dish_ids) if did in found]
+    return dish_schema.dump(ordered, many=True)
+
+
+def search_dishes(store, query: dict) -> dict:
+    query = dict(query)
+    if query.get("dish_type"):
+        query["dish_type"] = normalize_dish_type(query["dish_type"])
+    if query.get("tags"):
+        query["tags"] = [tag.lower() for tag in normalize_labels(query["tags"])]
+    rows, total = store.search_dishes(**query)
+    items = [
+        {**dish_search_schema.dump(dish), "restaurant_name": name, "city": city}
+        for dish, name, city in rows
+    ]
+    return page(items, total, query["offset"])
+
+
+def list_cuisines(store) -> list[dict]:
+    return CuisineSchema().dump(store.list_cuisines(), many=True)
+
+
+# --- writes: each commits with the event it announces -------------------------------------
+
+def create_restaurant(store, fields: dict) -> dict:
+    with store.transaction():
+        restaurant = restaurant_schema.dump(
+            store.add_restaurant(normalize_restaurant_fields(fields))
+        )
+        store.emit("restaurant_created", restaurant)
+    return restaurant
+
+
+def update_restaurant(store, restaurant_id: uuid.UUID, fields: dict) -> dict:
+    with store.transaction():
+        restaurant = _restaurant_or_404(store, restaurant_id, for_update=True)
+        restaurant = restaurant_schema.dump(
+            store.update_restaurant(restaurant, normalize_restaurant_fields(fields))
+        )
+        store.emit("restaurant_updated", restaurant)
+    return restaurant
+
+
+def delete_restaurant(store, restaurant_id: uuid.UUID) -> None:
+    """Deletes its dishes too; each gets its own dish_deleted, then restaurant_deleted."""
+    with store.transaction():
+        restaurant = _restaurant_or_404(store, restaurant_id, for_update=True)
+        dishes, _ = store.list_menu(restaurant_id, limit=100_000, offset=0)
+        store.delete_restaurant(restaurant)
+        for dish in dishes:
+            store.emit("dish_deleted", DishDeletedSchema().dump(dish))
+        store.emit("restaurant_deleted", RestaurantDeletedSchema().dump(restaurant))
+
+
+def create_dish(store, restaurant_id: uuid.UUID, fields: dict) -> dict:
+    with store.transaction():
+        _restaurant_or_404(store, restaurant_id, for_update=True)
+        dish = dish_schema.dump(store.add_dish(restaurant_id, normalize_dish_fields(fields)))
+        store.emit("dish_created", dish)
+    return dish
+
+
+def update_dish(store, dish_id: uuid.UUID, fields: dict) -> dict:
+    with store.transaction():
+        dish = dish_schema.dump(
+            store.update_dish(_dish_or_404(store, dish_id), normalize_dish_fields(fields))
+        )
+        store.emit("dish_updated", dish)
+    return dish
+
+
+def delete_dish(store, dish_id: uuid.UUID) -> None:
+    with store.transaction():
+        dish = _dish_or_404(store, dish_id)
+        store.delete_dish(dish)
+        store.emit("dish_deleted", DishDeletedSchema().dump(dish))

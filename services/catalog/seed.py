@@ -1,0 +1,79 @@
+"""`python -m services.catalog.seed`: load the demo catalog (idempotent).
+
+Restaurants and dishes have fixed ids (services.catalog.demo_data), and rows
+that already exist are left alone, so running it twice changes nothing.
+It writes the catalog's own database directly, without events: it is for
+setting up a fresh environment, not for changing a live one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from services.catalog import config
+from services.catalog.demo_data import generate_demo_catalog
+from services.catalog.domain import normalize_dish_fields, normalize_restaurant_fields
+from services.catalog.models import Dish, Restaurant
+from services.catalog.storage import CatalogStore
+from shared.db import make_engine
+from shared.migrations import upgrade
+
+BATCH = 200
+
+
+def insert_new(session, model, rows: list[dict], label: str, quiet: bool) -> int:
+    """Insert the rows whose id is not there yet; returns how many were new."""
+    inserted = 0
+    with tqdm(total=len(rows), desc=label, unit="row", disable=quiet, file=sys.stderr) as bar:
+        for start in range(0, len(rows), BATCH):
+            batch = rows[start:start + BATCH]
+            result = session.execute(
+                insert(model).values(batch).on_conflict_do_nothing(index_elements=["id"])
+                .returning(model.id)
+            )
+            inserted += len(result.all())
+            bar.update(len(batch))
+    return inserted
+
+
+def seed(url: str, quiet: bool = False) -> dict:
+    restaurants, dishes = generate_demo_catalog()
+    restaurants = [normalize_restaurant_fields(row) for row in restaurants]
+    dishes = [normalize_dish_fields(row) for row in dishes]
+    engine = make_engine(url)
+    try:
+        with Session(engine) as session, session.begin():
+            new_restaurants = insert_new(session, Restaurant, restaurants, "restaurants", quiet)
+            new_dishes = insert_new(session, Dish, dishes, "dishes", quiet)
+            CatalogStore(session).remember_cuisines(
+                cuisine for row in restaurants for cuisine in row["cuisine_type"]
+            )
+    finally:
+        engine.dispose()
+    return {
+        "restaurants": len(restaurants), "new_restaurants": new_restaurants,
+        "dishes": len(dishes), "new_dishes": new_dishes,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database-url", default=config.load()["DATABASE_URL"])
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    args = parser.parse_args(argv)
+    upgrade(config.SERVICE_NAME, args.database_url)
+    counts = seed(args.database_url, quiet=args.quiet)
+    print(
+        f"demo catalog: {counts['restaurants']} restaurants ({counts['new_restaurants']} new), "
+        f"{counts['dishes']} dishes ({counts['new_dishes']} new)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""The catalog's RPC entrypoints: validate, call the domain, return JSON-ready data."""
+
+from __future__ import annotations
+
+from nameko.rpc import rpc
+
+from services.catalog import domain
+from services.catalog.schemas import (
+    DishInputSchema,
+    DishSearchQuery,
+    IdsQuery,
+    MenuQuery,
+    RestaurantInputSchema,
+    RestaurantListQuery,
+)
+from services.catalog.storage import CatalogStore
+from shared.context import CorrelationId
+from shared.db import Database
+from shared.errors import EXPECTED_ERRORS
+from shared.schemas import load
+
+public = rpc(expected_exceptions=EXPECTED_ERRORS)
+
+
+class CatalogService:
+    name = "catalog"
+
+    store = Database(CatalogStore)
+    correlation = CorrelationId()
+
+    @public
+    def health(self) -> dict:
+        self.store.ping()
+        return {"status": "ok", "service": self.name}
+
+    # --- restaurants ------------------------------------------------------------------
+
+    @public
+    def list_restaurants(self, **query) -> dict:
+        return domain.list_restaurants(self.store, load(RestaurantListQuery(), query))
+
+    @public
+    def get_restaurant(self, restaurant_id: str) -> dict:
+        return domain.get_restaurant(self.store, parse_id(restaurant_id))
+
+    @public
+    def get_restaurants(self, restaurant_ids: list[str]) -> list[dict]:
+        return domain.get_restaurants(self.store, parse_ids(restaurant_ids))
+
+    @public
+    def get_menu(self, restaurant_id: str, **query) -> dict:
+        return domain.get_menu(self.store, parse_id(restaurant_id), load(MenuQuery(), query))
+
+    @public
+    def create_restaurant(self, data: dict) -> dict:
+        return domain.create_restaurant(self.store, load(RestaurantInputSchema(), data))
+
+    @public
+    def update_restaurant(self, restaurant_id: str, data: dict) -> dict:
+        fields = load(RestaurantInputSchema(), data, partial=True)
+        return domain.update_restaurant(self.store, parse_id(restaurant_id), fields)
+
+    @public
+    def delete_restaurant(self, restaurant_id: str) -> None:
+        domain.delete_restaurant(self.store, parse_id(restaurant_id))
+
+    @public
+    def list_cuisines(self) -> list[dict]:
+        return domain.list_cuisines(self.store)
+
+    # --- dishes -----------------------------------------------------------------------
+
+    @public
+    def get_dish(self, dish_id: str) -> dict:
+        return domain.get_dish(self.store, parse_id(dish_id))
+
+    @public
+    def get_dishes(self, dish_ids: list[str]) -> list[dict]:
+        return domain.get_dishes(self.store, parse_ids(dish_ids))
+
+    @public
+    def search_dishes(self, **query) -> dict:
+        return domain.search_dishes(self.store, load(DishSearchQuery(), query))
+
+    @public
+    def create_dish(self, restaurant_id: str, data: dict) -> dict:
+        fields = load(DishInputSchema(), data)
+        return domain.create_dish(self.store, parse_id(restaurant_id), fields)
+
+    @public
+    def update_dish(self, dish_id: str, data: dict) -> dict:
+        fields = load(DishInputSchema(), data, partial=True)
+        return domain.update_dish(self.store, parse_id(dish_id), fields)
+
+    @public
+    def delete_dish(self, dish_id: str) -> None:
+        domain.delete_dish(self.store, parse_id(dish_id))
+
+
+def parse_ids(values) -> list:
+    return load(IdsQuery(), {"ids": values})["ids"]
+
+
+def parse_id(value):
+    return parse_ids([value])[0]

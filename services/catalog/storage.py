@@ -1,0 +1,148 @@
+"""Where the catalog is stored: queries over restaurants, dishes and cuisines."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+from decimal import Decimal
+
+from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy.dialects.postgresql import insert
+
+from services.catalog.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
+from shared.db import Store
+
+
+def escape_like(term: str) -> str:
+    """`term` as a literal inside ILIKE '%...%' (its own % and _ mean themselves)."""
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _page(session, query: Select, limit: int, offset: int) -> tuple[list, int]:
+    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
+    rows = session.execute(query.limit(limit).offset(offset)).all() if total else []
+    return rows, total
+
+
+class CatalogStore(Store):
+    # --- restaurants ------------------------------------------------------------------
+
+    def list_restaurants(self, *, city: str | None = None, cuisine: str | None = None,
+                         q: str | None = None, limit: int, offset: int
+                         ) -> tuple[list[Restaurant], int]:
+        query = select(Restaurant)
+        if city:
+            query = query.where(Restaurant.city == city)
+        if cuisine:
+            query = query.where(Restaurant.cuisine_type.contains([cuisine]))
+        if q:
+            query = query.where(
+                literal_column(RESTAURANT_SEARCH_TEXT).ilike(escape_like(q), escape="\\")
+            )
+        rows, total = _page(self.session, query.order_by(Restaurant.name, Restaurant.id),
+                            limit, offset)
+        return [row[0] for row in rows], total
+
+    def get_restaurant(self, restaurant_id: uuid.UUID, *, for_update: bool = False
+                       ) -> Restaurant | None:
+        return self.session.get(Restaurant, restaurant_id, with_for_update=for_update)
+
+    def get_restaurants(self, restaurant_ids: Iterable[uuid.UUID]) -> list[Restaurant]:
+        ids = list(restaurant_ids)
+        if not ids:
+            return []
+        return list(self.session.scalars(select(Restaurant).where(Restaurant.id.in_(ids))))
+
+    def add_restaurant(self, fields: dict) -> Restaurant:
+        restaurant = Restaurant(**fields)
+        self.session.add(restaurant)
+        self.remember_cuisines(restaurant.cuisine_type or [])
+        self.session.flush()
+        self.session.refresh(restaurant)
+        return restaurant
+
+    def update_restaurant(self, restaurant: Restaurant, fields: dict) -> Restaurant:
+        for name, value in fields.items():
+            setattr(restaurant, name, value)
+        if "cuisine_type" in fields:
+            self.remember_cuisines(fields["cuisine_type"] or [])
+        self.session.flush()
+        self.session.refresh(restaurant)
+        return restaurant
+
+    def delete_restaurant(self, restaurant: Restaurant) -> None:
+        self.session.delete(restaurant)
+        self.session.flush()
+
+    def remember_cuisines(self, names: Iterable[str]) -> None:
+        rows = [{"name": name} for name in dict.fromkeys(names)]
+        if rows:
+            self.session.execute(insert(Cuisine).values(rows).on_conflict_do_nothing())
+
+    def list_cuisines(self) -> list[Cuisine]:
+        return list(self.session.scalars(select(Cuisine).order_by(Cuisine.name)))
+
+    # --- dishes -----------------------------------------------------------------------
+
+    def list_menu(self, restaurant_id: uuid.UUID, *, limit: int, offset: int
+                  ) -> tuple[list[Dish], int]:
+        query = select(Dish).where(Dish.restaurant_id == restaurant_id)
+        rows, total = _page(self.session, query.order_by(Dish.name, Dish.id), limit, offset)
+        return [row[0] for row in rows], total
+
+    def get_dish(self, dish_id: uuid.UUID) -> Dish | None:
+        return self.session.get(Dish, dish_id)
+
+    def get_dishes(self, dish_ids: Iterable[uuid.UUID]) -> list[Dish]:
+        ids = list(dish_ids)
+        if not ids:
+            return []
+        return list(self.session.scalars(select(Dish).where(Dish.id.in_(ids))))
+
+    def add_dish(self, restaurant_id: uuid.UUID, fields: dict) -> Dish:
+        dish = Dish(restaurant_id=restaurant_id, **fields)
+        self.session.add(dish)
+        self.session.flush()
+        self.session.refresh(dish)
+        return dish
+
+    def update_dish(self, dish: Dish, fields: dict) -> Dish:
+        for name, value in fields.items():
+            setattr(dish, name, value)
+        self.session.flush()
+        self.session.refresh(dish)
+        return dish
+
+    def delete_dish(self, dish: Dish) -> None:
+        self.session.delete(dish)
+        self.session.flush()
+
+    def search_dishes(self, *, q: str | None = None, dish_type: str | None = None,
+                      tags: list[str] | None = None, price_min: Decimal | None = None,
+                      price_max: Decimal | None = None, city: str | None = None,
+                      limit: int, offset: int) -> tuple[list[tuple[Dish, str, str]], int]:
+        """Available dishes, best text match first, then best average rank, then name."""
+        query = (
+            select(Dish, Restaurant.name, Restaurant.city)
+            .join(Restaurant, Restaurant.id == Dish.restaurant_id)
+            .where(Dish.is_available.is_(True))
+        )
+        order = []
+        if q:
+            tsquery = func.websearch_to_tsquery(text("'english'"), q)
+            query = query.where(Dish.search_vector.op("@@")(tsquery))
+            order.append(func.ts_rank_cd(Dish.search_vector, tsquery).desc())
+        if dish_type:
+            query = query.where(Dish.dish_type == dish_type)
+        if tags:
+            query = query.where(Dish.tags.contains(tags))
+        if price_min is not None:
+            query = query.where(Dish.price >= price_min)
+        if price_max is not None:
+            query = query.where(Dish.price <= price_max)
+        if city:
+            query = query.where(Restaurant.city == city)
+        order += [Dish.average_rank.asc().nulls_last(), Dish.name, Dish.id]
+        rows, total = _page(self.session, query.order_by(*order), limit, offset)
+        return [tuple(row) for row in rows], total

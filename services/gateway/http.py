@@ -1,0 +1,153 @@
+"""JSON over HTTP on top of nameko's `@http`.
+
+`route(method, url, ...)` is nameko's HTTP entrypoint plus what the OpenAPI
+document says about the route. Every answer is JSON, errors included:
+`{"error": {"code", "message", "details"}}` — for our own errors, for nameko's
+routing 404/405, for malformed bodies, and for anything unexpected (logged with
+its traceback, answered without it).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import partial
+
+from eventlet.event import Event
+from marshmallow import Schema
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.wrappers import Request, Response
+
+from shared.context import CORRELATION_ID_KEY, new_correlation_id
+from shared.errors import BadRequest, BellyfedError, PayloadTooLarge
+
+log = logging.getLogger(__name__)
+
+REQUEST_ID_HEADER = "X-Request-ID"
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    response = Response(json.dumps(body, default=str), status=status,
+                        mimetype="application/json")
+    response.headers.update(SECURITY_HEADERS)
+    if headers:
+        response.headers.update(headers)
+    return response
+
+
+def error_body(code: str, message: str, details: dict | None = None) -> dict:
+    return {"error": {"code": code, "message": message, "details": details or {}}}
+
+
+def error_response(exc: BaseException) -> Response:
+    """The one place exceptions become HTTP answers."""
+    if isinstance(exc, BellyfedError):
+        return json_response(error_body(exc.code, exc.message, exc.details), exc.status)
+    if isinstance(exc, RequestEntityTooLarge):
+        return error_response(PayloadTooLarge("the request body is too large"))
+    if isinstance(exc, HTTPException):
+        code = (exc.name or "error").lower().replace(" ", "_")
+        response = json_response(error_body(code, exc.description or exc.name), exc.code)
+        if exc.code == 405 and exc.valid_methods:
+            response.headers["Allow"] = ", ".join(exc.valid_methods)
+        return response
+    if isinstance(exc, RemoteError):
+        log.error("downstream error: %s", exc)
+    else:
+        log.error("unhandled error", exc_info=exc)
+    return json_response(error_body("internal_error", "internal error"), 500)
+
+
+def json_body(request: Request) -> dict:
+    """The request's JSON object, or BadRequest; PayloadTooLarge past the configured size."""
+    try:
+        raw = request.get_data(cache=True)
+    except RequestEntityTooLarge:
+        raise PayloadTooLarge("the request body is too large") from None
+    if not raw:
+        raise BadRequest("a JSON body is required")
+    try:
+        body = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise BadRequest("the request body is not valid JSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("the request body must be a JSON object")
+    return body
+
+
+class JsonWebServer(WebServer):
+    """nameko's web server, with JSON for routing errors and the correlation id from headers."""
+
+    def context_data_from_headers(self, request: Request) -> dict:
+        return {CORRELATION_ID_KEY: new_correlation_id(request.headers.get(REQUEST_ID_HEADER))}
+
+    def get_wsgi_app(self):
+        app = super().get_wsgi_app()
+
+        def json_errors(environ, start_response):
+            request = Request(environ, shallow=True)
+            try:
+                provider, values = app.url_map.bind_to_environ(environ).match()
+            except HTTPException as exc:
+                return error_response(exc)(environ, start_response)
+            request.path_values = values
+            return provider.handle_request(request)(environ, start_response)
+
+        return json_errors
+
+
+class Route(HttpRequestHandler):
+    """An HTTP route with its documentation; see `route`."""
+
+    server = JsonWebServer()
+
+    def __init__(self, method: str, url: str, *, summary: str, tag: str,
+                 query: type[Schema] | None = None, body: type[Schema] | None = None,
+                 response: type[Schema] | None = None, many: bool = False,
+                 paged: bool = False, status: int = 200, admin: bool = False,
+                 errors: tuple[int, ...] = (), **kwargs):
+        # our own errors are answers, not crashes: log them without a traceback
+        kwargs.setdefault("expected_exceptions", (BellyfedError,))
+        super().__init__(method, url, **kwargs)
+        self.doc = {
+            "summary": summary, "tag": tag, "query": query, "body": body,
+            "response": response, "many": many, "paged": paged, "status": status,
+            "admin": admin, "errors": errors,
+        }
+
+    def handle_request(self, request: Request) -> Response:
+        request.shallow = False
+        request.max_content_length = self.container.config.get("MAX_BODY_BYTES", 65536)
+        context_data = self.server.context_data_from_headers(request)
+        try:
+            args, kwargs = self.get_entrypoint_parameters(request)
+            self.check_signature(args, kwargs)
+            event = Event()
+            self.container.spawn_worker(
+                self, args, kwargs, context_data=context_data,
+                handle_result=partial(self.handle_result, event),
+            )
+            response = self.response_from_result(event.wait())
+        except Exception as exc:
+            response = error_response(exc)
+        response.headers[REQUEST_ID_HEADER] = context_data[CORRELATION_ID_KEY]
+        return response
+
+    def response_from_result(self, result) -> Response:
+        if isinstance(result, Response):
+            return result
+        if result is None:
+            return Response(status=204, headers=SECURITY_HEADERS)
+        return json_response(result, self.doc["status"])
+
+
+route = Route.decorator

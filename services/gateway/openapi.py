@@ -1,0 +1,187 @@
+"""The OpenAPI 3 document, generated from the routes and their marshmallow schemas.
+
+Only routes declared with `route(...)` on the service exist, and each appears
+here exactly as served (tests compare this document with the live URL map).
+"""
+
+from __future__ import annotations
+
+import re
+
+from marshmallow import Schema, fields, validate
+
+from services.gateway.schemas import ErrorSchema
+
+ERROR_DESCRIPTIONS = {
+    400: "Malformed request or query parameters",
+    401: "Authentication required",
+    403: "Not allowed",
+    404: "Not found",
+    409: "Conflicts with the current state",
+    413: "Request body too large",
+    422: "Invalid fields",
+    429: "Too many requests",
+    503: "A downstream service is unavailable",
+    504: "A downstream service did not answer in time",
+}
+ALWAYS = (500, 503, 504)
+_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+
+_FIELD_TYPES = [
+    (fields.UUID, {"type": "string", "format": "uuid"}),
+    (fields.AwareDateTime, {"type": "string", "format": "date-time"}),
+    (fields.DateTime, {"type": "string", "format": "date-time"}),
+    (fields.Email, {"type": "string", "format": "email"}),
+    (fields.Url, {"type": "string", "format": "uri"}),
+    (fields.Decimal, {"type": "string", "format": "decimal"}),
+    (fields.Integer, {"type": "integer"}),
+    (fields.Float, {"type": "number"}),
+    (fields.Boolean, {"type": "boolean"}),
+    (fields.String, {"type": "string"}),
+    (fields.Dict, {"type": "object"}),
+]
+
+
+def schema_name(schema_cls: type[Schema]) -> str:
+    return schema_cls.__name__.removesuffix("Schema")
+
+
+def field_schema(field: fields.Field, components: dict) -> dict:
+    if isinstance(field, fields.Nested):
+        nested = field.nested if isinstance(field.nested, type) else type(field.nested)
+        out = {"$ref": register(nested, components)}
+    elif isinstance(field, fields.List):
+        out = {"type": "array", "items": field_schema(field.inner, components)}
+    else:
+        out = next((dict(spec) for cls, spec in _FIELD_TYPES if isinstance(field, cls)),
+                   {"type": "string"})
+        if isinstance(field, fields.Dict) and field.value_field is not None:
+            out["additionalProperties"] = field_schema(field.value_field, components)
+    for rule in field.validators:
+        out.update(_validator_schema(rule, out.get("type")))
+    if field.allow_none and "$ref" not in out:
+        out["nullable"] = True
+    return out
+
+
+def _validator_schema(rule, kind: str | None) -> dict:
+    if isinstance(rule, validate.Length):
+        prefix = {"array": "Items", "object": "Properties"}.get(kind, "Length")
+        bounds = {}
+        if rule.min is not None:
+            bounds[f"min{prefix}"] = rule.min
+        if rule.max is not None:
+            bounds[f"max{prefix}"] = rule.max
+        return bounds
+    if isinstance(rule, validate.Range) and kind in ("integer", "number"):
+        bounds = {}
+        if rule.min is not None:
+            bounds["minimum"] = rule.min
+        if rule.max is not None:
+            bounds["maximum"] = rule.max
+        return bounds
+    if isinstance(rule, validate.OneOf):
+        return {"enum": list(rule.choices)}
+    if isinstance(rule, validate.Regexp):
+        return {"pattern": rule.regex.pattern}
+    return {}
+
+
+def register(schema_cls: type[Schema], components: dict) -> str:
+    name = schema_name(schema_cls)
+    if name not in components:
+        components[name] = {}  # placeholder first: schemas may nest themselves
+        schema = schema_cls()
+        properties = {key: field_schema(field, components)
+                      for key, field in schema.fields.items() if not field.load_only}
+        required = [key for key, field in schema.fields.items() if field.required]
+        components[name] = {"type": "object", "properties": properties}
+        if required:
+            components[name]["required"] = required
+        if getattr(schema.Meta, "unknown", None) == "raise":
+            components[name]["additionalProperties"] = False
+    return f"#/components/schemas/{name}"
+
+
+def openapi_path(rule: str) -> tuple[str, list[dict]]:
+    """werkzeug's `/restaurants/<uuid:restaurant_id>` as `/restaurants/{restaurant_id}`."""
+    parameters = []
+    for converter, name in _CONVERTER.findall(rule):
+        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
+    return _CONVERTER.sub(r"{\2}", rule), parameters
+
+
+def routes_of(service_cls: type) -> list:
+    """Every `route(...)` entrypoint declared on the service class."""
+    found = []
+    for attr in dir(service_cls):
+        for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
+            if hasattr(entrypoint, "doc"):
+                found.append(entrypoint)
+    return sorted(found, key=lambda e: (e.url, e.method))
+
+
+def operation(entrypoint, components: dict) -> dict:
+    doc = entrypoint.doc
+    _, parameters = openapi_path(entrypoint.url)
+    if doc["query"]:
+        for name, field in doc["query"]().fields.items():
+            parameters.append({"name": name, "in": "query", "required": field.required,
+                               "schema": field_schema(field, components)})
+    op = {"summary": doc["summary"], "tags": [doc["tag"]],
+          "operationId": entrypoint.method_name, "responses": {}}
+    if parameters:
+        op["parameters"] = parameters
+    if doc["body"]:
+        op["requestBody"] = {"required": True, "content": {"application/json": {
+            "schema": {"$ref": register(doc["body"], components)}}}}
+    if doc["admin"]:
+        op["security"] = [{"adminToken": []}]
+    op["responses"][str(doc["status"])] = _success(doc, components)
+    error_ref = {"$ref": register(ErrorSchema, components)}
+    for status in sorted(set(doc["errors"]) | set(ALWAYS)):
+        op["responses"][str(status)] = {
+            "description": ERROR_DESCRIPTIONS.get(status, "Internal error"),
+            "content": {"application/json": {"schema": error_ref}},
+        }
+    return op
+
+
+def _success(doc: dict, components: dict) -> dict:
+    if doc["status"] == 204:
+        return {"description": "Done; no content"}
+    if doc["response"] is None:
+        return {"description": "OK", "content": {"application/json": {"schema": {}}}}
+    item = {"$ref": register(doc["response"], components)}
+    if doc["paged"]:
+        schema = {"type": "object", "required": ["items", "count", "total", "next_offset"],
+                  "properties": {"items": {"type": "array", "items": item},
+                                 "count": {"type": "integer"}, "total": {"type": "integer"},
+                                 "next_offset": {"type": "integer", "nullable": True}}}
+    elif doc["many"]:
+        schema = {"type": "array", "items": item}
+    else:
+        schema = item
+    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+
+
+def openapi_document(service_cls: type) -> dict:
+    components: dict = {}
+    paths: dict = {}
+    for entrypoint in routes_of(service_cls):
+        path, _ = openapi_path(entrypoint.url)
+        for method in entrypoint.method.split(","):
+            paths.setdefault(path, {})[method.lower()] = operation(entrypoint, components)
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Bellyfed API", "version": "0.1.0",
+                 "description": "Food discovery: restaurants, dishes, rankings, analytics, "
+                                "orders. Errors are {\"error\": {code, message, details}}."},
+        "paths": paths,
+        "components": {
+            "schemas": components,
+            "securitySchemes": {"adminToken": {"type": "apiKey", "in": "header",
+                                               "name": "X-Admin-Token"}},
+        },
+    }

@@ -1,0 +1,1 @@
+"""Building blocks every Bellyfed service shares: config, events, storage, RPC, logging."""

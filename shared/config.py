@@ -1,0 +1,109 @@
+"""Configuration from environment variables, with documented defaults.
+
+Every service reads its settings here and nowhere else. The defaults suit the
+local machine (`scripts/run`); deployments override them through the
+environment (see docker-compose.yml and README "Configuration").
+
+| variable | default | meaning |
+|---|---|---|
+| AMQP_URI | pyamqp://guest:guest@127.0.0.1:5672// | RabbitMQ connection |
+| <SERVICE>_DATABASE_URL | postgresql://postgres@127.0.0.1:5432/bellyfed_<service> | |
+|   | | the service's own database |
+| DYNAMODB_ENDPOINT | (unset: AWS's endpoint) | DynamoDB Local / moto URL |
+| AWS_REGION | us-east-1 | DynamoDB region |
+| DYNAMODB_TABLE_PREFIX | bellyfed- | prefix of every table name |
+| RPC_TIMEOUT | 5 | seconds an RPC caller waits before giving up |
+| MAX_WORKERS | 10 | concurrent workers per service process |
+| LOG_LEVEL | INFO | root log level |
+| LOG_FORMAT | json | json, or text for a terminal |
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+DEFAULT_AMQP_URI = "pyamqp://guest:guest@127.0.0.1:5672//"
+
+
+class ConfigError(ValueError):
+    """A setting is present but unusable."""
+
+
+def env(name: str, default: str | None = None) -> str | None:
+    value = os.environ.get(name)
+    return value if value not in (None, "") else default
+
+
+def env_float(name: str, default: float) -> float:
+    raw = env(name)
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def env_int(name: str, default: int) -> int:
+    return int(env_float(name, default))
+
+
+def amqp_uri() -> str:
+    return env("AMQP_URI", DEFAULT_AMQP_URI)
+
+
+def database_url(service: str) -> str:
+    return env(
+        f"{service.upper()}_DATABASE_URL",
+        f"postgresql://postgres@127.0.0.1:5432/bellyfed_{service}",
+    )
+
+
+def rpc_timeout() -> float:
+    return env_float("RPC_TIMEOUT", 5.0)
+
+
+@dataclass(frozen=True)
+class DynamoDBSettings:
+    endpoint_url: str | None
+    region: str
+    table_prefix: str
+
+    @classmethod
+    def from_env(cls) -> DynamoDBSettings:
+        return cls(
+            endpoint_url=env("DYNAMODB_ENDPOINT"),
+            region=env("AWS_REGION", "us-east-1"),
+            table_prefix=env("DYNAMODB_TABLE_PREFIX", "bellyfed-"),
+        )
+
+    def as_dict(self) -> dict:
+        return {
+            "endpoint_url": self.endpoint_url,
+            "region": self.region,
+            "table_prefix": self.table_prefix,
+        }
+
+
+def nameko_config(service: str, **extra) -> dict:
+    """The nameko config dict of one service; `extra` adds service-specific keys.
+
+    Keys read by shared dependency providers: AMQP_URI, DATABASE_URL,
+    DYNAMODB, RPC_TIMEOUT.
+    """
+    config = {
+        "AMQP_URI": amqp_uri(),
+        "serializer": "json",
+        "max_workers": env_int("MAX_WORKERS", 10),
+        "PREFETCH_COUNT": env_int("MAX_WORKERS", 10),
+        "HEARTBEAT": 30,
+        "RPC_TIMEOUT": rpc_timeout(),
+        "DYNAMODB": DynamoDBSettings.from_env().as_dict(),
+        "SERVICE_NAME": service,
+    }
+    config.update(extra)
+    return config

@@ -1,0 +1,84 @@
+"""Error types that cross service boundaries.
+
+Each is registered with nameko so a remote error arrives at the caller as the
+same type (not a generic RemoteError); the gateway maps them to HTTP once,
+through `status` and `code`.
+"""
+
+from __future__ import annotations
+
+from nameko.exceptions import deserialize_to_instance
+
+
+class BellyfedError(Exception):
+    status = 500
+    code = "internal_error"
+
+    def __init__(self, message: str = "", details: dict | None = None):
+        super().__init__(message, details or {})
+        self.message = message or self.code.replace("_", " ")
+        self.details = details or {}
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@deserialize_to_instance
+class InvalidInput(BellyfedError):
+    """The request is well formed but its content breaks a rule (field errors in details)."""
+
+    status = 422
+    code = "invalid_input"
+
+
+@deserialize_to_instance
+class BadRequest(BellyfedError):
+    """The request itself is malformed: unparsable JSON, bad query parameters."""
+
+    status = 400
+    code = "bad_request"
+
+
+@deserialize_to_instance
+class NotFound(BellyfedError):
+    status = 404
+    code = "not_found"
+
+
+@deserialize_to_instance
+class Conflict(BellyfedError):
+    status = 409
+    code = "conflict"
+
+
+class Unauthorized(BellyfedError):
+    status = 401
+    code = "unauthorized"
+
+
+class Forbidden(BellyfedError):
+    status = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(BellyfedError):
+    status = 413
+    code = "payload_too_large"
+
+
+class ServiceUnavailable(BellyfedError):
+    """No instance of a downstream service is running."""
+
+    status = 503
+    code = "service_unavailable"
+
+
+class ServiceTimeout(BellyfedError):
+    """A downstream service did not answer within the RPC timeout."""
+
+    status = 504
+    code = "service_timeout"
+
+
+# Errors a service raises on purpose: logged as warnings, not tracebacks.
+EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict)
