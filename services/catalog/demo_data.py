@@ -1615,7 +1615,8 @@ def _make_menu(restaurant: dict, plan: _MenuPlan, count: int) -> list[dict]:
             "image_url": f"https://images.example.com/dishes/{plan.slug}-{dish_slug}.jpg",
             "dish_type": dish_type,
             "tags": sorted(tags, key=_TAG_ORDER.index)[:4],
-            "is_seasonal": rng.random() < 0.1,
+            # durian has its season; everything else now and then
+            "is_seasonal": rng.random() < (0.6 if "Durian" in name else 0.09),
             "is_available": rng.random() < 0.95,
         })
     return dishes

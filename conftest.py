@@ -1,0 +1,122 @@
+"""Fixtures for every test level. eventlet is patched first, as nameko needs."""
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import os
+import uuid
+import warnings
+
+import pytest
+from kombu import Connection, Exchange, Queue
+from sqlalchemy import text
+
+from shared.db import ensure_database, make_engine
+from shared.migrations import upgrade
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+
+TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def fresh_database(name: str) -> str:
+    """Drop and recreate a test database; returns its URL."""
+    url = f"{TEST_PG}/{name}"
+    admin = make_engine(f"{TEST_PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+    ensure_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def catalog_db_url():
+    """A migrated catalog database for this test session."""
+    url = fresh_database("bellyfed_test_catalog")
+    upgrade("catalog", url)
+    return url
+
+
+@pytest.fixture
+def catalog_db(catalog_db_url):
+    """The catalog database, emptied after each test."""
+    yield catalog_db_url
+    engine = make_engine(catalog_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE dishes, restaurants, cuisines CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def service_config(rabbit_config):
+    """nameko config for one service under test: the per-test vhost, short timeouts."""
+    return {
+        **rabbit_config,
+        "serializer": "json",
+        "RPC_TIMEOUT": 2.0,
+        "max_workers": 10,
+        "DYNAMODB": {"endpoint_url": None, "region": "us-east-1", "table_prefix": "test-"},
+    }
+
+
+@pytest.fixture
+def catalog_config(service_config, catalog_db):
+    return {**service_config, "DATABASE_URL": catalog_db, "SERVICE_NAME": "catalog"}
+
+
+class EventRecorder:
+    """Catches every event a producer publishes, through a queue bound before the test acts."""
+
+    def __init__(self, amqp_uri: str, producer: str):
+        self.amqp_uri = amqp_uri
+        self.exchange = Exchange(f"{producer}.events", type="topic", durable=True)
+        self.queue = Queue(f"test-recorder-{uuid.uuid4().hex}", exchange=self.exchange,
+                           routing_key="#", auto_delete=True)
+        self.connection = Connection(amqp_uri)
+        self.queue(self.connection.default_channel).declare()
+
+    def take(self, count: int = 1, timeout: float = 5.0) -> list[dict]:
+        """The next `count` events (bodies, in arrival order); fails if they don't come."""
+        received = []
+        with eventlet.Timeout(timeout, False):
+            while len(received) < count:
+                message = self.queue(self.connection.default_channel).get(no_ack=True)
+                if message is None:
+                    eventlet.sleep(0.02)
+                    continue
+                received.append(message.payload)
+        assert len(received) == count, f"expected {count} events, got {received}"
+        return received
+
+    def take_all(self, settle: float = 0.3) -> list[dict]:
+        """Whatever arrives until nothing more has come for `settle` seconds."""
+        received = []
+        quiet_since = eventlet.hubs.get_hub().clock()
+        while eventlet.hubs.get_hub().clock() - quiet_since < settle:
+            message = self.queue(self.connection.default_channel).get(no_ack=True)
+            if message is None:
+                eventlet.sleep(0.02)
+                continue
+            received.append(message.payload)
+            quiet_since = eventlet.hubs.get_hub().clock()
+        return received
+
+    def close(self):
+        self.connection.release()
+
+
+@pytest.fixture
+def record_events(rabbit_config):
+    """record_events("catalog") -> EventRecorder bound to catalog.events."""
+    recorders = []
+
+    def make(producer: str) -> EventRecorder:
+        recorder = EventRecorder(rabbit_config["AMQP_URI"], producer)
+        recorders.append(recorder)
+        return recorder
+
+    yield make
+    for recorder in recorders:
+        recorder.close()
