@@ -1,12 +1,15 @@
 """Fixtures for every test level. eventlet is patched first, as nameko needs."""
 
+import warnings
+
+warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
+
 import eventlet
 
 eventlet.monkey_patch()
 
 import os
 import uuid
-import warnings
 
 import pytest
 from kombu import Connection, Exchange, Queue
@@ -15,28 +18,36 @@ from sqlalchemy import text
 from shared.db import ensure_database, make_engine
 from shared.migrations import upgrade
 
-warnings.filterwarnings("ignore", category=DeprecationWarning)
-
 TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 
-def fresh_database(name: str) -> str:
-    """Drop and recreate a test database; returns its URL."""
-    url = f"{TEST_PG}/{name}"
+# per test session, so two runs on one machine (a developer's and CI's) never share one
+SESSION_TAG = f"{os.getpid()}"
+
+
+def drop_database(name: str) -> None:
     admin = make_engine(f"{TEST_PG}/postgres", isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+def fresh_database(name: str) -> str:
+    """Drop and recreate a test database named `name` + this session's tag; returns its URL."""
+    name = f"{name}_{SESSION_TAG}"
+    drop_database(name)
+    url = f"{TEST_PG}/{name}"
     ensure_database(url)
     return url
 
 
 @pytest.fixture(scope="session")
 def catalog_db_url():
-    """A migrated catalog database for this test session."""
+    """A migrated catalog database for this test session, dropped at its end."""
     url = fresh_database("bellyfed_test_catalog")
     upgrade("catalog", url)
-    return url
+    yield url
+    drop_database(url.rsplit("/", 1)[1])
 
 
 @pytest.fixture

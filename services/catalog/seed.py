@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm import Session
 from tqdm import tqdm
@@ -61,12 +62,26 @@ def seed(url: str, quiet: bool = False) -> dict:
     }
 
 
+def catalog_is_empty(url: str) -> bool:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(select(Restaurant.id).limit(1)).first() is None
+    finally:
+        engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database-url", default=config.load()["DATABASE_URL"])
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
+    parser.add_argument("--if-empty", action="store_true",
+                        help="only seed a catalog that has no restaurants yet")
     args = parser.parse_args(argv)
     upgrade(config.SERVICE_NAME, args.database_url)
+    if args.if_empty and not catalog_is_empty(args.database_url):
+        print("demo catalog: the catalog already has restaurants; not seeding")
+        return 0
     counts = seed(args.database_url, quiet=args.quiet)
     print(
         f"demo catalog: {counts['restaurants']} restaurants ({counts['new_restaurants']} new), "

@@ -1,0 +1,121 @@
+"""Gateway-only fixtures: the gateway over real HTTP, with the real catalog behind it."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import text
+
+from services.catalog.service import CatalogService
+from services.gateway.service import GatewayService
+from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
+from shared.db import ensure_database, make_engine
+from shared.migrations import upgrade
+
+TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
+
+
+def _drop_database(name: str) -> None:
+    admin = make_engine(f"{TEST_PG}/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def catalog_db_url():
+    """Overrides the root fixture with a catalog database of this process's own.
+
+    The root one is always `bellyfed_test_catalog`, dropped and recreated by every test
+    session: another run in the same tree at the same time would pull the tables from
+    under these tests (seen: `relation "restaurants" does not exist`).
+    """
+    name = f"bellyfed_test_gateway_{os.getpid()}"
+    _drop_database(name)
+    url = f"{TEST_PG}/{name}"
+    ensure_database(url)
+    upgrade("catalog", url)
+    yield url
+    _drop_database(name)
+
+
+@pytest.fixture
+def start_gateway(container_factory, service_config, web_config):
+    """start_gateway(**overrides) -> a running gateway container on web_config's port."""
+
+    def start(**overrides):
+        config = {
+            **service_config,
+            **web_config,
+            "ADMIN_TOKEN": ADMIN_TOKEN,
+            "MAX_BODY_BYTES": MAX_BODY_BYTES,
+            "READY_TIMEOUT": READY_TIMEOUT,
+            **overrides,
+        }
+        container = container_factory(GatewayService, config)
+        container.start()
+        return container
+
+    return start
+
+
+@pytest.fixture
+def catalog(container_factory, catalog_config):
+    """The real catalog service, on the test's vhost and database."""
+    container = container_factory(CatalogService, catalog_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def gateway(catalog, start_gateway):
+    return start_gateway()
+
+
+@pytest.fixture
+def catalog_rpc(catalog, catalog_config):
+    """The catalog over RPC, for seeding and for checking what the gateway changed."""
+    with ClusterRpcProxy(catalog_config, timeout=5) as cluster:
+        yield cluster.catalog
+
+
+@pytest.fixture
+def admin_headers():
+    return {"X-Admin-Token": ADMIN_TOKEN}
+
+
+RESTAURANTS = [
+    {"name": "Nasi Lemak House", "city": "Kuala Lumpur", "address": "1 Jalan Ampang",
+     "cuisine_type": ["Malaysian"], "price_range": 1},
+    {"name": "Penang Kitchen", "city": "George Town", "address": "2 Lebuh Chulia",
+     "cuisine_type": ["Malaysian", "Chinese"], "price_range": 2},
+    {"name": "Sushi Zen", "city": "Kuala Lumpur", "address": "3 Jalan Bukit Bintang",
+     "cuisine_type": ["Japanese"], "price_range": 4},
+    {"name": "Curry Corner", "city": "Ipoh", "address": "4 Jalan Sultan Idris",
+     "cuisine_type": ["Indian"], "price_range": 2},
+]
+
+
+@pytest.fixture
+def seeded(catalog_rpc):
+    """Four restaurants (by name) and their dishes (by name), created through the catalog."""
+    restaurants = {data["name"]: catalog_rpc.create_restaurant(data) for data in RESTAURANTS}
+    dishes = {}
+    for restaurant, dish in [
+        ("Nasi Lemak House", {"name": "Nasi Lemak Special", "dish_type": "nasi lemak",
+                              "price": "12.50", "tags": ["spicy", "rice"],
+                              "description": "coconut rice with sambal"}),
+        ("Nasi Lemak House", {"name": "Teh Tarik", "dish_type": "drink", "price": "3.00",
+                              "tags": ["sweet"]}),
+        ("Penang Kitchen", {"name": "Char Kway Teow", "dish_type": "char kway teow",
+                            "price": "9.00", "tags": ["spicy", "noodles"],
+                            "description": "wok fried flat rice noodles"}),
+        ("Sushi Zen", {"name": "Salmon Nigiri", "dish_type": "sushi", "price": "25.00",
+                       "tags": ["raw"]}),
+        ("Curry Corner", {"name": "Seasonal Fish Curry", "dish_type": "curry",
+                          "price": "15.00", "tags": ["spicy"], "is_available": False}),
+    ]:
+        dishes[dish["name"]] = catalog_rpc.create_dish(restaurants[restaurant]["id"], dish)
+    return {"restaurants": restaurants, "dishes": dishes}

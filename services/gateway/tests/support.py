@@ -1,0 +1,54 @@
+"""Assertions shared by the gateway's HTTP tests."""
+
+from __future__ import annotations
+
+import re
+
+ADMIN_TOKEN = "test-admin"
+MAX_BODY_BYTES = 4096
+READY_TIMEOUT = 1.0
+
+UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+
+# what must never reach a client: stack traces, exception class names, SQL, driver names
+LEAKS = (
+    "Traceback", 'File "', "Exception", "Error:", "RemoteError", "ValidationError",
+    "NotImplementedError", "KeyError", "TypeError", "ValueError", "AttributeError",
+    "BadRequest", "InvalidInput", "NotFound", "Forbidden", "Unauthorized",
+    "PayloadTooLarge", "ServiceUnavailable", "ServiceTimeout", "BellyfedError",
+    "UnknownService", "Timeout(", "sqlalchemy", "psycopg", "SELECT ", "INSERT ", "UPDATE ",
+    "DELETE FROM", " WHERE ", "ARRAY",
+)
+
+
+def assert_no_leak(text: str) -> None:
+    for fragment in LEAKS:
+        assert fragment not in text, f"response leaks {fragment!r}: {text}"
+
+
+def assert_error(response, status: int, code: str) -> dict:
+    """The response is exactly `{"error": {"code", "message", "details"}}`; returns details."""
+    assert response.status_code == status, (response.status_code, response.text)
+    assert response.headers["Content-Type"] == "application/json", response.headers
+    assert_no_leak(response.text)
+    body = response.json()
+    assert set(body) == {"error"}, body
+    error = body["error"]
+    assert set(error) == {"code", "message", "details"}, body
+    assert error["code"] == code, body
+    assert isinstance(error["message"], str) and error["message"].strip(), body
+    assert isinstance(error["details"], dict), body
+    return error["details"]
+
+
+def assert_page(response, names: list[str], total: int, next_offset: int | None) -> list[dict]:
+    """A 200 list answer `{items, count, total, next_offset}` whose items have these names."""
+    assert response.status_code == 200, (response.status_code, response.text)
+    assert response.headers["Content-Type"] == "application/json"
+    body = response.json()
+    assert set(body) == {"items", "count", "total", "next_offset"}, body
+    assert [item["name"] for item in body["items"]] == names
+    assert body["count"] == len(names)
+    assert body["total"] == total
+    assert body["next_offset"] == next_offset
+    return body["items"]

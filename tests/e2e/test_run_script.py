@@ -1,0 +1,116 @@
+"""scripts/run, the README's first command, as a newcomer runs it: real processes, real HTTP.
+
+It runs against its own database and vhost, on spare ports, so it can run
+beside a developer's own scripts/run.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import requests
+from nameko.testing.utils import find_free_port
+
+from conftest import drop_database, fresh_database
+
+ROOT = Path(__file__).resolve().parents[2]
+START_TIMEOUT = 120
+
+
+def wait_until_ready(base: str, process: subprocess.Popen, log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"scripts/run exited with {process.returncode}:\n{log.read_text()}")
+        try:
+            if requests.get(f"{base}/ready", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"not ready after {START_TIMEOUT}s:\n{log.read_text()}")
+
+
+def process_group_alive(pgid: int) -> bool:
+    try:
+        os.killpg(pgid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+@pytest.fixture
+def running_system(rabbit_config, tmp_path):
+    port, moto_port = find_free_port(), find_free_port()
+    database_url = fresh_database("bellyfed_test_e2e_catalog")
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "MOTO_PORT": str(moto_port),
+        "AMQP_URI": rabbit_config["AMQP_URI"],
+        "CATALOG_DATABASE_URL": database_url,
+        "ADMIN_TOKEN": "e2e-admin-token",
+        "RPC_TIMEOUT": "5",
+    }
+    env.pop("DYNAMODB_ENDPOINT", None)
+    log = tmp_path / "run.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            ["bash", str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_until_ready(base, process, log)
+        yield base, process, log
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+        drop_database(database_url.rsplit("/", 1)[1])
+
+
+def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
+    base, process, log = running_system
+
+    listing = requests.get(f"{base}/restaurants", params={"city": "Kuala Lumpur"}, timeout=5)
+    assert listing.status_code == 200
+    body = listing.json()
+    assert body["total"] >= 20
+    assert body["count"] == 12 and len(body["items"]) == 12
+    assert {item["city"] for item in body["items"]} == {"Kuala Lumpur"}
+
+    restaurant = requests.get(f"{base}/restaurants/{body['items'][0]['id']}", timeout=5)
+    assert restaurant.status_code == 200
+    menu = requests.get(f"{base}/restaurants/{body['items'][0]['id']}/menu", timeout=5)
+    assert menu.status_code == 200 and menu.json()["total"] >= 1
+    search = requests.get(f"{base}/dishes/search", params={"q": "nasi lemak"}, timeout=5)
+    assert search.status_code == 200 and search.json()["total"] >= 10
+    assert requests.get(f"{base}/restaurants", params={"limit": 51}, timeout=5).status_code == 400
+
+    created = requests.post(
+        f"{base}/restaurants", json={"name": "Warung E2E", "city": "Ipoh"},
+        headers={"X-Admin-Token": "e2e-admin-token"}, timeout=5,
+    )
+    assert created.status_code == 201, created.text
+    found = requests.get(f"{base}/restaurants", params={"q": "Warung E2E"}, timeout=5).json()
+    assert [item["id"] for item in found["items"]] == [created.json()["id"]]
+
+    # Ctrl-C in a terminal signals the whole foreground process group
+    os.killpg(process.pid, signal.SIGINT)
+    try:
+        process.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"scripts/run did not stop on SIGINT:\n{log.read_text()}")
+    deadline = time.monotonic() + 10
+    while process_group_alive(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not process_group_alive(process.pid), "services outlived scripts/run"
+    with pytest.raises(requests.ConnectionError):
+        requests.get(f"{base}/health", timeout=2)
+
