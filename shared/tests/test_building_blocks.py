@@ -1,0 +1,151 @@
+"""shared/ on its own: config, envelope, logging, DynamoDB access (against moto)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import uuid
+
+import pytest
+from marshmallow import ValidationError
+from moto.server import ThreadedMotoServer
+from nameko.testing.utils import find_free_port
+
+from shared import config
+from shared.context import new_correlation_id, set_correlation_id
+from shared.dynamodb import DynamoDB, DynamoDBClient
+from shared.events import make_envelope, parse_envelope
+from shared.log import JsonFormatter
+
+# --- config ----------------------------------------------------------------------------
+
+def test_config_defaults_and_overrides(monkeypatch):
+    monkeypatch.delenv("RPC_TIMEOUT", raising=False)
+    monkeypatch.delenv("CATALOG_DATABASE_URL", raising=False)
+    assert config.rpc_timeout() == 5.0
+    assert config.database_url("catalog").endswith("/bellyfed_catalog")
+    monkeypatch.setenv("RPC_TIMEOUT", "1.5")
+    monkeypatch.setenv("CATALOG_DATABASE_URL", "postgresql://db/other")
+    assert config.rpc_timeout() == 1.5
+    assert config.database_url("catalog") == "postgresql://db/other"
+
+
+@pytest.mark.parametrize("bad", ["soon", "-1", "0"])
+def test_unusable_numbers_are_refused_with_the_variable_named(monkeypatch, bad):
+    monkeypatch.setenv("RPC_TIMEOUT", bad)
+    with pytest.raises(config.ConfigError, match="RPC_TIMEOUT"):
+        config.rpc_timeout()
+
+
+def test_dynamodb_endpoint_is_optional(monkeypatch):
+    monkeypatch.delenv("DYNAMODB_ENDPOINT", raising=False)
+    monkeypatch.setenv("DYNAMODB_TABLE_PREFIX", "stage-")
+    settings = config.DynamoDBSettings.from_env()
+    assert settings.endpoint_url is None and settings.table_prefix == "stage-"
+
+
+# --- envelope --------------------------------------------------------------------------
+
+def test_envelope_round_trip():
+    envelope = make_envelope("catalog", "dish_created", {"id": "d1"}, correlation_id="req-1")
+    assert json.loads(json.dumps(envelope)) == envelope  # JSON-ready as is
+    parsed = parse_envelope(envelope)
+    assert parsed["event_type"] == "dish_created" and parsed["version"] == 1
+    assert parsed["producer"] == "catalog" and parsed["correlation_id"] == "req-1"
+    assert parsed["occurred_at"].tzinfo is not None
+    assert isinstance(parsed["event_id"], uuid.UUID)
+
+
+def test_every_envelope_gets_its_own_id():
+    first = make_envelope("catalog", "dish_created", {})
+    second = make_envelope("catalog", "dish_created", {})
+    assert first["event_id"] != second["event_id"]
+
+
+@pytest.mark.parametrize("broken", [
+    {"payload": None},
+    {"event_id": "not-a-uuid"},
+    {"version": "1"},
+    {"version": 0},
+    {"occurred_at": "yesterday"},
+    {"surprise": True},
+])
+def test_envelope_rejects_what_it_cannot_trust(broken):
+    envelope = {**make_envelope("catalog", "dish_created", {"id": "d1"}), **broken}
+    with pytest.raises(ValidationError):
+        parse_envelope(envelope)
+
+
+def test_missing_fields_are_rejected():
+    envelope = make_envelope("catalog", "dish_created", {})
+    del envelope["producer"]
+    with pytest.raises(ValidationError, match="producer"):
+        parse_envelope(envelope)
+
+
+# --- correlation ids and logs ----------------------------------------------------------
+
+@pytest.mark.parametrize("candidate", [None, "", "x" * 200, "bad id\nwith newline", "<script>"])
+def test_unsafe_or_missing_request_ids_are_replaced(candidate):
+    replaced = new_correlation_id(candidate)
+    assert replaced != candidate and uuid.UUID(replaced)
+
+
+def test_safe_request_ids_are_kept():
+    assert new_correlation_id("req-42.a:b_c") == "req-42.a:b_c"
+
+
+def test_json_log_lines_carry_service_and_correlation_id():
+    record = logging.LogRecord("catalog.x", logging.WARNING, __file__, 1, "hello %s", ("you",),
+                               None)
+    set_correlation_id("req-7")
+    try:
+        line = json.loads(JsonFormatter("catalog").format(record))
+    finally:
+        set_correlation_id(None)
+    assert line["message"] == "hello you" and line["level"] == "WARNING"
+    assert line["service"] == "catalog" and line["correlation_id"] == "req-7"
+
+
+# --- DynamoDB (moto server, as the local default runs it) --------------------------------
+
+@pytest.fixture(scope="module")
+def moto_endpoint():
+    port = find_free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+def test_dynamodb_client_applies_the_table_prefix(moto_endpoint):
+    dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="t1-")
+    assert dynamodb.ping()
+    dynamodb.client.create_table(
+        TableName=dynamodb.table_name("Views"), BillingMode="PAY_PER_REQUEST",
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+    )
+    dynamodb.table("Views").put_item(Item={"pk": "RESTAURANT#1", "view_count": 3})
+    assert "t1-Views" in dynamodb.client.list_tables()["TableNames"]
+    assert dynamodb.table("Views").get_item(Key={"pk": "RESTAURANT#1"})["Item"]["view_count"] == 3
+
+
+def test_dynamodb_provider_hands_workers_the_configured_client(container_factory, moto_endpoint,
+                                                             rabbit_config):
+    from nameko.rpc import rpc
+    from nameko.standalone.rpc import ClusterRpcProxy
+
+    class Probe:
+        name = "probe"
+        dynamodb = DynamoDB()
+
+        @rpc
+        def tables(self):
+            return [self.dynamodb.table_name("X"), self.dynamodb.ping()]
+
+    settings = {"endpoint_url": moto_endpoint, "region": "us-east-1", "table_prefix": "p-"}
+    container = container_factory(Probe, {**rabbit_config, "DYNAMODB": settings})
+    container.start()
+    with ClusterRpcProxy(rabbit_config, timeout=5) as cluster:
+        assert cluster.probe.tables() == ["p-X", True]
