@@ -6,7 +6,8 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 
 from shared.schemas import QuerySchema, paging_fields
 
-NOT_BLANK = validate.Regexp(r"\S", error="must not be blank")
+# Regexp matches at the start, so allow leading whitespace before the first visible character
+NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 RESTAURANT_PAGE = {"default_limit": 12, "max_limit": 50}

@@ -50,5 +50,7 @@ def test_request_id_travels_through_rpc_into_events_and_logs(
     finally:
         logging.getLogger("nameko.containers").removeHandler(handler)
     logged = [json.loads(line) for line in lines]
-    assert any(entry["correlation_id"] == "trace-404" and "catalog.get_restaurant" in entry["message"]
-               for entry in logged), logged
+    assert any(
+        entry["correlation_id"] == "trace-404" and "catalog.get_restaurant" in entry["message"]
+        for entry in logged
+    ), logged

@@ -105,6 +105,15 @@ def test_restaurant_input_rejects_bad_names(name):
     assert list(errors_of(RestaurantInputSchema(), {**RESTAURANT, "name": name})) == ["name"]
 
 
+def test_leading_whitespace_is_not_blank():
+    loaded = RestaurantInputSchema().load(
+        {"name": " Warung A", "city": "\tIpoh", "cuisine_type": [" thai ", "\nMalay"]}
+    )
+    assert loaded == {"name": " Warung A", "city": "\tIpoh", "cuisine_type": [" thai ", "\nMalay"]}
+    assert RestaurantListQuery().load({"q": " bonda"})["q"] == " bonda"
+    assert DishSearchQuery().load({"tags": [" spicy"]})["tags"] == [" spicy"]
+
+
 @pytest.mark.parametrize("good", [1, 4])
 def test_restaurant_price_range_accepts_1_to_4(good):
     assert RestaurantInputSchema().load({**RESTAURANT, "price_range": good})["price_range"] == good
