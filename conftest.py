@@ -15,8 +15,8 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import text
 
-from shared.db import ensure_database, make_engine
 from shared.migrations import upgrade
+from shared.postgres import ensure_database, make_engine
 
 TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
@@ -56,7 +56,9 @@ def catalog_db(catalog_db_url):
     yield catalog_db_url
     engine = make_engine(catalog_db_url)
     with engine.begin() as conn:
-        conn.execute(text("TRUNCATE dishes, restaurants, cuisines CASCADE"))
+        conn.execute(text(
+            "TRUNCATE dishes, restaurants, cuisines, outbox, idempotency_keys, processed_events"
+        ))
     engine.dispose()
 
 
@@ -68,6 +70,7 @@ def service_config(rabbit_config):
         "serializer": "json",
         "RPC_TIMEOUT": 2.0,
         "max_workers": 10,
+        "OUTBOX_POLL_INTERVAL": 0.5,
         "DYNAMODB": {"endpoint_url": None, "region": "us-east-1", "table_prefix": "test-"},
     }
 

@@ -6,89 +6,78 @@ Each worker gets its own session; writes go inside `with store.transaction():`,
 which commits before the entrypoint returns (nameko replies to an RPC before
 dependency teardown, so committing in teardown would answer before the data is
 durable). Whatever a worker left open is rolled back at teardown.
+
+Events are emitted with `store.emit(...)` inside the transaction: they are
+written to the service's outbox with the change and published by its relay
+(shared.outbox), so an event exists exactly when its change committed.
 """
 
 from __future__ import annotations
 
 import weakref
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
 
-from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy import text
+from sqlalchemy.orm import Session, sessionmaker
 
-from shared.events import EnvelopePublisher, make_envelope
+from shared.events import make_envelope
+from shared.idempotency import FIRST_CALL, claim_command, claim_event, record_command
+from shared.outbox import add_to_outbox
+from shared.postgres import DATABASE_URL_CONFIG_KEY, make_engine
 
-DATABASE_URL_CONFIG_KEY = "DATABASE_URL"
-
-
-class Base(DeclarativeBase):
-    """Declarative base; each service's models subclass their own copy of it."""
-
-
-def driver_url(url):
-    """Plain postgresql:// URLs use psycopg2 (SQLAlchemy 2.1 would pick psycopg 3)."""
-    parsed = make_url(url)
-    if parsed.drivername == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg2")
-    return parsed
-
-
-def make_engine(url, **options) -> Engine:
-    options.setdefault("pool_pre_ping", True)
-    return create_engine(driver_url(url), **options)
-
-
-def ensure_database(url: str) -> bool:
-    """Create the database named in `url` if it does not exist; True if created."""
-    target = make_url(url)
-    admin = make_engine(target.set(database="postgres"), isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            exists = conn.execute(
-                text("SELECT 1 FROM pg_database WHERE datname = :name"),
-                {"name": target.database},
-            ).scalar()
-            if exists:
-                return False
-            conn.execute(text(f'CREATE DATABASE "{target.database}"'))
-            return True
-    finally:
-        admin.dispose()
+T = TypeVar("T")
 
 
 class Store:
     """A worker's view of its service's database: one session, explicit transactions."""
 
-    def __init__(self, session: Session, publisher: EnvelopePublisher | None = None):
+    def __init__(self, session: Session, producer: str | None = None):
         self.session = session
-        self._publisher = publisher
-        self._pending_events: list[dict] = []
+        self.producer = producer
 
     @contextmanager
     def transaction(self) -> Iterator[Store]:
-        """Commit on success, roll back on error; events emitted inside follow the commit."""
+        """Commit on success, roll back on error (events emitted inside go with it)."""
         try:
             yield self
             self.session.commit()
         except BaseException:
             self.session.rollback()
-            self._pending_events.clear()
             raise
-        pending, self._pending_events = self._pending_events, []
-        for envelope in pending:
-            self._publisher.publish(envelope)
 
     def emit(self, event_type: str, payload: dict, version: int = 1) -> dict:
-        """Queue an event to publish once the current transaction commits."""
-        if self._publisher is None:
-            raise RuntimeError("this store was built without an event publisher")
-        envelope = make_envelope(self._publisher.producer, event_type, payload, version)
-        self._pending_events.append(envelope)
+        """Write an event to the outbox, in the current transaction."""
+        if self.producer is None:
+            raise RuntimeError("this store was built without a producer name")
+        envelope = make_envelope(self.producer, event_type, payload, version)
+        add_to_outbox(self.session, envelope)
         return envelope
+
+    def first_time(self, consumer: str, event: dict) -> bool:
+        """Claim `event` for `consumer`; False if it was already handled (a redelivery).
+
+        Call inside `transaction()`, before the effect, so claim and effect commit together.
+        """
+        return claim_event(self.session, consumer, event["event_id"])
+
+    def command(self, operation: str, idempotency_key: str | None, request,
+                apply: Callable[[], T]) -> T:
+        """Run `apply` in one transaction, once per idempotency key.
+
+        A retry with the same key (after a timeout, say) gets the first call's
+        answer and changes nothing; the same key with a different request is a
+        Conflict. Without a key, `apply` simply runs in a transaction.
+        """
+        with self.transaction():
+            previous = claim_command(self.session, operation, idempotency_key, request)
+            if previous is not FIRST_CALL:
+                return previous
+            answer = apply()
+            record_command(self.session, operation, idempotency_key, answer)
+        return answer
 
     def ping(self) -> bool:
         self.session.execute(text("SELECT 1"))
@@ -96,7 +85,7 @@ class Store:
 
 
 class Database(DependencyProvider):
-    """Hands each worker a `store_cls(session, publisher)` on the service's database."""
+    """Hands each worker a `store_cls(session, producer)` on the service's database."""
 
     def __init__(self, store_cls: type[Store], **engine_options):
         self.store_cls = store_cls
@@ -107,9 +96,6 @@ class Database(DependencyProvider):
         config = self.container.config
         self.engine = make_engine(config[DATABASE_URL_CONFIG_KEY], **self.engine_options)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
-        self.publisher = EnvelopePublisher(
-            config[AMQP_URI_CONFIG_KEY], self.container.service_name, config
-        )
 
     def stop(self):
         self.engine.dispose()
@@ -120,7 +106,7 @@ class Database(DependencyProvider):
     def get_dependency(self, worker_ctx):
         session = self.sessionmaker()
         self.sessions[worker_ctx] = session
-        return self.store_cls(session, self.publisher)
+        return self.store_cls(session, self.container.service_name)
 
     def worker_teardown(self, worker_ctx):
         session = self.sessions.pop(worker_ctx, None)

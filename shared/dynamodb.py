@@ -6,11 +6,16 @@
 
 from __future__ import annotations
 
+import time
+
 import boto3
 from botocore.config import Config as BotoConfig
+from botocore.exceptions import ClientError
 from nameko.extensions import DependencyProvider
 
 DYNAMODB_CONFIG_KEY = "DYNAMODB"
+# markers outlive any redelivery (RabbitMQ keeps nothing near this long)
+EVENT_MARKER_TTL_SECONDS = 30 * 24 * 3600
 
 
 class DynamoDBClient:
@@ -44,6 +49,35 @@ class DynamoDBClient:
 
     def ping(self) -> bool:
         self.client.list_tables(Limit=1)
+        return True
+
+    def write_once(self, marker_table: str, consumer: str, event_id, writes: list[dict]) -> bool:
+        """Apply `writes` (TransactWriteItems entries) once per (consumer, event_id).
+
+        The marker item and the writes go in one transaction, the marker with
+        `attribute_not_exists`: a redelivered event cancels the whole
+        transaction and changes nothing. Returns False for such a duplicate.
+        `marker_table` needs a string partition key named `pk` (and may carry
+        a TTL on `expires_at`).
+        """
+        marker = {
+            "Put": {
+                "TableName": self.table_name(marker_table),
+                "Item": {
+                    "pk": {"S": f"EVENT#{consumer}#{event_id}"},
+                    "expires_at": {"N": str(int(time.time()) + EVENT_MARKER_TTL_SECONDS)},
+                },
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+        try:
+            self.client.transact_write_items(TransactItems=[marker, *writes])
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] == "TransactionCanceledException":
+                reasons = exc.response.get("CancellationReasons") or []
+                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
+                    return False
+            raise
         return True
 
 

@@ -13,7 +13,7 @@ from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import MetaData, text
 
-from shared.db import ensure_database, make_engine
+from shared.postgres import ensure_database, make_engine
 
 SERVICES_DIR = Path(__file__).resolve().parent.parent / "services"
 

@@ -21,8 +21,8 @@ from services.catalog.demo_data import generate_demo_catalog
 from services.catalog.domain import normalize_dish_fields, normalize_restaurant_fields
 from services.catalog.models import Dish, Restaurant
 from services.catalog.storage import CatalogStore
-from shared.db import make_engine
 from shared.migrations import upgrade
+from shared.postgres import make_engine
 
 BATCH = 200
 

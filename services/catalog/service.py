@@ -17,6 +17,7 @@ from services.catalog.storage import CatalogStore
 from shared.context import CorrelationId
 from shared.db import Database
 from shared.errors import EXPECTED_ERRORS
+from shared.outbox import OutboxRelay
 from shared.schemas import load
 
 public = rpc(expected_exceptions=EXPECTED_ERRORS)
@@ -26,6 +27,7 @@ class CatalogService:
     name = "catalog"
 
     store = Database(CatalogStore)
+    relay = OutboxRelay()  # publishes what store.emit wrote, once committed
     correlation = CorrelationId()
 
     @public

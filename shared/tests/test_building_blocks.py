@@ -149,3 +149,32 @@ def test_dynamodb_provider_hands_workers_the_configured_client(container_factory
     container.start()
     with ClusterRpcProxy(rabbit_config, timeout=5) as cluster:
         assert cluster.probe.tables() == ["p-X", True]
+
+
+def test_write_once_applies_an_event_once(moto_endpoint):
+    dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="once-")
+    for name in ("Markers", "Counters"):
+        dynamodb.client.create_table(
+            TableName=dynamodb.table_name(name), BillingMode="PAY_PER_REQUEST",
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        )
+
+    def add_one():
+        return [{"Update": {
+            "TableName": dynamodb.table_name("Counters"), "Key": {"pk": {"S": "views"}},
+            "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }}]
+
+    first, second = str(uuid.uuid4()), str(uuid.uuid4())
+    results = [dynamodb.write_once("Markers", "test", event, add_one())
+               for event in (first, first, second, first, second)]
+    assert results == [True, False, True, False, False]
+    item = dynamodb.table("Counters").get_item(Key={"pk": "views"})["Item"]
+    assert item["n"] == 2
+
+
+def test_write_once_does_not_hide_real_failures(moto_endpoint):
+    dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="missing-")
+    with pytest.raises(Exception, match="(?i)resource|not found|table"):
+        dynamodb.write_once("Markers", "test", uuid.uuid4(), [])

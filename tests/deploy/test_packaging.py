@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import subprocess
 import sys
 import tomllib
@@ -27,9 +28,14 @@ DISTRIBUTIONS = {
 @pytest.fixture(scope="module")
 def wheels(tmp_path_factory) -> dict[str, Path]:
     out = tmp_path_factory.mktemp("wheels")
+    # build from copies: setuptools builds in-tree and would leave build/ behind
+    sources = tmp_path_factory.mktemp("sources")
+    for folder in DISTRIBUTIONS:
+        shutil.copytree(ROOT / folder, sources / folder,
+                        ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "--no-build-isolation",
-         "--wheel-dir", str(out), *[str(ROOT / folder) for folder in DISTRIBUTIONS]],
+         "--wheel-dir", str(out), *[str(sources / folder) for folder in DISTRIBUTIONS]],
         check=True, capture_output=True,
     )
     return {folder: next(out.glob(f"{name}-*.whl")) for folder, (name, _) in DISTRIBUTIONS.items()}

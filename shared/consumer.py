@@ -1,0 +1,152 @@
+"""Event consumers that never drop an event.
+
+nameko's `@event_handler` acks a message even when the handler raises, so the
+event is gone. `@consume_event(source, event_type)` instead:
+
+- hands the handler the parsed envelope (SPEC §2); a body that is not a valid
+  envelope goes straight to the service's dead-letter queue, with the reason;
+- on success, acks;
+- on failure, republishes the message to a delay queue for attempt n
+  (`<queue>.retry.<n>`, TTL = EVENT_RETRY_DELAY × 2^(n-1), capped at 60 s),
+  from which RabbitMQ dead-letters it back to the handler's queue, then acks;
+  after EVENT_MAX_ATTEMPTS it goes to `dlq.<service>` with the error recorded.
+  Republishing happens before the ack, so a crash in between duplicates the
+  message rather than losing it, and handlers are idempotent by event_id
+  (`store.first_time(...)`, `dynamodb.write_once(...)`). A failing message
+  never blocks the others: it waits in its delay queue, not in the handler.
+- declares its queue, delay queues and dead-letter queue durable at service
+  start, so events published while the service is down wait for it.
+
+`python -m shared.deadletters` lists, shows and replays dead letters.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import UTC, datetime
+from functools import partial
+
+from kombu import Queue
+from marshmallow import ValidationError
+from nameko.amqp.publish import Publisher, get_connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import SERVICE_POOL, EventHandler
+from nameko.exceptions import ContainerBeingKilled
+
+from shared.events import parse_envelope
+
+log = logging.getLogger(__name__)
+
+ATTEMPTS_HEADER = "x-bellyfed-attempts"
+ERROR_HEADER = "x-bellyfed-error"
+ORIGIN_HEADER = "x-bellyfed-queue"
+FAILED_AT_HEADER = "x-bellyfed-failed-at"
+MAX_DELAY_SECONDS = 60.0
+MAX_ERROR_LENGTH = 2000
+
+
+def dead_letter_queue_name(service: str) -> str:
+    return f"dlq.{service}"
+
+
+def retry_queue_name(queue: str, attempt: int) -> str:
+    return f"{queue}.retry.{attempt}"
+
+
+def retry_delay(base_seconds: float, attempt: int) -> float:
+    """Seconds before attempt `attempt + 1`, after `attempt` failures."""
+    return min(MAX_DELAY_SECONDS, base_seconds * 2 ** (attempt - 1))
+
+
+def dead_letter_queue(service: str) -> Queue:
+    return Queue(dead_letter_queue_name(service), durable=True)
+
+
+class ReliableEventHandler(EventHandler):
+    def __init__(self, source_service: str, event_type: str, **kwargs):
+        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
+                         reliable_delivery=True, requeue_on_error=False, **kwargs)
+
+    def setup(self):
+        super().setup()  # sets self.queue, durable, bound to <source>.events
+        config = self.container.config
+        self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
+        base_delay = float(config.get("EVENT_RETRY_DELAY", 1.0))
+        self.retry_queues = {
+            attempt: Queue(
+                retry_queue_name(self.queue.name, attempt), durable=True,
+                queue_arguments={
+                    "x-message-ttl": int(retry_delay(base_delay, attempt) * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": self.queue.name,
+                },
+            )
+            for attempt in range(1, self.max_attempts)
+        }
+        self.dead_letters = dead_letter_queue(self.container.service_name)
+        amqp_uri = config[AMQP_URI_CONFIG_KEY]
+        self.publisher = Publisher(amqp_uri, serializer="json", use_confirms=True)
+        with get_connection(amqp_uri) as connection:
+            channel = connection.channel()
+            for queue in [self.queue, *self.retry_queues.values(), self.dead_letters]:
+                queue(channel).declare()
+            channel.close()
+
+    def handle_message(self, body, message):
+        try:
+            envelope = parse_envelope(body)
+        except ValidationError as exc:
+            self._dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+            return
+        context_data = self.unpack_message_headers(message)
+        try:
+            self.container.spawn_worker(
+                self, (envelope,), {}, context_data=context_data,
+                handle_result=partial(self.handle_result, message, body),
+            )
+        except ContainerBeingKilled:
+            self.queue_consumer.requeue_message(message)
+
+    def handle_result(self, message, body, worker_ctx, result=None, exc_info=None):
+        if exc_info is None:
+            self.queue_consumer.ack_message(message)
+        else:
+            self._retry_or_dead_letter(message, body, exc_info[1])
+        return result, exc_info
+
+    def _retry_or_dead_letter(self, message, body, exc: BaseException) -> None:
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        if attempts < self.max_attempts:
+            self._republish(message, body, retry_queue_name(self.queue.name, attempts),
+                            {ATTEMPTS_HEADER: attempts})
+        else:
+            self._dead_letter(message, body, f"{type(exc).__name__}: {exc}", attempts)
+
+    def _dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
+        log.error("dead letter from %s: %s", self.queue.name, error)
+        self._republish(message, body, self.dead_letters.name, {
+            ATTEMPTS_HEADER: attempts,
+            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
+            ORIGIN_HEADER: self.queue.name,
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+        })
+
+    def _republish(self, message, body, queue_name: str, headers: dict) -> None:
+        """Publish (with confirm) then ack; if publishing fails, requeue instead: never lose it."""
+        keep = {key: value for key, value in (message.headers or {}).items()
+                if not key.startswith("x-death") and not key.startswith("x-first-death")}
+        try:
+            self.publisher.publish(
+                body, exchange="", routing_key=queue_name,
+                headers={**keep, **headers}, message_id=uuid.uuid4().hex,
+            )
+        except Exception:
+            log.warning("could not move a failed message to %s; requeueing it", queue_name,
+                        exc_info=True)
+            self.queue_consumer.requeue_message(message)
+            return
+        self.queue_consumer.ack_message(message)
+
+
+consume_event = ReliableEventHandler.decorator

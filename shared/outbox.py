@@ -1,0 +1,271 @@
+"""Transactional outbox: an event leaves only if its transaction committed, and always does.
+
+A PostgreSQL-owning service writes each event as a row of its `outbox` table in
+the same transaction as the business change (`Store.emit`). The relay — an
+extension running inside every replica of the service — publishes committed
+rows in id order with publisher confirms, and marks them published:
+
+- rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED`, so replicas share
+  the work without publishing a row twice in the normal case;
+- it wakes on the NOTIFY that each commit sends, and polls as a fallback;
+- if the broker is down, rows stay unpublished and go when it is back;
+- if the relay dies after publishing but before marking, the rows go again:
+  delivery is at least once, and consumers are idempotent by event_id;
+- published rows are deleted after OUTBOX_RETENTION_HOURS.
+
+Migrations create the table with `create_outbox_table(op)`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import time
+
+import eventlet
+import psycopg2
+from eventlet.green.select import select as wait_readable
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.extensions import DependencyProvider
+from sqlalchemy import (
+    BigInteger,
+    Column,
+    DateTime,
+    Identity,
+    Index,
+    MetaData,
+    String,
+    Table,
+    func,
+    insert,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.dialects.postgresql import JSONB, UUID
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from shared.events import EnvelopePublisher
+from shared.postgres import DATABASE_URL_CONFIG_KEY, driver_url, make_engine
+
+log = logging.getLogger(__name__)
+
+outbox_metadata = MetaData()
+outbox_table = Table(
+    "outbox",
+    outbox_metadata,
+    Column("id", BigInteger, Identity(), primary_key=True),
+    Column("event_id", UUID(as_uuid=True), nullable=False, unique=True),
+    Column("event_type", String(100), nullable=False),
+    Column("envelope", JSONB, nullable=False),
+    Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
+    Column("published_at", DateTime(timezone=True)),
+    Index("idx_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
+    Index("idx_outbox_published_at", "published_at"),
+)
+
+
+def notify_channel(producer: str) -> str:
+    return f"outbox_{producer}"
+
+
+def create_outbox_table(op) -> None:
+    """For a service's alembic migration: `create_outbox_table(op)`."""
+    outbox_table.create(op.get_bind())
+
+
+def drop_outbox_table(op) -> None:
+    outbox_table.drop(op.get_bind())
+
+
+def add_to_outbox(session: Session, envelope: dict) -> None:
+    """Write `envelope` in the session's transaction; the NOTIFY is delivered at commit."""
+    session.execute(
+        insert(outbox_table).values(
+            event_id=envelope["event_id"], event_type=envelope["event_type"], envelope=envelope
+        )
+    )
+    session.execute(text("SELECT pg_notify(:channel, '')"),
+                    {"channel": notify_channel(envelope["producer"])})
+
+
+class Relay:
+    """Publishes committed outbox rows. Plain object: the nameko extension below runs it."""
+
+    def __init__(self, database_url: str, amqp_uri: str, producer: str, *,
+                 batch_size: int = 200, poll_interval: float = 1.0,
+                 retention_hours: float = 168.0, prune_every: float = 600.0):
+        self.database_url = database_url
+        self.engine = make_engine(database_url, pool_size=2, max_overflow=0)
+        self.publisher = EnvelopePublisher(amqp_uri, producer)
+        self.producer = producer
+        self.batch_size = batch_size
+        self.poll_interval = poll_interval
+        self.retention_hours = retention_hours
+        self.prune_every = prune_every
+        self._listener = None
+        self._last_prune = 0.0
+
+    # --- one pass --------------------------------------------------------------------
+
+    def relay_batch(self) -> int:
+        """Publish up to batch_size unpublished rows, in id order; returns how many went."""
+        with self.engine.connect() as conn, conn.begin():
+            rows = conn.execute(
+                select(outbox_table.c.id, outbox_table.c.envelope)
+                .where(outbox_table.c.published_at.is_(None))
+                .order_by(outbox_table.c.id)
+                .limit(self.batch_size)
+                .with_for_update(skip_locked=True)
+            ).all()
+            published: list[int] = []
+            try:
+                for row_id, envelope in rows:
+                    self.publisher.publish(envelope)
+                    published.append(row_id)
+            finally:
+                # whatever went out is marked, even when the broker failed half way
+                self._mark_published(conn, published)
+        return len(published)
+
+    @staticmethod
+    def _mark_published(conn: Connection, ids: list[int]) -> None:
+        if ids:
+            conn.execute(
+                update(outbox_table).where(outbox_table.c.id.in_(ids))
+                .values(published_at=func.now())
+            )
+
+    def relay_all(self) -> int:
+        total = 0
+        while (count := self.relay_batch()) > 0:
+            total += count
+            if count < self.batch_size:
+                break
+        return total
+
+    def prune(self) -> int:
+        """Delete rows published longer ago than the retention period."""
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                text(
+                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
+                    "WHERE published_at < now() - make_interval(secs => :seconds) LIMIT 5000)"
+                ),
+                {"seconds": self.retention_hours * 3600},
+            )
+        return result.rowcount
+
+    def pending(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.scalar(
+                select(func.count()).select_from(outbox_table)
+                .where(outbox_table.c.published_at.is_(None))
+            )
+
+    # --- waiting for work ---------------------------------------------------------------
+
+    def _listen(self):
+        if self._listener is None or self._listener.closed:
+            url = driver_url(self.database_url)
+            conn = psycopg2.connect(
+                host=url.host, port=url.port, user=url.username, password=url.password,
+                dbname=url.database,
+            )
+            conn.set_isolation_level(psycopg2.extensions.ISOLATION_LEVEL_AUTOCOMMIT)
+            with conn.cursor() as cursor:
+                cursor.execute(f'LISTEN "{notify_channel(self.producer)}"')
+            self._listener = conn
+        return self._listener
+
+    def wait_for_work(self, timeout: float) -> None:
+        """Until a commit NOTIFYs the channel, or `timeout` passes (the polling fallback)."""
+        try:
+            listener = self._listen()
+            if not listener.notifies:
+                wait_readable([listener], [], [], timeout)
+            listener.poll()
+            listener.notifies.clear()
+        except Exception:
+            log.warning("outbox listener lost; polling", exc_info=True)
+            self.close_listener()
+            eventlet.sleep(timeout)
+
+    def close_listener(self) -> None:
+        if self._listener is not None:
+            with contextlib.suppress(Exception):
+                self._listener.close()
+            self._listener = None
+
+    # --- the loop -----------------------------------------------------------------------
+
+    def run_forever(self, should_stop) -> None:
+        failures = 0
+        while not should_stop():
+            try:
+                count = self.relay_batch()
+                failures = 0
+            except Exception:
+                failures += 1
+                delay = min(30.0, 0.25 * 2 ** min(failures, 7))
+                log.warning("outbox relay failed (%s in a row); retrying in %.1fs",
+                            failures, delay, exc_info=failures == 1)
+                eventlet.sleep(delay)
+                continue
+            self.maybe_prune()
+            if count < self.batch_size:
+                self.wait_for_work(self.poll_interval)
+
+    def maybe_prune(self) -> None:
+        now = time.monotonic()
+        if now - self._last_prune >= self.prune_every:
+            self._last_prune = now
+            try:
+                pruned = self.prune()
+                if pruned:
+                    log.info("outbox: pruned %s published rows", pruned)
+            except Exception:
+                log.warning("outbox prune failed", exc_info=True)
+
+    def close(self) -> None:
+        self.close_listener()
+        self.engine.dispose()
+
+
+class OutboxRelay(DependencyProvider):
+    """Runs the relay in every replica of a service: `relay = OutboxRelay()`.
+
+    Config: OUTBOX_POLL_INTERVAL (s, default 1), OUTBOX_BATCH_SIZE (200),
+    OUTBOX_RETENTION_HOURS (168).
+    """
+
+    def setup(self):
+        config = self.container.config
+        self.relay = Relay(
+            config[DATABASE_URL_CONFIG_KEY], config[AMQP_URI_CONFIG_KEY],
+            self.container.service_name,
+            batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
+            poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
+            retention_hours=float(config.get("OUTBOX_RETENTION_HOURS", 168)),
+        )
+        self._stopping = False
+        self._thread = None
+
+    def start(self):
+        self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
+
+    def _run(self):
+        self.relay.run_forever(lambda: self._stopping)
+
+    def stop(self):
+        self._stopping = True
+        if self._thread is not None:
+            self._thread.kill()
+        self.relay.close()
+
+    def kill(self):
+        self.stop()
+
+    def get_dependency(self, worker_ctx):
+        return self.relay
