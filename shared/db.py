@@ -50,11 +50,16 @@ class Store:
 
     def emit(self, event_type: str, payload: dict, version: int = 1) -> dict:
         """Write an event to the outbox, in the current transaction."""
+        return self.emit_many(event_type, [payload], version)[0]
+
+    def emit_many(self, event_type: str, payloads: list[dict], version: int = 1) -> list[dict]:
+        """Several events of one type in one statement (bulk writes, seeding)."""
         if self.producer is None:
             raise RuntimeError("this store was built without a producer name")
-        envelope = make_envelope(self.producer, event_type, payload, version)
-        add_to_outbox(self.session, envelope)
-        return envelope
+        envelopes = [make_envelope(self.producer, event_type, payload, version)
+                     for payload in payloads]
+        add_to_outbox(self.session, envelopes)
+        return envelopes
 
     def first_time(self, consumer: str, event: dict) -> bool:
         """Claim `event` for `consumer`; False if it was already handled (a redelivery).

@@ -79,15 +79,17 @@ def drop_outbox_table(op) -> None:
     outbox_table.drop(op.get_bind())
 
 
-def add_to_outbox(session: Session, envelope: dict) -> None:
-    """Write `envelope` in the session's transaction; the NOTIFY is delivered at commit."""
-    session.execute(
-        insert(outbox_table).values(
-            event_id=envelope["event_id"], event_type=envelope["event_type"], envelope=envelope
-        )
-    )
+def add_to_outbox(session: Session, envelopes: list[dict]) -> None:
+    """Write envelopes (one producer's) in the session's transaction; NOTIFY goes at commit."""
+    if not envelopes:
+        return
+    session.execute(insert(outbox_table), [
+        {"event_id": envelope["event_id"], "event_type": envelope["event_type"],
+         "envelope": envelope}
+        for envelope in envelopes
+    ])
     session.execute(text("SELECT pg_notify(:channel, '')"),
-                    {"channel": notify_channel(envelope["producer"])})
+                    {"channel": notify_channel(envelopes[0]["producer"])})
 
 
 class Relay:

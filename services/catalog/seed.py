@@ -1,9 +1,10 @@
 """`python -m services.catalog.seed`: load the demo catalog (idempotent).
 
 Restaurants and dishes have fixed ids (services.catalog.demo_data), and rows
-that already exist are left alone, so running it twice changes nothing.
-It writes the catalog's own database directly, without events: it is for
-setting up a fresh environment, not for changing a live one.
+that already exist are left alone, so running it twice changes nothing. Each
+new row gets its restaurant_created / dish_created event in the catalog's
+outbox, in the same transaction, so services that keep catalog facts learn
+the demo data like any other (the relay publishes them once catalog runs).
 """
 
 from __future__ import annotations
@@ -18,7 +19,12 @@ from tqdm import tqdm
 
 from services.catalog import config
 from services.catalog.demo_data import generate_demo_catalog
-from services.catalog.domain import normalize_dish_fields, normalize_restaurant_fields
+from services.catalog.domain import (
+    dish_schema,
+    normalize_dish_fields,
+    normalize_restaurant_fields,
+    restaurant_schema,
+)
 from services.catalog.models import Dish, Restaurant
 from services.catalog.storage import CatalogStore
 from shared.migrations import upgrade
@@ -27,17 +33,20 @@ from shared.postgres import make_engine
 BATCH = 200
 
 
-def insert_new(session, model, rows: list[dict], label: str, quiet: bool) -> int:
-    """Insert the rows whose id is not there yet; returns how many were new."""
+def insert_new(store: CatalogStore, model, rows: list[dict], event_type: str, schema,
+               quiet: bool) -> int:
+    """Insert the rows whose id is not there yet, each with its event; how many were new."""
     inserted = 0
-    with tqdm(total=len(rows), desc=label, unit="row", disable=quiet, file=sys.stderr) as bar:
+    with tqdm(total=len(rows), desc=model.__tablename__, unit="row", disable=quiet,
+              file=sys.stderr) as bar:
         for start in range(0, len(rows), BATCH):
             batch = rows[start:start + BATCH]
-            result = session.execute(
+            new_rows = store.session.scalars(
                 insert(model).values(batch).on_conflict_do_nothing(index_elements=["id"])
-                .returning(model.id)
-            )
-            inserted += len(result.all())
+                .returning(model)
+            ).all()
+            store.emit_many(event_type, schema.dump(new_rows, many=True))
+            inserted += len(new_rows)
             bar.update(len(batch))
     return inserted
 
@@ -49,9 +58,11 @@ def seed(url: str, quiet: bool = False) -> dict:
     engine = make_engine(url)
     try:
         with Session(engine) as session, session.begin():
-            new_restaurants = insert_new(session, Restaurant, restaurants, "restaurants", quiet)
-            new_dishes = insert_new(session, Dish, dishes, "dishes", quiet)
-            CatalogStore(session).remember_cuisines(
+            store = CatalogStore(session, config.SERVICE_NAME)
+            new_restaurants = insert_new(store, Restaurant, restaurants, "restaurant_created",
+                                         restaurant_schema, quiet)
+            new_dishes = insert_new(store, Dish, dishes, "dish_created", dish_schema, quiet)
+            store.remember_cuisines(
                 cuisine for row in restaurants for cuisine in row["cuisine_type"]
             )
     finally:
