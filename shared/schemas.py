@@ -2,15 +2,33 @@
 
 from __future__ import annotations
 
+import decimal
+
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.errors import BadRequest, InvalidInput
+
+
+def _nul_paths(value, path: str = "") -> list[str]:
+    """Where NUL characters hide in a JSON value: PostgreSQL text cannot hold them."""
+    if isinstance(value, str):
+        return [path or "_value"] if "\x00" in value else []
+    if isinstance(value, dict):
+        return [found for key, item in value.items()
+                for found in _nul_paths(key, path) + _nul_paths(item, f"{path}.{key}".strip("."))]
+    if isinstance(value, list):
+        return [found for index, item in enumerate(value)
+                for found in _nul_paths(item, f"{path}[{index}]")]
+    return []
 
 
 def load(schema: Schema, data, *, partial: bool = False, error=InvalidInput) -> dict:
     """Validate `data`; field errors become `error` (InvalidInput by default) with details."""
     if not isinstance(data, dict):
         raise error("expected a JSON object", {"_schema": ["expected a JSON object"]})
+    if nul_paths := _nul_paths(data):
+        raise error("text may not contain NUL characters",
+                    {"fields": {path: ["may not contain NUL characters"] for path in nul_paths}})
     try:
         return schema.load(data, partial=partial)
     except ValidationError as exc:
@@ -37,6 +55,22 @@ def paging_fields(default_limit: int, max_limit: int) -> dict:
         ),
         "offset": fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000)),
     }
+
+
+class Money(fields.Decimal):
+    """An amount with at most two decimal places: "9.999" is refused, not rounded."""
+
+    def __init__(self, **kwargs):
+        super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        try:
+            exact = decimal.Decimal(str(value))
+        except (decimal.InvalidOperation, ValueError):
+            exact = None  # the parent says what is wrong with it
+        if exact is not None and exact.is_finite() and exact.as_tuple().exponent < -2:
+            raise ValidationError("at most 2 decimal places")
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class QuerySchema(Schema):

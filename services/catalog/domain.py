@@ -120,30 +120,42 @@ def list_cuisines(store) -> list[dict]:
     return CuisineSchema().dump(store.list_cuisines(), many=True)
 
 
-# --- writes: each commits with the event it announces -------------------------------------
+# --- writes: each commits with the event it announces --------------------------------------
+# Every write is a store.command: one transaction, and with an idempotency key a
+# retried call (after an RPC timeout, say) gets the first answer back unchanged.
 
-def create_restaurant(store, fields: dict) -> dict:
-    with store.transaction():
+
+def create_restaurant(store, fields: dict, idempotency_key: str | None = None) -> dict:
+    def apply():
         restaurant = restaurant_schema.dump(
             store.add_restaurant(normalize_restaurant_fields(fields))
         )
         store.emit("restaurant_created", restaurant)
-    return restaurant
+        return restaurant
+
+    return store.command("create_restaurant", idempotency_key, fields, apply)
 
 
-def update_restaurant(store, restaurant_id: uuid.UUID, fields: dict) -> dict:
-    with store.transaction():
+def update_restaurant(store, restaurant_id: uuid.UUID, fields: dict,
+                      idempotency_key: str | None = None) -> dict:
+    def apply():
         restaurant = _restaurant_or_404(store, restaurant_id, for_update=True)
-        restaurant = restaurant_schema.dump(
+        before = restaurant_schema.dump(restaurant)
+        after = restaurant_schema.dump(
             store.update_restaurant(restaurant, normalize_restaurant_fields(fields))
         )
-        store.emit("restaurant_updated", restaurant)
-    return restaurant
+        if after != before:  # nothing changed, nothing to announce
+            store.emit("restaurant_updated", after)
+        return after
+
+    request = {"restaurant_id": restaurant_id, "fields": fields}
+    return store.command("update_restaurant", idempotency_key, request, apply)
 
 
-def delete_restaurant(store, restaurant_id: uuid.UUID) -> None:
+def delete_restaurant(store, restaurant_id: uuid.UUID,
+                      idempotency_key: str | None = None) -> None:
     """Deletes its dishes too; each gets its own dish_deleted, then restaurant_deleted."""
-    with store.transaction():
+    def apply():
         restaurant = _restaurant_or_404(store, restaurant_id, for_update=True)
         dishes, _ = store.list_menu(restaurant_id, limit=100_000, offset=0)
         store.delete_restaurant(restaurant)
@@ -151,26 +163,39 @@ def delete_restaurant(store, restaurant_id: uuid.UUID) -> None:
             store.emit("dish_deleted", DishDeletedSchema().dump(dish))
         store.emit("restaurant_deleted", RestaurantDeletedSchema().dump(restaurant))
 
+    store.command("delete_restaurant", idempotency_key, {"restaurant_id": restaurant_id}, apply)
 
-def create_dish(store, restaurant_id: uuid.UUID, fields: dict) -> dict:
-    with store.transaction():
+
+def create_dish(store, restaurant_id: uuid.UUID, fields: dict,
+                idempotency_key: str | None = None) -> dict:
+    def apply():
         _restaurant_or_404(store, restaurant_id, for_update=True)
         dish = dish_schema.dump(store.add_dish(restaurant_id, normalize_dish_fields(fields)))
         store.emit("dish_created", dish)
-    return dish
+        return dish
+
+    request = {"restaurant_id": restaurant_id, "fields": fields}
+    return store.command("create_dish", idempotency_key, request, apply)
 
 
-def update_dish(store, dish_id: uuid.UUID, fields: dict) -> dict:
-    with store.transaction():
-        dish = dish_schema.dump(
-            store.update_dish(_dish_or_404(store, dish_id), normalize_dish_fields(fields))
-        )
-        store.emit("dish_updated", dish)
-    return dish
+def update_dish(store, dish_id: uuid.UUID, fields: dict,
+                idempotency_key: str | None = None) -> dict:
+    def apply():
+        dish = _dish_or_404(store, dish_id)
+        before = dish_schema.dump(dish)
+        after = dish_schema.dump(store.update_dish(dish, normalize_dish_fields(fields)))
+        if after != before:
+            store.emit("dish_updated", after)
+        return after
+
+    return store.command("update_dish", idempotency_key, {"dish_id": dish_id, "fields": fields},
+                         apply)
 
 
-def delete_dish(store, dish_id: uuid.UUID) -> None:
-    with store.transaction():
+def delete_dish(store, dish_id: uuid.UUID, idempotency_key: str | None = None) -> None:
+    def apply():
         dish = _dish_or_404(store, dish_id)
         store.delete_dish(dish)
         store.emit("dish_deleted", DishDeletedSchema().dump(dish))
+
+    store.command("delete_dish", idempotency_key, {"dish_id": dish_id}, apply)

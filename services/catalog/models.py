@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -44,6 +45,9 @@ class Cuisine(Base):
     """Every cuisine a restaurant has named; kept as restaurants are written."""
 
     __tablename__ = "cuisines"
+    __table_args__ = (
+        Index("uq_cuisines_name_lower", text("lower(name)"), unique=True),
+    )
 
     name: Mapped[str] = mapped_column(String(100), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(

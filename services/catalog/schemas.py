@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import QuerySchema, paging_fields
+from shared.schemas import Money, QuerySchema, paging_fields
 
 # Regexp matches at the start, so allow leading whitespace before the first visible character
 NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
@@ -128,8 +128,7 @@ class DishInputSchema(Schema):
 
     name = _name(200, required=True)
     description = _text(2000, allow_none=True)
-    price = fields.Decimal(required=True, places=2, as_string=True,
-                           validate=validate.Range(min=0, max=100_000))
+    price = Money(required=True, validate=validate.Range(min=0, max=100_000))
     image_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
     dish_type = _name(100, required=True)
     tags = fields.List(_name(50), validate=validate.Length(max=20))
@@ -152,8 +151,8 @@ class DishSearchQuery(QuerySchema):
     q = _name(200)
     dish_type = _name(100)
     tags = CommaSeparated(_name(50), validate=validate.Length(max=10))
-    price_min = fields.Decimal(places=2, allow_nan=False, validate=validate.Range(min=0))
-    price_max = fields.Decimal(places=2, allow_nan=False, validate=validate.Range(min=0))
+    price_min = Money(validate=validate.Range(min=0))
+    price_max = Money(validate=validate.Range(min=0))
     city = _name(100)
     limit, offset = paging_fields(**DISH_SEARCH_PAGE).values()
 

@@ -54,17 +54,20 @@ class CatalogService:
         return domain.get_menu(self.store, parse_id(restaurant_id), load(MenuQuery(), query))
 
     @public
-    def create_restaurant(self, data: dict) -> dict:
-        return domain.create_restaurant(self.store, load(RestaurantInputSchema(), data))
+    def create_restaurant(self, data: dict, idempotency_key: str | None = None) -> dict:
+        fields = load(RestaurantInputSchema(), data)
+        return domain.create_restaurant(self.store, fields, idempotency_key)
 
     @public
-    def update_restaurant(self, restaurant_id: str, data: dict) -> dict:
+    def update_restaurant(self, restaurant_id: str, data: dict,
+                          idempotency_key: str | None = None) -> dict:
         fields = load(RestaurantInputSchema(), data, partial=True)
-        return domain.update_restaurant(self.store, parse_id(restaurant_id), fields)
+        return domain.update_restaurant(self.store, parse_id(restaurant_id), fields,
+                                        idempotency_key)
 
     @public
-    def delete_restaurant(self, restaurant_id: str) -> None:
-        domain.delete_restaurant(self.store, parse_id(restaurant_id))
+    def delete_restaurant(self, restaurant_id: str, idempotency_key: str | None = None) -> None:
+        domain.delete_restaurant(self.store, parse_id(restaurant_id), idempotency_key)
 
     @public
     def list_cuisines(self) -> list[dict]:
@@ -85,18 +88,19 @@ class CatalogService:
         return domain.search_dishes(self.store, load(DishSearchQuery(), query))
 
     @public
-    def create_dish(self, restaurant_id: str, data: dict) -> dict:
+    def create_dish(self, restaurant_id: str, data: dict,
+                    idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data)
-        return domain.create_dish(self.store, parse_id(restaurant_id), fields)
+        return domain.create_dish(self.store, parse_id(restaurant_id), fields, idempotency_key)
 
     @public
-    def update_dish(self, dish_id: str, data: dict) -> dict:
+    def update_dish(self, dish_id: str, data: dict, idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data, partial=True)
-        return domain.update_dish(self.store, parse_id(dish_id), fields)
+        return domain.update_dish(self.store, parse_id(dish_id), fields, idempotency_key)
 
     @public
-    def delete_dish(self, dish_id: str) -> None:
-        domain.delete_dish(self.store, parse_id(dish_id))
+    def delete_dish(self, dish_id: str, idempotency_key: str | None = None) -> None:
+        domain.delete_dish(self.store, parse_id(dish_id), idempotency_key)
 
 
 def parse_ids(values) -> list:

@@ -35,6 +35,7 @@ class CatalogStore(Store):
         if city:
             query = query.where(Restaurant.city == city)
         if cuisine:
+            [cuisine] = self.canonical_cuisines([cuisine])
             query = query.where(Restaurant.cuisine_type.contains([cuisine]))
         if q:
             query = query.where(
@@ -55,6 +56,8 @@ class CatalogStore(Store):
         return list(self.session.scalars(select(Restaurant).where(Restaurant.id.in_(ids))))
 
     def add_restaurant(self, fields: dict) -> Restaurant:
+        cuisines = self.canonical_cuisines(fields.get("cuisine_type") or [])
+        fields = {**fields, "cuisine_type": cuisines}
         restaurant = Restaurant(**fields)
         self.session.add(restaurant)
         self.remember_cuisines(restaurant.cuisine_type or [])
@@ -63,10 +66,13 @@ class CatalogStore(Store):
         return restaurant
 
     def update_restaurant(self, restaurant: Restaurant, fields: dict) -> Restaurant:
+        if "cuisine_type" in fields:
+            cuisines = self.canonical_cuisines(fields["cuisine_type"] or [])
+            fields = {**fields, "cuisine_type": cuisines}
         for name, value in fields.items():
             setattr(restaurant, name, value)
         if "cuisine_type" in fields:
-            self.remember_cuisines(fields["cuisine_type"] or [])
+            self.remember_cuisines(fields["cuisine_type"])
         self.session.flush()
         self.session.refresh(restaurant)
         return restaurant
@@ -74,6 +80,19 @@ class CatalogStore(Store):
     def delete_restaurant(self, restaurant: Restaurant) -> None:
         self.session.delete(restaurant)
         self.session.flush()
+
+    def canonical_cuisines(self, names: list[str]) -> list[str]:
+        """Each name in the spelling the catalog first knew it by ("malay" -> "Malay")."""
+        if not names:
+            return names
+        known = {
+            name.lower(): name
+            for name in self.session.scalars(
+                select(Cuisine.name).where(func.lower(Cuisine.name).in_(
+                    [name.lower() for name in names]))
+            )
+        }
+        return list(dict.fromkeys(known.get(name.lower(), name) for name in names))
 
     def remember_cuisines(self, names: Iterable[str]) -> None:
         rows = [{"name": name} for name in dict.fromkeys(names)]

@@ -84,6 +84,20 @@ def json_body(request: Request) -> dict:
     return body
 
 
+IDEMPOTENCY_HEADER = "Idempotency-Key"
+
+
+def idempotency_key(request: Request) -> str | None:
+    """The client's Idempotency-Key: a retry with the same key gets the first answer."""
+    key = request.headers.get(IDEMPOTENCY_HEADER)
+    if key is None:
+        return None
+    if not 1 <= len(key) <= 200 or not key.isprintable():
+        raise BadRequest("Idempotency-Key must be 1 to 200 printable characters",
+                         {"header": IDEMPOTENCY_HEADER})
+    return key
+
+
 class JsonWebServer(WebServer):
     """nameko's web server, with JSON for routing errors and the correlation id from headers."""
 

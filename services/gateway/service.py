@@ -21,7 +21,7 @@ from services.catalog.schemas import (
 )
 from services.gateway import domain
 from services.gateway.config import DOWNSTREAM
-from services.gateway.http import json_body, json_response, route
+from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
 from services.gateway.schemas import HealthSchema, ReadySchema
 from shared.context import CorrelationId
@@ -145,36 +145,38 @@ class GatewayService:
            errors=(400, 401, 403, 413, 422))
     def create_restaurant(self, request):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        return self.catalog.create_restaurant(json_body(request))
+        return self.catalog.create_restaurant(json_body(request), idempotency_key(request))
 
     @route("PATCH", RESTAURANT, summary="Change a restaurant", tag="catalog admin",
            body=RestaurantInputSchema, response=RestaurantSchema, admin=True,
            errors=(400, 401, 403, 404, 413, 422))
     def update_restaurant(self, request, restaurant_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        return self.catalog.update_restaurant(str(restaurant_id), json_body(request))
+        return self.catalog.update_restaurant(str(restaurant_id), json_body(request),
+                                              idempotency_key(request))
 
     @route("DELETE", RESTAURANT, summary="Delete a restaurant and its dishes",
            tag="catalog admin", status=204, admin=True, errors=(401, 403, 404))
     def delete_restaurant(self, request, restaurant_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        self.catalog.delete_restaurant(str(restaurant_id))
+        self.catalog.delete_restaurant(str(restaurant_id), idempotency_key(request))
 
     @route("POST", RESTAURANT + "/dishes", summary="Add a dish to a restaurant's menu",
            tag="catalog admin", body=DishInputSchema, response=DishSchema, status=201,
            admin=True, errors=(400, 401, 403, 404, 413, 422))
     def create_dish(self, request, restaurant_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        return self.catalog.create_dish(str(restaurant_id), json_body(request))
+        return self.catalog.create_dish(str(restaurant_id), json_body(request),
+                                        idempotency_key(request))
 
     @route("PATCH", DISH, summary="Change a dish", tag="catalog admin", body=DishInputSchema,
            response=DishSchema, admin=True, errors=(400, 401, 403, 404, 413, 422))
     def update_dish(self, request, dish_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        return self.catalog.update_dish(str(dish_id), json_body(request))
+        return self.catalog.update_dish(str(dish_id), json_body(request), idempotency_key(request))
 
     @route("DELETE", DISH, summary="Delete a dish", tag="catalog admin", status=204,
            admin=True, errors=(401, 403, 404))
     def delete_dish(self, request, dish_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
-        self.catalog.delete_dish(str(dish_id))
+        self.catalog.delete_dish(str(dish_id), idempotency_key(request))

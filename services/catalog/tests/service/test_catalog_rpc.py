@@ -608,3 +608,84 @@ def test_delete_dish_publishes_dish_deleted(catalog, events):
     with pytest.raises(NotFound):
         catalog.delete_dish(created["id"])
     assert published(catalog, events) == []
+
+
+# --- idempotency keys, no-op updates, spelling ---------------------------------------
+
+
+def test_a_retried_create_with_its_key_returns_the_first_answer(catalog, events, db):
+    first = catalog.create_restaurant({"name": "Warung Once", "city": "Ipoh"},
+                                      idempotency_key="create-1")
+    again = catalog.create_restaurant({"name": "Warung Once", "city": "Ipoh"},
+                                      idempotency_key="create-1")
+    assert again == first
+    with db.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM restaurants WHERE name = 'Warung Once'")) == 1
+    assert [body["payload"]["id"] for body in published(catalog, events)] == [first["id"]]
+
+
+def test_a_key_reused_for_another_request_is_a_conflict(catalog, events):
+    from shared.errors import Conflict
+
+    catalog.create_restaurant({"name": "Warung A", "city": "Ipoh"}, idempotency_key="k")
+    with pytest.raises(Conflict):
+        catalog.create_restaurant({"name": "Warung B", "city": "Ipoh"}, idempotency_key="k")
+    assert [body["payload"]["name"] for body in published(catalog, events)] == ["Warung A"]
+
+
+def test_keys_are_per_operation_and_writes_without_keys_all_apply(catalog, events):
+    created = restaurant(catalog, "Kedai Keys")
+    catalog.create_dish(created["id"], {"name": "Laksa", "dish_type": "laksa", "price": "9.00"},
+                        idempotency_key="same")
+    catalog.update_restaurant(created["id"], {"phone": "+60 1"}, idempotency_key="same")
+    restaurant(catalog, "Kedai Keys")  # no key: a second, distinct restaurant
+    types = [body["event_type"] for body in published(catalog, events)]
+    assert types == ["restaurant_created", "dish_created", "restaurant_updated",
+                     "restaurant_created"]
+
+
+def test_a_retried_delete_with_its_key_succeeds_again(catalog, events):
+    created = restaurant(catalog, "Gone Soon")
+    catalog.delete_restaurant(created["id"], idempotency_key="del-1")
+    assert catalog.delete_restaurant(created["id"], idempotency_key="del-1") is None
+    with pytest.raises(NotFound):
+        catalog.delete_restaurant(created["id"])
+    types = [body["event_type"] for body in published(catalog, events)]
+    assert types == ["restaurant_created", "restaurant_deleted"]
+
+
+def test_an_invalid_key_is_refused(catalog):
+    with pytest.raises(InvalidInput):
+        catalog.create_restaurant({"name": "X", "city": "Ipoh"}, idempotency_key="k" * 201)
+
+
+def test_an_update_that_changes_nothing_announces_nothing(catalog, events):
+    created = restaurant(catalog, "Same Same", phone="+60 3")
+    dish_created = dish(catalog, created["id"], "Laksa")
+    assert catalog.update_restaurant(created["id"], {})["name"] == "Same Same"
+    catalog.update_restaurant(created["id"], {"phone": "+60 3"})
+    catalog.update_dish(dish_created["id"], {"price": "10.00"})
+    types = [body["event_type"] for body in published(catalog, events)]
+    assert types == ["restaurant_created", "dish_created"]
+
+
+def test_cuisines_are_one_whatever_their_capitals(catalog):
+    first = restaurant(catalog, "Warung Satu", cuisine_type=["Malay"])
+    second = restaurant(catalog, "Warung Dua", cuisine_type=["malay", "THAI"])
+    assert second["cuisine_type"] == ["Malay", "THAI"]
+    assert [c["name"] for c in catalog.list_cuisines()] == ["Malay", "THAI"]
+    found = catalog.list_restaurants(cuisine="MALAY")
+    assert [item["id"] for item in found["items"]] == [second["id"], first["id"]]
+
+
+def test_prices_with_more_than_two_decimals_are_refused_not_rounded(catalog):
+    created = restaurant(catalog, "Exact Prices")
+    with pytest.raises(InvalidInput) as refused:
+        dish(catalog, created["id"], "Laksa", price="9.999")
+    assert refused.value.details["fields"] == {"price": ["at most 2 decimal places"]}
+
+
+def test_text_with_nul_characters_is_refused(catalog):
+    with pytest.raises(InvalidInput) as refused:
+        restaurant(catalog, "Bad\x00Name")
+    assert "name" in refused.value.details["fields"]

@@ -135,6 +135,7 @@ class FakeStore:
         self.calls: list[tuple[str, dict]] = []
         self.fail_on: str | None = None
         self._pending: list[tuple[str, dict]] | None = None
+        self.answers: dict = {}
 
     # transactions and events
     @contextmanager
@@ -150,6 +151,17 @@ class FakeStore:
             raise
         pending, self._pending = self._pending, None
         self.published.extend(pending)
+
+    def command(self, operation, idempotency_key, request, apply):
+        """shared.db.Store.command in memory: one transaction, one answer per key."""
+        key = (operation, idempotency_key)
+        with self.transaction():
+            if idempotency_key is not None and key in self.answers:
+                return self.answers[key]
+            answer = apply()
+            if idempotency_key is not None:
+                self.answers[key] = answer
+        return answer
 
     def emit(self, event_type: str, payload: dict, version: int = 1) -> dict:
         assert self._pending is not None, f"{event_type} emitted outside a transaction"
