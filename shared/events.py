@@ -27,7 +27,7 @@ class EnvelopeSchema(Schema):
     event_id = fields.UUID(required=True)
     event_type = fields.String(required=True, validate=validate.Length(min=1, max=100))
     version = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
-    occurred_at = fields.AwareDateTime(required=True, default_timezone=UTC)
+    occurred_at = fields.AwareDateTime(required=True)  # a time without its zone is refused
     producer = fields.String(required=True, validate=validate.Length(min=1, max=50))
     correlation_id = fields.String(load_default=None, allow_none=True)
     payload = fields.Dict(required=True)

@@ -112,25 +112,35 @@ def openapi_path(rule: str) -> tuple[str, list[dict]]:
     return _CONVERTER.sub(r"{\2}", rule), parameters
 
 
-def routes_of(service_cls: type) -> list:
-    """Every `route(...)` entrypoint declared on the service class."""
+def routes_of(service_cls: type) -> list[tuple[str, object]]:
+    """Every `route(...)` entrypoint declared on the service class, with its method's name.
+
+    (The class holds unbound entrypoints: their own `method_name` is only set when a
+    container binds them, so the name comes from the attribute.)
+    """
     found = []
     for attr in dir(service_cls):
         for entrypoint in getattr(getattr(service_cls, attr), "nameko_entrypoints", ()):
             if hasattr(entrypoint, "doc"):
-                found.append(entrypoint)
-    return sorted(found, key=lambda e: (e.url, e.method))
+                found.append((attr, entrypoint))
+    return sorted(found, key=lambda pair: (pair[1].url, pair[1].method))
 
 
-def operation(entrypoint, components: dict) -> dict:
+def operation(entrypoint, components: dict, operation_id: str) -> dict:
     doc = entrypoint.doc
     _, parameters = openapi_path(entrypoint.url)
     if doc["query"]:
         for name, field in doc["query"]().fields.items():
-            parameters.append({"name": name, "in": "query", "required": field.required,
-                               "schema": field_schema(field, components)})
+            parameter = {"name": name, "in": "query", "required": field.required,
+                         "schema": field_schema(field, components)}
+            if isinstance(field, fields.List):
+                # served as one comma-separated value (tags=a,b); OpenAPI's default for
+                # arrays is a repeated parameter (tags=a&tags=b), of which only the first
+                # would be read
+                parameter.update(style="form", explode=False)
+            parameters.append(parameter)
     op = {"summary": doc["summary"], "tags": [doc["tag"]],
-          "operationId": entrypoint.method_name, "responses": {}}
+          "operationId": operation_id, "responses": {}}
     if parameters:
         op["parameters"] = parameters
     if doc["body"]:
@@ -169,10 +179,10 @@ def _success(doc: dict, components: dict) -> dict:
 def openapi_document(service_cls: type) -> dict:
     components: dict = {}
     paths: dict = {}
-    for entrypoint in routes_of(service_cls):
+    for name, entrypoint in routes_of(service_cls):
         path, _ = openapi_path(entrypoint.url)
         for method in entrypoint.method.split(","):
-            paths.setdefault(path, {})[method.lower()] = operation(entrypoint, components)
+            paths.setdefault(path, {})[method.lower()] = operation(entrypoint, components, name)
     return {
         "openapi": "3.0.3",
         "info": {"title": "Bellyfed API", "version": "0.1.0",

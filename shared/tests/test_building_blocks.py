@@ -68,6 +68,7 @@ def test_every_envelope_gets_its_own_id():
     {"version": "1"},
     {"version": 0},
     {"occurred_at": "yesterday"},
+    {"occurred_at": "2026-11-22T10:00:00"},  # no zone: whose ten o'clock?
     {"surprise": True},
 ])
 def test_envelope_rejects_what_it_cannot_trust(broken):

@@ -2,43 +2,12 @@
 
 from __future__ import annotations
 
-import os
-
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
-from sqlalchemy import text
 
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
-from shared.db import ensure_database, make_engine
-from shared.migrations import upgrade
-
-TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
-
-
-def _drop_database(name: str) -> None:
-    admin = make_engine(f"{TEST_PG}/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-@pytest.fixture(scope="session")
-def catalog_db_url():
-    """Overrides the root fixture with a catalog database of this process's own.
-
-    The root one is always `bellyfed_test_catalog`, dropped and recreated by every test
-    session: another run in the same tree at the same time would pull the tables from
-    under these tests (seen: `relation "restaurants" does not exist`).
-    """
-    name = f"bellyfed_test_gateway_{os.getpid()}"
-    _drop_database(name)
-    url = f"{TEST_PG}/{name}"
-    ensure_database(url)
-    upgrade("catalog", url)
-    yield url
-    _drop_database(name)
 
 
 @pytest.fixture
