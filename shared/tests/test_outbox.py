@@ -1,0 +1,153 @@
+"""The transactional outbox and its relay, with the real broker and PostgreSQL."""
+
+from __future__ import annotations
+
+import eventlet
+import pytest
+from sqlalchemy import Column, Integer, MetaData, Table, select, text
+from sqlalchemy.orm import Session
+
+from conftest import drop_database, fresh_database
+from shared.db import Store
+from shared.outbox import Relay, outbox_metadata, outbox_table
+from shared.postgres import make_engine
+
+metadata = MetaData()
+entries = Table("entries", metadata, Column("seq", Integer, primary_key=True))
+
+
+class LedgerStore(Store):
+    def record(self, seq: int) -> None:
+        self.session.execute(entries.insert().values(seq=seq))
+        self.emit("entry_recorded", {"seq": seq})
+
+
+@pytest.fixture(scope="module")
+def ledger_db_url():
+    url = fresh_database("bellyfed_test_outbox")
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    outbox_metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def engine(ledger_db_url):
+    engine = make_engine(ledger_db_url)
+    with engine.begin() as conn:
+        conn.execute(text("TRUNCATE entries, outbox"))
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def relays(ledger_db_url, rabbit_config):
+    made = []
+
+    def make(amqp_uri: str | None = None, **options) -> Relay:
+        relay = Relay(ledger_db_url, amqp_uri or rabbit_config["AMQP_URI"], "ledger", **options)
+        made.append(relay)
+        return relay
+
+    yield make
+    for relay in made:
+        relay.close()
+
+
+def record(engine, seqs, fail_on=()) -> list[int]:
+    """One transaction per entry; those in fail_on raise after emitting and roll back."""
+    committed = []
+    for seq in seqs:
+        with Session(engine) as session:
+            store = LedgerStore(session, "ledger")
+            try:
+                with store.transaction():
+                    store.record(seq)
+                    if seq in fail_on:
+                        raise RuntimeError("business rule says no")
+                committed.append(seq)
+            except RuntimeError:
+                pass
+    return committed
+
+
+def unpublished(engine) -> int:
+    with engine.connect() as conn:
+        return conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
+
+
+def test_rolled_back_changes_leave_no_event(engine, relays, record_events):
+    events = record_events("ledger")
+    committed = record(engine, range(10), fail_on={2, 5})
+    assert relays().relay_all() == 8
+    assert [body["payload"]["seq"] for body in events.take(8)] == committed
+    assert events.take_all() == []
+    with engine.connect() as conn:
+        assert sorted(conn.scalars(select(entries.c.seq))) == committed
+
+
+def test_rows_are_published_in_commit_order_and_marked(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(25))
+    relay = relays(batch_size=10)
+    assert relay.relay_batch() == 10 and unpublished(engine) == 15
+    assert relay.relay_all() == 15 and unpublished(engine) == 0
+    bodies = events.take(25)
+    assert [body["payload"]["seq"] for body in bodies] == list(range(25))
+    assert {body["producer"] for body in bodies} == {"ledger"}
+
+
+def test_two_relays_share_the_rows_without_publishing_one_twice(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(300))
+    first, second = relays(batch_size=7), relays(batch_size=7)
+    counts = [eventlet.spawn(relay.relay_all) for relay in (first, second)]
+    total = sum(thread.wait() for thread in counts)
+    assert total == 300 and unpublished(engine) == 0
+    seqs = [body["payload"]["seq"] for body in events.take(300)]
+    assert sorted(seqs) == list(range(300))
+    assert events.take_all() == []
+
+
+def test_rows_wait_while_the_broker_is_unreachable(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(5))
+    down = relays("pyamqp://guest:guest@127.0.0.1:1//")  # nothing listens on port 1
+    with pytest.raises(Exception):  # noqa: B017 - whatever kombu raises, rows must stay
+        down.relay_batch()
+    assert unpublished(engine) == 5
+    assert relays().relay_all() == 5
+    assert [body["payload"]["seq"] for body in events.take(5)] == list(range(5))
+
+
+def test_a_commit_wakes_the_relay_before_the_polling_interval(engine, relays, record_events):
+    events = record_events("ledger")
+    relay = relays(poll_interval=30)
+    stopping = []
+    thread = eventlet.spawn(relay.run_forever, lambda: bool(stopping))
+    try:
+        eventlet.sleep(0.5)  # the relay is now waiting on LISTEN
+        record(engine, [1])
+        [body] = events.take(1, timeout=5)  # well before the 30 s poll
+        assert body["payload"] == {"seq": 1}
+    finally:
+        stopping.append(True)
+        thread.kill()
+
+
+def test_published_rows_are_pruned_after_the_retention_period(engine, relays):
+    record(engine, range(4))
+    relay = relays(retention_hours=1)
+    relay.relay_batch()
+    record(engine, [10])  # still unpublished: never pruned
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE outbox SET published_at = now() - interval '2 hours' "
+                          "WHERE event_id IN (SELECT event_id FROM outbox "
+                          "WHERE published_at IS NOT NULL LIMIT 3)"))
+    assert relay.prune() == 3
+    with engine.connect() as conn:
+        assert conn.scalar(select(outbox_table.c.id).where(
+            outbox_table.c.published_at.is_(None)).limit(1)) is not None
+        assert conn.scalar(text("SELECT count(*) FROM outbox")) == 2
