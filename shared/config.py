@@ -14,6 +14,11 @@ environment (see docker-compose.yml and README "Configuration").
 | DYNAMODB_TABLE_PREFIX | bellyfed- | prefix of every table name |
 | RPC_TIMEOUT | 5 | seconds an RPC caller waits before giving up |
 | MAX_WORKERS | 10 | concurrent workers per service process |
+| OUTBOX_POLL_INTERVAL | 1 | seconds between outbox polls when no NOTIFY arrives |
+| OUTBOX_BATCH_SIZE | 200 | outbox rows a relay publishes per transaction |
+| OUTBOX_RETENTION_HOURS | 168 | published outbox rows are deleted after this |
+| EVENT_MAX_ATTEMPTS | 5 | handler attempts before an event is dead-lettered |
+| EVENT_RETRY_DELAY | 1 | seconds before the first retry, doubling (max 60) |
 | LOG_LEVEL | INFO | root log level |
 | LOG_FORMAT | json | json, or text for a terminal |
 """
@@ -93,7 +98,7 @@ def nameko_config(service: str, **extra) -> dict:
     """The nameko config dict of one service; `extra` adds service-specific keys.
 
     Keys read by shared dependency providers: AMQP_URI, DATABASE_URL,
-    DYNAMODB, RPC_TIMEOUT.
+    DYNAMODB, RPC_TIMEOUT, OUTBOX_*, EVENT_*.
     """
     config = {
         "AMQP_URI": amqp_uri(),
@@ -104,6 +109,11 @@ def nameko_config(service: str, **extra) -> dict:
         "RPC_TIMEOUT": rpc_timeout(),
         "DYNAMODB": DynamoDBSettings.from_env().as_dict(),
         "SERVICE_NAME": service,
+        "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
+        "OUTBOX_BATCH_SIZE": env_int("OUTBOX_BATCH_SIZE", 200),
+        "OUTBOX_RETENTION_HOURS": env_float("OUTBOX_RETENTION_HOURS", 168.0),
+        "EVENT_MAX_ATTEMPTS": env_int("EVENT_MAX_ATTEMPTS", 5),
+        "EVENT_RETRY_DELAY": env_float("EVENT_RETRY_DELAY", 1.0),
     }
     config.update(extra)
     return config
