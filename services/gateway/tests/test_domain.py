@@ -1,0 +1,190 @@
+"""services/gateway/domain.py: device type, the admin check, analytics payloads. No I/O."""
+
+from __future__ import annotations
+
+import pytest
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from services.gateway import domain
+from shared.errors import Forbidden, Unauthorized
+
+pytestmark = pytest.mark.unit
+
+IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
+        "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
+ANDROID_PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
+                 "(KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36")
+ANDROID_TABLET = ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 "
+                  "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
+KINDLE = ("Mozilla/5.0 (Linux; U; en-US) AppleWebKit/528.5+ (KHTML, like Gecko, Safari/528.5+) "
+          "Version/4.0 Kindle/3.0 (screen 600x800; rotate)")
+WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
+           "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
+MAC = ("Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 "
+       "(KHTML, like Gecko) Version/17.4 Safari/605.1.15")
+OPERA_MINI = "Opera/9.80 (J2ME/MIDP; Opera Mini/9.80 (S60; SymbOS; Opera Mobi/23.348; U; en)"
+
+
+def request(headers: dict | None = None) -> Request:
+    return Request(EnvironBuilder(path="/restaurants", headers=headers or {}).get_environ())
+
+
+# --- device_type ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("user_agent, expected", [
+    (IPHONE, "mobile"),
+    (ANDROID_PHONE, "mobile"),
+    (OPERA_MINI, "mobile"),
+    ("Mozilla/5.0 (iPod touch; CPU iPhone OS 15_0 like Mac OS X)", "mobile"),
+    ("Mozilla/5.0 (Windows Phone 10.0; Android 6.0.1; Microsoft; Lumia 950) Mobile", "mobile"),
+    ("BlackBerry9700/5.0.0.351 Profile/MIDP-2.1", "mobile"),
+    (IPAD, "tablet"),
+    (ANDROID_TABLET, "tablet"),
+    (KINDLE, "tablet"),
+    ("Mozilla/5.0 (PlayBook; U; RIM Tablet OS 2.1.0; en-US)", "tablet"),
+    (WINDOWS, "desktop"),
+    (MAC, "desktop"),
+    ("curl/8.5.0", "desktop"),
+    ("", "desktop"),
+    (None, "desktop"),
+])
+def test_device_type_from_user_agent(user_agent, expected):
+    assert domain.device_type(user_agent) == expected
+
+
+@pytest.mark.parametrize("declared, user_agent, expected", [
+    ("mobile", WINDOWS, "mobile"),
+    ("tablet", IPHONE, "tablet"),
+    ("desktop", IPAD, "desktop"),
+    ("MOBILE", None, "mobile"),
+    ("Tablet", "", "tablet"),
+    ("toaster", IPHONE, "mobile"),   # unknown words fall back to the User-Agent
+    ("", IPAD, "tablet"),
+    (None, ANDROID_PHONE, "mobile"),
+    (" mobile", WINDOWS, "desktop"),  # only exact words count
+])
+def test_device_type_declared_by_the_client(declared, user_agent, expected):
+    assert domain.device_type(user_agent, declared) == expected
+
+
+def test_device_types_are_the_known_three():
+    assert domain.DEVICE_TYPES == ("mobile", "tablet", "desktop")
+
+
+# --- require_admin -------------------------------------------------------------------------
+
+def test_require_admin_accepts_the_configured_token():
+    assert domain.require_admin(request({"X-Admin-Token": "s3cret"}), "s3cret") is None
+
+
+def test_require_admin_without_header_is_unauthorized():
+    with pytest.raises(Unauthorized) as raised:
+        domain.require_admin(request(), "s3cret")
+    assert raised.value.status == 401
+    assert raised.value.details == {"header": "X-Admin-Token"}
+
+
+def test_require_admin_with_empty_header_is_unauthorized():
+    with pytest.raises(Unauthorized):
+        domain.require_admin(request({"X-Admin-Token": ""}), "s3cret")
+
+
+@pytest.mark.parametrize("presented", ["wrong", "s3cre", "s3crett", "S3CRET", "s3cret ",
+                                       "Bearer s3cret", "ünïcode"])
+def test_require_admin_with_wrong_token_is_forbidden(presented):
+    with pytest.raises(Forbidden) as raised:
+        domain.require_admin(request({"X-Admin-Token": presented.encode()}), "s3cret")
+    assert raised.value.status == 403
+
+
+@pytest.mark.parametrize("configured", [None, ""])
+@pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": "s3cret"}, {"X-Admin-Token": ""},
+                                     {"X-Admin-Token": "None"}])
+def test_require_admin_without_configured_token_is_closed(configured, headers):
+    with pytest.raises(Forbidden) as raised:
+        domain.require_admin(request(headers), configured)
+    assert raised.value.message == "admin routes are disabled on this gateway"
+
+
+def test_require_admin_header_name_is_case_insensitive():
+    assert domain.require_admin(request({"x-admin-token": "s3cret"}), "s3cret") is None
+
+
+# --- view_context, listing_event, restaurant_event -------------------------------------------
+
+def test_view_context():
+    assert domain.view_context(request({"User-Agent": IPHONE})) == {
+        "user_id": None, "device_type": "mobile", "user_agent": IPHONE}
+    assert domain.view_context(request({"User-Agent": IPHONE, "X-Device-Type": "tablet"})) \
+        == {"user_id": None, "device_type": "tablet", "user_agent": IPHONE}
+    assert domain.view_context(request()) == {
+        "user_id": None, "device_type": "desktop", "user_agent": ""}
+
+
+def test_view_context_caps_the_user_agent():
+    agent = "x" * 600 + " iPad"
+    context = domain.view_context(request({"User-Agent": agent}))
+    assert context["user_agent"] == "x" * domain.MAX_USER_AGENT
+    assert domain.MAX_USER_AGENT == 512
+    assert context["device_type"] == "desktop"  # judged on what is kept
+
+
+CONTEXT = {"user_id": None, "device_type": "tablet", "user_agent": "ua"}
+ANSWER = {"items": [{"id": "r1", "name": "A"}, {"id": "r2", "name": "B"}],
+          "count": 2, "total": 7, "next_offset": 2}
+
+
+def test_listing_event_without_q_is_restaurants_listed():
+    query = {"city": "Ipoh", "cuisine": "Malaysian", "limit": 2, "offset": 0}
+    assert domain.listing_event(query, ANSWER, CONTEXT) == ("restaurants_listed", {
+        "filters": {"city": "Ipoh", "cuisine": "Malaysian"},
+        "limit": 2,
+        "offset": 0,
+        "result_count": 2,
+        "total": 7,
+        "restaurant_ids": ["r1", "r2"],
+        "user_id": None,
+        "device_type": "tablet",
+        "user_agent": "ua",
+    })
+
+
+def test_listing_event_with_q_is_restaurants_searched():
+    query = {"q": "laksa", "limit": 12, "offset": 24}
+    event_type, payload = domain.listing_event(query, ANSWER, CONTEXT)
+    assert event_type == "restaurants_searched"
+    assert payload["filters"] == {"q": "laksa"}
+    assert (payload["limit"], payload["offset"]) == (12, 24)
+
+
+def test_listing_event_leaves_out_empty_filters():
+    query = {"city": "", "cuisine": None, "q": "", "limit": 12, "offset": 0}
+    event_type, payload = domain.listing_event(query, ANSWER, CONTEXT)
+    assert event_type == "restaurants_listed"
+    assert payload["filters"] == {}
+
+
+def test_listing_event_of_an_empty_page():
+    empty = {"items": [], "count": 0, "total": 0, "next_offset": None}
+    _, payload = domain.listing_event({"limit": 12, "offset": 0}, empty, CONTEXT)
+    assert (payload["result_count"], payload["total"], payload["restaurant_ids"]) == (0, 0, [])
+
+
+def test_listing_event_context_cannot_be_overridden_by_filters():
+    """The context is spread last: who looked is never taken from the query."""
+    query = {"city": "Ipoh", "user_id": "someone-else", "limit": 12, "offset": 0}
+    _, payload = domain.listing_event(query, ANSWER, CONTEXT)
+    assert payload["user_id"] is None
+    assert "user_id" not in payload["filters"]
+
+
+def test_restaurant_event():
+    assert domain.restaurant_event("r1", CONTEXT) == {
+        "restaurant_id": "r1", "user_id": None, "device_type": "tablet", "user_agent": "ua"}
+
+
+def test_acting_user_is_nobody_until_authentication_lands():
+    assert domain.acting_user_id(request({"Authorization": "Bearer x"})) is None

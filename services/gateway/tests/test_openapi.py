@@ -1,0 +1,307 @@
+"""GET /openapi.json: valid OpenAPI 3, and exactly the routes the running gateway serves."""
+
+from __future__ import annotations
+
+import re
+import uuid
+
+import pytest
+
+from services.gateway.openapi import openapi_document
+from services.gateway.service import GatewayService
+from services.gateway.tests.support import assert_error
+
+pytestmark = pytest.mark.e2e
+
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+ADMIN_OPERATIONS = {
+    ("post", "/restaurants"),
+    ("patch", "/restaurants/{restaurant_id}"),
+    ("delete", "/restaurants/{restaurant_id}"),
+    ("post", "/restaurants/{restaurant_id}/dishes"),
+    ("patch", "/dishes/{dish_id}"),
+    ("delete", "/dishes/{dish_id}"),
+}
+CATALOG_READS = {
+    ("get", "/restaurants"),
+    ("get", "/restaurants/{restaurant_id}"),
+    ("get", "/restaurants/{restaurant_id}/menu"),
+    ("get", "/dishes/search"),
+}
+OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json")}
+ERROR_REF = "#/components/schemas/Error"
+
+
+@pytest.fixture
+def document(start_gateway, web_session):
+    """The document as served by a gateway with nothing behind it."""
+    container = start_gateway()
+    response = web_session.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    return container, response.json()
+
+
+def operations(doc):
+    for path, item in doc["paths"].items():
+        for method, op in item.items():
+            assert method in METHODS, (path, method)
+            yield method, path, op
+
+
+def served_routes(container) -> set[tuple[str, str]]:
+    """(method, OpenAPI path) for every HTTP entrypoint the container runs."""
+    served = set()
+    for entrypoint in container.entrypoints:
+        if not (hasattr(entrypoint, "url") and hasattr(entrypoint, "method")):
+            continue
+        path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", entrypoint.url)
+        for method in entrypoint.method.split(","):
+            served.add((method.strip().lower(), path))
+    return served
+
+
+def resolve(doc, ref: str) -> dict:
+    assert ref.startswith("#/"), ref
+    node = doc
+    for part in ref[2:].split("/"):
+        node = node[part]
+    return node
+
+
+def test_document_is_valid_openapi_3(document):
+    validator = pytest.importorskip("openapi_spec_validator")  # dev dependency
+    _, doc = document
+    validator.validate(doc)  # raises with the first problem found
+
+
+def test_document_structure(document):
+    """What a validator would catch, checked by hand (runs without openapi-spec-validator)."""
+    _, doc = document
+    assert re.fullmatch(r"3\.0\.\d+", doc["openapi"])
+    assert doc["info"]["title"] and doc["info"]["version"]
+    operation_ids = [op["operationId"] for _, _, op in operations(doc)]
+    assert len(operation_ids) == len(set(operation_ids))
+
+    refs = []
+
+    def collect(node):
+        if isinstance(node, dict):
+            refs.extend(v for k, v in node.items() if k == "$ref")
+            for value in node.values():
+                collect(value)
+        elif isinstance(node, list):
+            for value in node:
+                collect(value)
+
+    collect(doc)
+    assert refs
+    for ref in refs:
+        assert isinstance(resolve(doc, ref), dict), ref
+
+    for method, path, op in operations(doc):
+        assert op["responses"], (method, path)
+        for status, response in op["responses"].items():
+            assert re.fullmatch(r"[1-5]\d\d", status) and response["description"]
+        declared = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+        assert declared == re.findall(r"{(\w+)}", path), (method, path)
+        for parameter in op.get("parameters", []):
+            assert parameter["in"] in ("path", "query")
+            if parameter["in"] == "path":
+                assert parameter["required"] is True
+                assert parameter["schema"] == {"type": "string", "format": "uuid"}
+
+
+def test_document_paths_are_exactly_the_served_routes(document):
+    container, doc = document
+    documented = {(method, path) for method, path, _ in operations(doc)}
+    served = served_routes(container)
+    assert served - documented == set(), "served but not documented"
+    assert documented - served == set(), "documented but not served"
+    assert served >= CATALOG_READS | ADMIN_OPERATIONS | OPERATIONS_ROUTES
+
+
+def test_operation_ids_are_the_handler_names(document):
+    container, doc = document
+    handlers = {}
+    for entrypoint in container.entrypoints:
+        if hasattr(entrypoint, "url"):
+            path = re.sub(r"<(?:[^:<>]+:)?(\w+)>", r"{\1}", entrypoint.url)
+            handlers[(entrypoint.method.lower(), path)] = entrypoint.method_name
+    assert {(m, p): op["operationId"] for m, p, op in operations(doc)} == handlers
+    assert handlers[("get", "/restaurants")] == "list_restaurants"
+
+
+def test_document_is_generated_from_the_service(document):
+    _, doc = document
+    assert doc == openapi_document(GatewayService)
+
+
+def test_every_operation_documents_downstream_failures(document):
+    _, doc = document
+    for method, path, op in operations(doc):
+        for status in ("500", "503", "504"):
+            response = op["responses"].get(status)
+            assert response is not None, (method, path, status)
+            assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+    error = doc["components"]["schemas"]["Error"]
+    assert error["required"] == ["error"]
+    detail = resolve(doc, error["properties"]["error"]["$ref"])
+    assert set(detail["required"]) == {"code", "message", "details"}
+
+
+def test_admin_routes_declare_the_admin_token(document):
+    _, doc = document
+    assert doc["components"]["securitySchemes"]["adminToken"] == {
+        "type": "apiKey", "in": "header", "name": "X-Admin-Token"}
+    for method, path, op in operations(doc):
+        if (method, path) in ADMIN_OPERATIONS:
+            assert op["security"] == [{"adminToken": []}], (method, path)
+            assert {"401", "403"} <= set(op["responses"]), (method, path)
+        else:
+            assert "security" not in op, (method, path)
+    assert "security" not in doc  # no global requirement
+
+
+def test_security_as_documented_is_security_as_served(document, web_session):
+    """Every operation that declares adminToken answers 401 without it; no other does.
+    (Nothing runs behind this gateway, so the others answer 503 or their own 200.)"""
+    _, doc = document
+    for method, path, op in operations(doc):
+        url = re.sub(r"{\w+}", str(uuid.uuid4()), path)
+        response = web_session.request(method, url, json={})
+        if op.get("security"):
+            assert_error(response, 401, "unauthorized")
+        else:
+            assert response.status_code in (200, 503), (method, path, response.status_code)
+            assert str(response.status_code) in op["responses"], (method, path)
+
+
+def test_restaurant_list_parameters(document):
+    _, doc = document
+    op = doc["paths"]["/restaurants"]["get"]
+    parameters = {p["name"]: p for p in op["parameters"]}
+    assert set(parameters) == {"city", "cuisine", "q", "limit", "offset"}
+    assert all(p["in"] == "query" and p["required"] is False for p in parameters.values())
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 50}
+    assert parameters["offset"]["schema"]["type"] == "integer"
+    assert parameters["offset"]["schema"]["minimum"] == 0
+    assert parameters["q"]["schema"]["maxLength"] == 100
+    page = op["responses"]["200"]["content"]["application/json"]["schema"]
+    assert set(page["required"]) == {"items", "count", "total", "next_offset"}
+    assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Restaurant"}
+    assert {"400"} <= set(op["responses"])
+
+
+def test_list_query_parameters_are_documented_comma_separated(document):
+    """tags=a,b is what the gateway reads; the OpenAPI default would be tags=a&tags=b."""
+    _, doc = document
+    parameters = {p["name"]: p for p in doc["paths"]["/dishes/search"]["get"]["parameters"]}
+    assert parameters["tags"]["schema"]["type"] == "array"
+    assert parameters["tags"]["style"] == "form"
+    assert parameters["tags"]["explode"] is False
+    scalars = [name for name, p in parameters.items() if p["schema"].get("type") != "array"]
+    assert all("explode" not in parameters[name] for name in scalars)
+
+
+def test_success_statuses(document):
+    _, doc = document
+    paths = doc["paths"]
+    assert set(paths["/restaurants"]["post"]["responses"]) >= {"201", "422", "413"}
+    assert "200" not in paths["/restaurants"]["post"]["responses"]
+    for path in ("/restaurants/{restaurant_id}", "/dishes/{dish_id}"):
+        deleted = paths[path]["delete"]["responses"]["204"]
+        assert "content" not in deleted
+        assert "200" in paths[path]["patch"]["responses"]
+    assert "201" in paths["/restaurants/{restaurant_id}/dishes"]["post"]["responses"]
+
+
+def test_request_bodies_are_the_validating_schemas(document):
+    _, doc = document
+    schemas = doc["components"]["schemas"]
+    body = doc["paths"]["/restaurants"]["post"]["requestBody"]
+    assert body["required"] is True
+    assert body["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/RestaurantInput"}
+    restaurant_input = schemas["RestaurantInput"]
+    assert set(restaurant_input["required"]) == {"name", "city"}
+    assert restaurant_input["additionalProperties"] is False
+    assert restaurant_input["properties"]["price_range"]["minimum"] == 1
+    assert restaurant_input["properties"]["price_range"]["maximum"] == 4
+    dish_input = schemas["DishInput"]
+    assert set(dish_input["required"]) == {"name", "price", "dish_type"}
+    assert dish_input["additionalProperties"] is False
+    for method, path in ADMIN_OPERATIONS:
+        op = doc["paths"][path][method]
+        assert ("requestBody" in op) == (method != "delete"), (method, path)
+
+
+# --- the document against real answers -------------------------------------------------------
+
+@pytest.fixture
+def validate_against(document):
+    oas = pytest.importorskip("openapi_schema_validator")  # comes with openapi-spec-validator
+    _, doc = document
+
+    def check(method: str, path: str, response):
+        op = doc["paths"][path][method]
+        documented = op["responses"][str(response.status_code)]
+        if "content" not in documented:
+            assert response.content == b""
+            return
+        schema = {"allOf": [documented["content"]["application/json"]["schema"]],
+                  "components": doc["components"]}
+        validator = oas.OAS30Validator(schema, format_checker=oas.oas30_format_checker)
+        errors = [error.message for error in validator.iter_errors(response.json())]
+        assert errors == [], (method, path, response.status_code)
+
+    return check
+
+
+def test_real_answers_match_the_document(catalog, seeded, web_session, validate_against,
+                                         document):
+    _, doc = document
+    restaurant = seeded["restaurants"]["Penang Kitchen"]
+    dish = seeded["dishes"]["Char Kway Teow"]
+    rid, did = restaurant["id"], dish["id"]
+    admin = {"X-Admin-Token": "test-admin"}
+    checks = [
+        ("get", "/restaurants", web_session.get("/restaurants")),
+        ("get", "/restaurants", web_session.get("/restaurants", params={"limit": 0})),
+        ("get", "/restaurants/{restaurant_id}", web_session.get(f"/restaurants/{rid}")),
+        ("get", "/restaurants/{restaurant_id}",
+         web_session.get(f"/restaurants/{uuid.uuid4()}")),
+        ("get", "/restaurants/{restaurant_id}/menu", web_session.get(f"/restaurants/{rid}/menu")),
+        ("get", "/dishes/search", web_session.get("/dishes/search", params={"q": "noodles"})),
+        ("get", "/health", web_session.get("/health")),
+        ("get", "/ready", web_session.get("/ready")),
+        ("post", "/restaurants", web_session.post("/restaurants", json={})),
+        ("post", "/restaurants",
+         web_session.post("/restaurants", json={"name": "N", "city": "C"}, headers=admin)),
+        ("post", "/restaurants", web_session.post("/restaurants", json={}, headers=admin)),
+        ("patch", "/restaurants/{restaurant_id}",
+         web_session.patch(f"/restaurants/{rid}", json={"phone": "+60 4 123"},
+                           headers=admin)),
+        ("post", "/restaurants/{restaurant_id}/dishes",
+         web_session.post(f"/restaurants/{rid}/dishes", headers=admin,
+                          json={"name": "Laksa", "dish_type": "laksa", "price": "8"})),
+        ("patch", "/dishes/{dish_id}",
+         web_session.patch(f"/dishes/{did}", json={"price": "9.50"}, headers=admin)),
+        ("delete", "/dishes/{dish_id}", web_session.delete(f"/dishes/{did}", headers=admin)),
+        ("delete", "/restaurants/{restaurant_id}",
+         web_session.delete(f"/restaurants/{rid}", headers=admin)),
+    ]
+    statuses = [response.status_code for _, _, response in checks]
+    assert statuses == [200, 400, 200, 404, 200, 200, 200, 200, 401, 201, 422, 200, 201, 200,
+                        204, 204]
+    for method, path, response in checks:
+        validate_against(method, path, response)
+
+    # and no undocumented fields in what the catalog answers
+    properties = doc["components"]["schemas"]
+    got = checks[2][2].json()
+    assert set(got) == set(properties["Restaurant"]["properties"])
+    menu_item = checks[4][2].json()["items"][0]
+    assert set(menu_item) == set(properties["Dish"]["properties"])
+    found = checks[5][2].json()["items"][0]
+    assert set(found) == set(properties["DishSearchResult"]["properties"])
