@@ -55,11 +55,15 @@ class TimedReply:
         self._reply = reply
 
     def result(self):
+        timeout = eventlet.Timeout(self._client.timeout)
         try:
-            with eventlet.Timeout(self._client.timeout):
-                return self._reply.result()
-        except eventlet.Timeout:
+            return self._reply.result()
+        except eventlet.Timeout as expired:
+            if expired is not timeout:
+                raise  # a caller's own, outer timeout: not ours to explain
             self._client.raise_for_silence(self._method)
+        finally:
+            timeout.cancel()
 
 
 class TimedMethod:

@@ -79,11 +79,15 @@ def get_restaurant(store, restaurant_id: uuid.UUID) -> dict:
     return restaurant_schema.dump(_restaurant_or_404(store, restaurant_id))
 
 
+def in_asked_order(rows, ids: list[uuid.UUID]) -> list:
+    """Bulk answers: the rows that exist, in the order asked, each once; missing ids absent."""
+    found = {row.id: row for row in rows}
+    return [found[row_id] for row_id in dict.fromkeys(ids) if row_id in found]
+
+
 def get_restaurants(store, restaurant_ids: list[uuid.UUID]) -> list[dict]:
-    """The ones that exist, in the order asked; missing ids are simply absent."""
-    found = {row.id: row for row in store.get_restaurants(restaurant_ids)}
-    ordered = [found[rid] for rid in dict.fromkeys(restaurant_ids) if rid in found]
-    return restaurant_schema.dump(ordered, many=True)
+    rows = in_asked_order(store.get_restaurants(restaurant_ids), restaurant_ids)
+    return restaurant_schema.dump(rows, many=True)
 
 
 def get_menu(store, restaurant_id: uuid.UUID, query: dict) -> dict:
@@ -97,9 +101,7 @@ def get_dish(store, dish_id: uuid.UUID) -> dict:
 
 
 def get_dishes(store, dish_ids: list[uuid.UUID]) -> list[dict]:
-    found = {row.id: row for row in store.get_dishes(dish_ids)}
-    ordered = [found[did] for did in dict.fromkeys(dish_ids) if did in found]
-    return dish_schema.dump(ordered, many=True)
+    return dish_schema.dump(in_asked_order(store.get_dishes(dish_ids), dish_ids), many=True)
 
 
 def search_dishes(store, query: dict) -> dict:

@@ -108,11 +108,18 @@ class JsonWebServer(WebServer):
         app = super().get_wsgi_app()
 
         def json_errors(environ, start_response):
+            if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
+                # eventlet decodes chunked bodies but does not say so; without this
+                # werkzeug would read them as empty (the size limit still applies)
+                environ["wsgi.input_terminated"] = True
             request = Request(environ, shallow=True)
             try:
                 provider, values = app.url_map.bind_to_environ(environ).match()
             except HTTPException as exc:
-                return error_response(exc)(environ, start_response)
+                response = error_response(exc)
+                response.headers[REQUEST_ID_HEADER] = new_correlation_id(
+                    request.headers.get(REQUEST_ID_HEADER))
+                return response(environ, start_response)
             request.path_values = values
             return provider.handle_request(request)(environ, start_response)
 
@@ -160,7 +167,9 @@ class Route(HttpRequestHandler):
         if isinstance(result, Response):
             return result
         if result is None:
-            return Response(status=204, headers=SECURITY_HEADERS)
+            response = Response(status=204, headers=SECURITY_HEADERS)
+            del response.headers["Content-Type"]  # no content, no type
+            return response
         return json_response(result, self.doc["status"])
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, fields, missing, validate
 
 from services.gateway.schemas import ErrorSchema
 
@@ -25,6 +25,7 @@ ERROR_DESCRIPTIONS = {
     504: "A downstream service did not answer in time",
 }
 ALWAYS = (500, 503, 504)
+WRITE_METHODS = ("POST", "PATCH", "DELETE")
 _CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
 
 _FIELD_TYPES = [
@@ -61,6 +62,8 @@ def field_schema(field: fields.Field, components: dict) -> dict:
         out.update(_validator_schema(rule, out.get("type")))
     if field.allow_none and "$ref" not in out:
         out["nullable"] = True
+    if field.load_default is not missing and not callable(field.load_default):
+        out["default"] = field.load_default
     return out
 
 
@@ -139,6 +142,12 @@ def operation(entrypoint, components: dict, operation_id: str) -> dict:
                 # would be read
                 parameter.update(style="form", explode=False)
             parameters.append(parameter)
+    if entrypoint.method in WRITE_METHODS:
+        parameters.append({
+            "name": "Idempotency-Key", "in": "header", "required": False,
+            "description": "A retry with the same key returns the first answer, once.",
+            "schema": {"type": "string", "minLength": 1, "maxLength": 200},
+        })
     op = {"summary": doc["summary"], "tags": [doc["tag"]],
           "operationId": operation_id, "responses": {}}
     if parameters:
@@ -150,7 +159,10 @@ def operation(entrypoint, components: dict, operation_id: str) -> dict:
         op["security"] = [{"adminToken": []}]
     op["responses"][str(doc["status"])] = _success(doc, components)
     error_ref = {"$ref": register(ErrorSchema, components)}
-    for status in sorted(set(doc["errors"]) | set(ALWAYS)):
+    errors = set(doc["errors"]) | set(ALWAYS)
+    if entrypoint.method in WRITE_METHODS:
+        errors |= {400, 409}  # a malformed key; a key reused for another request
+    for status in sorted(errors):
         op["responses"][str(status)] = {
             "description": ERROR_DESCRIPTIONS.get(status, "Internal error"),
             "content": {"application/json": {"schema": error_ref}},

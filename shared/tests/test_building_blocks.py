@@ -179,3 +179,30 @@ def test_write_once_does_not_hide_real_failures(moto_endpoint):
     dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="missing-")
     with pytest.raises(Exception, match="(?i)resource|not found|table"):
         dynamodb.write_once("Markers", "test", uuid.uuid4(), [])
+
+
+# --- RPC timeouts ------------------------------------------------------------------------
+
+def test_an_outer_timeout_is_not_mistaken_for_the_rpc_timeout():
+    """A caller's own deadline (e.g. /ready's) passes through the RPC wait untouched."""
+    import eventlet
+
+    from shared.rpc import TimedReply
+
+    class Silent:  # a reply that never comes
+        def result(self):
+            eventlet.sleep(10)
+
+    class Client:
+        timeout = 5.0
+
+        def raise_for_silence(self, method):
+            raise AssertionError("the RPC's own timeout did not expire")
+
+    outer = eventlet.Timeout(0.1)
+    with pytest.raises(eventlet.Timeout) as caught:
+        try:
+            TimedReply(Client(), "ping", Silent()).result()
+        finally:
+            outer.cancel()
+    assert caught.value is outer

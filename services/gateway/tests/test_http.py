@@ -375,6 +375,7 @@ def test_admin_deletes_dish(gateway, seeded, web_session, admin_headers):
     response = web_session.delete(f"/dishes/{dish['id']}", headers=admin_headers)
     assert response.status_code == 204
     assert response.content == b""
+    assert "Content-Type" not in response.headers
     menu = web_session.get(f"/restaurants/{dish['restaurant_id']}/menu").json()
     assert [i["name"] for i in menu["items"]] == ["Nasi Lemak Special"]
     details = assert_error(web_session.delete(f"/dishes/{dish['id']}", headers=admin_headers),
@@ -522,29 +523,39 @@ def test_max_body_bytes_is_configurable(catalog, seeded, start_gateway, web_sess
     assert response.status_code == 201
 
 
+def chunked(body: bytes):
+    for start in range(0, len(body), 1000):
+        yield body[start:start + 1000]
+
+
 def test_admin_chunked_body_is_never_taken_past_the_limit(gateway, seeded, catalog_rpc,
                                                          web_session, admin_headers):
-    """No Content-Length to check. eventlet does not mark chunked input as terminated, so
-    werkzeug reads it as empty: refused as a missing body (400), never created."""
-
-    def chunks():
-        body = padded_body(MAX_BODY_BYTES * 3)
-        for start in range(0, len(body), 1000):
-            yield body[start:start + 1000]
-
+    """No Content-Length to check: the limit applies while the body is read."""
     before = catalog_snapshot(catalog_rpc)
-    response = web_session.post("/restaurants", data=chunks(),
+    response = web_session.post("/restaurants", data=chunked(padded_body(MAX_BODY_BYTES * 3)),
                                 headers={**admin_headers, "Content-Type": "application/json"})
     assert "Content-Length" not in response.request.headers
     assert response.request.headers["Transfer-Encoding"] == "chunked"
-    assert_error(response, 400, "bad_request")
+    assert_error(response, 413, "payload_too_large")
     assert catalog_snapshot(catalog_rpc) == before
+
+
+def test_admin_chunked_body_within_the_limit_is_read(gateway, seeded, web_session,
+                                                    admin_headers):
+    body = json.dumps({"name": "Chunked Cafe", "city": "Ipoh"}).encode()
+    response = web_session.post("/restaurants", data=chunked(body),
+                                headers={**admin_headers, "Content-Type": "application/json"})
+    assert response.request.headers["Transfer-Encoding"] == "chunked"
+    assert response.status_code == 201, response.text
+    assert response.json()["name"] == "Chunked Cafe"
 
 
 # --- routing -------------------------------------------------------------------------------
 
 def test_unknown_route_is_404_json(start_gateway, web_session):
     start_gateway()
+    traced = web_session.get("/nope", headers={"X-Request-ID": "lost-123"})
+    assert traced.headers["X-Request-ID"] == "lost-123"
     for method, path in [
         ("GET", "/nope"),
         ("GET", "/"),

@@ -183,7 +183,8 @@ def test_restaurant_list_parameters(document):
     parameters = {p["name"]: p for p in op["parameters"]}
     assert set(parameters) == {"city", "cuisine", "q", "limit", "offset"}
     assert all(p["in"] == "query" and p["required"] is False for p in parameters.values())
-    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 50}
+    assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 50,
+                                             "default": 12}
     assert parameters["offset"]["schema"]["type"] == "integer"
     assert parameters["offset"]["schema"]["minimum"] == 0
     assert parameters["q"]["schema"]["maxLength"] == 100
@@ -305,3 +306,15 @@ def test_real_answers_match_the_document(catalog, seeded, web_session, validate_
     assert set(menu_item) == set(properties["Dish"]["properties"])
     found = checks[5][2].json()["items"][0]
     assert set(found) == set(properties["DishSearchResult"]["properties"])
+
+
+def test_writes_document_the_idempotency_key(document):
+    _, doc = document
+    for method, path, op in operations(doc):
+        headers = [p for p in op.get("parameters", []) if p["in"] == "header"]
+        if method in ("post", "patch", "delete"):
+            assert [h["name"] for h in headers] == ["Idempotency-Key"], (method, path)
+            assert headers[0]["required"] is False
+            assert {"400", "409"} <= set(op["responses"]), (method, path)
+        else:
+            assert headers == [], (method, path)
