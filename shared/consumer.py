@@ -106,14 +106,29 @@ class ReliableEventHandler(EventHandler):
                 handle_result=partial(self.handle_result, message, body),
             )
         except ContainerBeingKilled:
-            self.queue_consumer.requeue_message(message)
+            self._requeue(message)
 
     def handle_result(self, message, body, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
-            self.queue_consumer.ack_message(message)
+            self._ack(message)
         else:
             self._retry_or_dead_letter(message, body, exc_info[1])
         return result, exc_info
+
+    # nameko's ack_message/requeue_message only catch amqp's ConnectionError; a socket error
+    # (the broker went away while a worker ran) would kill the worker's thread, and with it
+    # the whole container. The unsettled message is redelivered by the broker anyway.
+    def _ack(self, message) -> None:
+        try:
+            self.queue_consumer.ack_message(message)
+        except OSError as exc:
+            log.warning("could not ack a message (%s); the broker will redeliver it", exc)
+
+    def _requeue(self, message) -> None:
+        try:
+            self.queue_consumer.requeue_message(message)
+        except OSError as exc:
+            log.warning("could not requeue a message (%s); the broker will redeliver it", exc)
 
     def _retry_or_dead_letter(self, message, body, exc: BaseException) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
@@ -144,9 +159,9 @@ class ReliableEventHandler(EventHandler):
         except Exception:
             log.warning("could not move a failed message to %s; requeueing it", queue_name,
                         exc_info=True)
-            self.queue_consumer.requeue_message(message)
+            self._requeue(message)
             return
-        self.queue_consumer.ack_message(message)
+        self._ack(message)
 
 
 consume_event = ReliableEventHandler.decorator

@@ -113,6 +113,7 @@ class Relay:
 
     def relay_batch(self) -> int:
         """Publish up to batch_size unpublished rows, in id order; returns how many went."""
+        failure = None
         with self.engine.connect() as conn, conn.begin():
             rows = conn.execute(
                 select(outbox_table.c.id, outbox_table.c.envelope)
@@ -122,13 +123,17 @@ class Relay:
                 .with_for_update(skip_locked=True)
             ).all()
             published: list[int] = []
-            try:
-                for row_id, envelope in rows:
+            for row_id, envelope in rows:
+                try:
                     self.publisher.publish(envelope)
-                    published.append(row_id)
-            finally:
-                # whatever went out is marked, even when the broker failed half way
-                self._mark_published(conn, published)
+                except Exception as exc:
+                    failure = exc
+                    break
+                published.append(row_id)
+            # what went out is marked (and committed) even when the broker failed half way
+            self._mark_published(conn, published)
+        if failure is not None:
+            raise failure
         return len(published)
 
     @staticmethod

@@ -183,3 +183,17 @@ def wait_for_dead_letters(config, count: int, keep: bool = False, timeout: float
         return letters
 
 
+
+
+def test_a_lost_connection_at_ack_time_does_not_kill_the_consumer():
+    """The broker redelivers what was not acked; the worker must not die trying."""
+    from unittest import mock
+
+    from shared.consumer import ReliableEventHandler
+
+    handler = ReliableEventHandler("ledger", "entry_recorded")
+    handler.queue_consumer = mock.Mock()
+    handler.queue_consumer.ack_message.side_effect = ConnectionResetError(104, "reset")
+    handler.queue_consumer.requeue_message.side_effect = BrokenPipeError(32, "pipe")
+    assert handler.handle_result(mock.Mock(), {}, mock.Mock()) == (None, None)
+    handler._requeue(mock.Mock())  # no exception either

@@ -151,3 +151,25 @@ def test_published_rows_are_pruned_after_the_retention_period(engine, relays):
         assert conn.scalar(select(outbox_table.c.id).where(
             outbox_table.c.published_at.is_(None)).limit(1)) is not None
         assert conn.scalar(text("SELECT count(*) FROM outbox")) == 2
+
+
+def test_a_publish_failing_half_way_keeps_what_went_out_marked(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(5))
+    relay = relays()
+    real_publish, calls = relay.publisher.publish, []
+
+    def fail_on_third(envelope):
+        calls.append(envelope)
+        if len(calls) == 3:
+            raise ConnectionError("broker went away")
+        real_publish(envelope)
+
+    relay.publisher.publish = fail_on_third
+    with pytest.raises(ConnectionError):
+        relay.relay_batch()
+    assert unpublished(engine) == 3  # the two that went out are not sent again
+    relay.publisher.publish = real_publish
+    assert relay.relay_all() == 3
+    assert [body["payload"]["seq"] for body in events.take(5)] == list(range(5))
+    assert events.take_all() == []
