@@ -41,11 +41,27 @@ def fresh_database(name: str) -> str:
     return url
 
 
+def migrated_database(service: str):
+    """A session-wide migrated database for `service`, dropped at the end."""
+    url = fresh_database(f"bellyfed_test_{service}")
+    upgrade(service, url)
+    return url
+
+
+def empty_tables(url: str, keep: tuple[str, ...] = ()) -> None:
+    """Truncate every table but alembic's and the reference tables in `keep`."""
+    engine = make_engine(url)
+    with engine.begin() as conn:
+        tables = [name for name in conn.scalars(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))
+            if name != "alembic_version" and name not in keep]
+        conn.execute(text(f"TRUNCATE {', '.join(tables)} CASCADE"))
+    engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def catalog_db_url():
-    """A migrated catalog database for this test session, dropped at its end."""
-    url = fresh_database("bellyfed_test_catalog")
-    upgrade("catalog", url)
+    url = migrated_database("catalog")
     yield url
     drop_database(url.rsplit("/", 1)[1])
 
@@ -54,12 +70,21 @@ def catalog_db_url():
 def catalog_db(catalog_db_url):
     """The catalog database, emptied after each test."""
     yield catalog_db_url
-    engine = make_engine(catalog_db_url)
-    with engine.begin() as conn:
-        conn.execute(text(
-            "TRUNCATE dishes, restaurants, cuisines, outbox, idempotency_keys, processed_events"
-        ))
-    engine.dispose()
+    empty_tables(catalog_db_url)
+
+
+@pytest.fixture(scope="session")
+def rankings_db_url():
+    url = migrated_database("rankings")
+    yield url
+    drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def rankings_db(rankings_db_url):
+    """The rankings database, emptied after each test (badges and career levels stay)."""
+    yield rankings_db_url
+    empty_tables(rankings_db_url, keep=("badges", "career_levels"))
 
 
 @pytest.fixture
@@ -78,6 +103,12 @@ def service_config(rabbit_config):
 @pytest.fixture
 def catalog_config(service_config, catalog_db):
     return {**service_config, "DATABASE_URL": catalog_db, "SERVICE_NAME": "catalog"}
+
+
+@pytest.fixture
+def rankings_config(service_config, rankings_db):
+    return {**service_config, "DATABASE_URL": rankings_db, "SERVICE_NAME": "rankings",
+            "EVENT_RETRY_DELAY": 0.1}
 
 
 class EventRecorder:

@@ -51,11 +51,13 @@ class Conflict(BellyfedError):
     code = "conflict"
 
 
+@deserialize_to_instance
 class Unauthorized(BellyfedError):
     status = 401
     code = "unauthorized"
 
 
+@deserialize_to_instance
 class Forbidden(BellyfedError):
     status = 403
     code = "forbidden"
@@ -81,4 +83,4 @@ class ServiceTimeout(BellyfedError):
 
 
 # Errors a service raises on purpose: logged as warnings, not tracebacks.
-EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict)
+EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict, Unauthorized, Forbidden)

@@ -22,11 +22,15 @@ import eventlet
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.exceptions import UnknownService
-from nameko.rpc import RPC_QUEUE_TEMPLATE, RpcProxy
+from nameko.rpc import RPC_QUEUE_TEMPLATE, RpcProxy, rpc
 
-from shared.errors import ServiceTimeout, ServiceUnavailable
+from shared.errors import EXPECTED_ERRORS, ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+# An RPC entrypoint whose deliberate errors (not found, invalid…) are answers to log
+# as warnings, not crashes with tracebacks: `@service_rpc def get_restaurant(...)`.
+service_rpc = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 RPC_TIMEOUT_CONFIG_KEY = "RPC_TIMEOUT"
 DEFAULT_RPC_TIMEOUT = 5.0

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nameko.rpc import rpc
-
 from services.catalog import domain
 from services.catalog.schemas import (
     DishInputSchema,
@@ -16,11 +14,9 @@ from services.catalog.schemas import (
 from services.catalog.storage import CatalogStore
 from shared.context import CorrelationId
 from shared.db import Database
-from shared.errors import EXPECTED_ERRORS
 from shared.outbox import OutboxRelay
+from shared.rpc import service_rpc
 from shared.schemas import load
-
-public = rpc(expected_exceptions=EXPECTED_ERRORS)
 
 
 class CatalogService:
@@ -30,75 +26,75 @@ class CatalogService:
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
     correlation = CorrelationId()
 
-    @public
+    @service_rpc
     def health(self) -> dict:
         self.store.ping()
         return {"status": "ok", "service": self.name}
 
     # --- restaurants ------------------------------------------------------------------
 
-    @public
+    @service_rpc
     def list_restaurants(self, **query) -> dict:
         return domain.list_restaurants(self.store, load(RestaurantListQuery(), query))
 
-    @public
+    @service_rpc
     def get_restaurant(self, restaurant_id: str) -> dict:
         return domain.get_restaurant(self.store, parse_id(restaurant_id))
 
-    @public
+    @service_rpc
     def get_restaurants(self, restaurant_ids: list[str]) -> list[dict]:
         return domain.get_restaurants(self.store, parse_ids(restaurant_ids))
 
-    @public
+    @service_rpc
     def get_menu(self, restaurant_id: str, **query) -> dict:
         return domain.get_menu(self.store, parse_id(restaurant_id), load(MenuQuery(), query))
 
-    @public
+    @service_rpc
     def create_restaurant(self, data: dict, idempotency_key: str | None = None) -> dict:
         fields = load(RestaurantInputSchema(), data)
         return domain.create_restaurant(self.store, fields, idempotency_key)
 
-    @public
+    @service_rpc
     def update_restaurant(self, restaurant_id: str, data: dict,
                           idempotency_key: str | None = None) -> dict:
         fields = load(RestaurantInputSchema(), data, partial=True)
         return domain.update_restaurant(self.store, parse_id(restaurant_id), fields,
                                         idempotency_key)
 
-    @public
+    @service_rpc
     def delete_restaurant(self, restaurant_id: str, idempotency_key: str | None = None) -> None:
         domain.delete_restaurant(self.store, parse_id(restaurant_id), idempotency_key)
 
-    @public
+    @service_rpc
     def list_cuisines(self) -> list[dict]:
         return domain.list_cuisines(self.store)
 
     # --- dishes -----------------------------------------------------------------------
 
-    @public
+    @service_rpc
     def get_dish(self, dish_id: str) -> dict:
         return domain.get_dish(self.store, parse_id(dish_id))
 
-    @public
+    @service_rpc
     def get_dishes(self, dish_ids: list[str]) -> list[dict]:
         return domain.get_dishes(self.store, parse_ids(dish_ids))
 
-    @public
+    @service_rpc
     def search_dishes(self, **query) -> dict:
         return domain.search_dishes(self.store, load(DishSearchQuery(), query))
 
-    @public
+    @service_rpc
     def create_dish(self, restaurant_id: str, data: dict,
                     idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data)
         return domain.create_dish(self.store, parse_id(restaurant_id), fields, idempotency_key)
 
-    @public
+    @service_rpc
     def update_dish(self, dish_id: str, data: dict, idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data, partial=True)
         return domain.update_dish(self.store, parse_id(dish_id), fields, idempotency_key)
 
-    @public
+    @service_rpc
     def delete_dish(self, dish_id: str, idempotency_key: str | None = None) -> None:
         domain.delete_dish(self.store, parse_id(dish_id), idempotency_key)
 
