@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import decimal
+import re
+import uuid
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
@@ -33,6 +35,32 @@ def load(schema: Schema, data, *, partial: bool = False, error=InvalidInput) -> 
         return schema.load(data, partial=partial)
     except ValidationError as exc:
         raise error("the request has invalid fields", {"fields": exc.messages}) from None
+
+
+def normalize_dish_type(value: str) -> str:
+    """One spelling per dish type across services: "Nasi  Lemak " is "nasi lemak"."""
+    return re.sub(r"\s+", " ", value).strip().lower()
+
+
+MAX_BULK_IDS = 500
+_uuid_field = fields.UUID(required=True)
+
+
+def parse_id(value, argument: str = "id") -> uuid.UUID:
+    """A uuid argument of an RPC; InvalidInput naming `argument` when it is not one."""
+    try:
+        return _uuid_field.deserialize(value)
+    except ValidationError as exc:
+        raise InvalidInput("the request has invalid fields",
+                           {"fields": {argument: exc.messages}}) from None
+
+
+def parse_ids(values, argument: str = "ids") -> list[uuid.UUID]:
+    """A list of at most MAX_BULK_IDS uuids (bulk reads)."""
+    if not isinstance(values, list) or len(values) > MAX_BULK_IDS:
+        raise InvalidInput("the request has invalid fields", {"fields": {argument: [
+            f"expected a list of at most {MAX_BULK_IDS} ids"]}})
+    return [parse_id(value, argument) for value in values]
 
 
 def load_query(schema: Schema, args: dict) -> dict:

@@ -17,16 +17,11 @@ from services.catalog.schemas import (
     RestaurantSchema,
 )
 from shared.errors import NotFound
-from shared.schemas import page
+from shared.schemas import normalize_dish_type, page
 
 restaurant_schema = RestaurantSchema()
 dish_schema = DishSchema()
 dish_search_schema = DishSearchResultSchema()
-
-
-def normalize_dish_type(value: str) -> str:
-    """One spelling per dish type: "Nasi  Lemak " and "nasi lemak" are the same list."""
-    return re.sub(r"\s+", " ", value).strip().lower()
 
 
 def normalize_labels(values: list[str]) -> list[str]:

@@ -161,10 +161,3 @@ class DishSearchQuery(QuerySchema):
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
             raise ValidationError("must not be above price_max", "price_min")
-
-
-class IdsQuery(Schema):
-    class Meta:
-        unknown = RAISE
-
-    ids = fields.List(fields.UUID(), required=True, validate=validate.Length(max=500))

@@ -6,7 +6,6 @@ from services.catalog import domain
 from services.catalog.schemas import (
     DishInputSchema,
     DishSearchQuery,
-    IdsQuery,
     MenuQuery,
     RestaurantInputSchema,
     RestaurantListQuery,
@@ -16,7 +15,7 @@ from shared.context import CorrelationId
 from shared.db import Database
 from shared.outbox import OutboxRelay
 from shared.rpc import service_rpc
-from shared.schemas import load
+from shared.schemas import load, parse_id, parse_ids
 
 
 class CatalogService:
@@ -39,15 +38,16 @@ class CatalogService:
 
     @service_rpc
     def get_restaurant(self, restaurant_id: str) -> dict:
-        return domain.get_restaurant(self.store, parse_id(restaurant_id))
+        return domain.get_restaurant(self.store, parse_id(restaurant_id, "restaurant_id"))
 
     @service_rpc
     def get_restaurants(self, restaurant_ids: list[str]) -> list[dict]:
-        return domain.get_restaurants(self.store, parse_ids(restaurant_ids))
+        return domain.get_restaurants(self.store, parse_ids(restaurant_ids, "restaurant_ids"))
 
     @service_rpc
     def get_menu(self, restaurant_id: str, **query) -> dict:
-        return domain.get_menu(self.store, parse_id(restaurant_id), load(MenuQuery(), query))
+        restaurant = parse_id(restaurant_id, "restaurant_id")
+        return domain.get_menu(self.store, restaurant, load(MenuQuery(), query))
 
     @service_rpc
     def create_restaurant(self, data: dict, idempotency_key: str | None = None) -> dict:
@@ -58,12 +58,13 @@ class CatalogService:
     def update_restaurant(self, restaurant_id: str, data: dict,
                           idempotency_key: str | None = None) -> dict:
         fields = load(RestaurantInputSchema(), data, partial=True)
-        return domain.update_restaurant(self.store, parse_id(restaurant_id), fields,
-                                        idempotency_key)
+        restaurant = parse_id(restaurant_id, "restaurant_id")
+        return domain.update_restaurant(self.store, restaurant, fields, idempotency_key)
 
     @service_rpc
     def delete_restaurant(self, restaurant_id: str, idempotency_key: str | None = None) -> None:
-        domain.delete_restaurant(self.store, parse_id(restaurant_id), idempotency_key)
+        restaurant = parse_id(restaurant_id, "restaurant_id")
+        domain.delete_restaurant(self.store, restaurant, idempotency_key)
 
     @service_rpc
     def list_cuisines(self) -> list[dict]:
@@ -73,11 +74,11 @@ class CatalogService:
 
     @service_rpc
     def get_dish(self, dish_id: str) -> dict:
-        return domain.get_dish(self.store, parse_id(dish_id))
+        return domain.get_dish(self.store, parse_id(dish_id, "dish_id"))
 
     @service_rpc
     def get_dishes(self, dish_ids: list[str]) -> list[dict]:
-        return domain.get_dishes(self.store, parse_ids(dish_ids))
+        return domain.get_dishes(self.store, parse_ids(dish_ids, "dish_ids"))
 
     @service_rpc
     def search_dishes(self, **query) -> dict:
@@ -87,21 +88,14 @@ class CatalogService:
     def create_dish(self, restaurant_id: str, data: dict,
                     idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data)
-        return domain.create_dish(self.store, parse_id(restaurant_id), fields, idempotency_key)
+        restaurant = parse_id(restaurant_id, "restaurant_id")
+        return domain.create_dish(self.store, restaurant, fields, idempotency_key)
 
     @service_rpc
     def update_dish(self, dish_id: str, data: dict, idempotency_key: str | None = None) -> dict:
         fields = load(DishInputSchema(), data, partial=True)
-        return domain.update_dish(self.store, parse_id(dish_id), fields, idempotency_key)
+        return domain.update_dish(self.store, parse_id(dish_id, "dish_id"), fields, idempotency_key)
 
     @service_rpc
     def delete_dish(self, dish_id: str, idempotency_key: str | None = None) -> None:
-        domain.delete_dish(self.store, parse_id(dish_id), idempotency_key)
-
-
-def parse_ids(values) -> list:
-    return load(IdsQuery(), {"ids": values})["ids"]
-
-
-def parse_id(value):
-    return parse_ids([value])[0]
+        domain.delete_dish(self.store, parse_id(dish_id, "dish_id"), idempotency_key)

@@ -14,8 +14,10 @@ from nameko.testing.utils import find_free_port
 from shared import config
 from shared.context import new_correlation_id, set_correlation_id
 from shared.dynamodb import DynamoDB, DynamoDBClient
+from shared.errors import InvalidInput
 from shared.events import make_envelope, parse_envelope
 from shared.log import JsonFormatter
+from shared.schemas import parse_id, parse_ids
 
 # --- config ----------------------------------------------------------------------------
 
@@ -206,3 +208,23 @@ def test_an_outer_timeout_is_not_mistaken_for_the_rpc_timeout():
         finally:
             outer.cancel()
     assert caught.value is outer
+
+
+# --- ids in RPC arguments ------------------------------------------------------------
+
+
+def test_parse_id_names_the_argument_it_refuses():
+    user_id = uuid.uuid4()
+    assert parse_id(str(user_id), "user_id") == user_id
+    for bad in ["nope", "", None, 7, ["x"]]:
+        with pytest.raises(InvalidInput) as exc:
+            parse_id(bad, "user_id")
+        assert list(exc.value.details["fields"]) == ["user_id"]
+
+
+def test_parse_ids_bounds_the_list():
+    ids = [uuid.uuid4() for _ in range(3)]
+    assert parse_ids([str(one) for one in ids], "user_ids") == ids
+    for bad in ["not-a-list", [str(uuid.uuid4())] * 501, ["nope"]]:
+        with pytest.raises(InvalidInput):
+            parse_ids(bad, "user_ids")

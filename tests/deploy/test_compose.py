@@ -62,8 +62,8 @@ DYNAMODB_ENV = {
 SERVICE_ENV = {
     "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
     "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "ADMIN_TOKEN"},
+    "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL", "ADMIN_EMAILS"},
     # join with their code (and their Dockerfile):
-    # "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL"},
     # "analytics": COMMON_ENV | DYNAMODB_ENV,
     # "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
 }

@@ -48,12 +48,14 @@ def process_group_alive(pgid: int) -> bool:
 def running_system(rabbit_config, tmp_path):
     port, moto_port = find_free_port(), find_free_port()
     database_url = fresh_database("bellyfed_test_e2e_catalog")
+    rankings_url = fresh_database("bellyfed_test_e2e_rankings")
     env = {
         **os.environ,
         "PORT": str(port),
         "MOTO_PORT": str(moto_port),
         "AMQP_URI": rabbit_config["AMQP_URI"],
         "CATALOG_DATABASE_URL": database_url,
+        "RANKINGS_DATABASE_URL": rankings_url,
         "ADMIN_TOKEN": "e2e-admin-token",
         "RPC_TIMEOUT": "5",
     }
@@ -72,7 +74,8 @@ def running_system(rabbit_config, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        drop_database(database_url.rsplit("/", 1)[1])
+        for url in (database_url, rankings_url):
+            drop_database(url.rsplit("/", 1)[1])
 
 
 def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):

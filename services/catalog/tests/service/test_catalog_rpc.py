@@ -214,7 +214,7 @@ def test_get_restaurant_malformed_id_is_invalid_input(catalog):
     for bad in ["42", "not-a-uuid", "", None]:
         with pytest.raises(InvalidInput) as exc:
             catalog.get_restaurant(bad)
-        assert list(exc.value.details["fields"]) == ["ids"], bad
+        assert list(exc.value.details["fields"]) == ["restaurant_id"], bad
 
 
 def test_get_restaurants_in_order_without_missing_or_duplicates(catalog):

@@ -11,7 +11,6 @@ from marshmallow import ValidationError
 from services.catalog.schemas import (
     DishInputSchema,
     DishSearchQuery,
-    IdsQuery,
     MenuQuery,
     RestaurantInputSchema,
     RestaurantListQuery,
@@ -260,13 +259,6 @@ def test_dish_search_rejects_blank_strings(name):
 
 
 # --- ids and the error the caller sees -------------------------------------------------------
-
-
-def test_ids_query():
-    ids = [uuid.uuid4(), uuid.uuid4()]
-    assert IdsQuery().load({"ids": [str(i) for i in ids]}) == {"ids": ids}
-    assert list(errors_of(IdsQuery(), {"ids": ["not-a-uuid"]})) == ["ids"]
-    assert list(errors_of(IdsQuery(), {"ids": [str(uuid.uuid4())] * 501})) == ["ids"]
 
 
 def test_load_turns_field_errors_into_invalid_input_with_details():

@@ -1,0 +1,32 @@
+"""The catalog events rankings keeps its copy of restaurants and dishes from."""
+
+from __future__ import annotations
+
+from services.rankings.domain import catalog_facts
+from shared.consumer import consume_event
+
+
+class CatalogFactHandlers:
+    @consume_event("catalog", "restaurant_created")
+    def on_restaurant_created(self, event):
+        catalog_facts.restaurant_changed(self.store, "rankings.on_restaurant_created", event)
+
+    @consume_event("catalog", "restaurant_updated")
+    def on_restaurant_updated(self, event):
+        catalog_facts.restaurant_changed(self.store, "rankings.on_restaurant_updated", event)
+
+    @consume_event("catalog", "restaurant_deleted")
+    def on_restaurant_deleted(self, event):
+        catalog_facts.restaurant_deleted(self.store, "rankings.on_restaurant_deleted", event)
+
+    @consume_event("catalog", "dish_created")
+    def on_dish_created(self, event):
+        catalog_facts.dish_changed(self.store, "rankings.on_dish_created", event)
+
+    @consume_event("catalog", "dish_updated")
+    def on_dish_updated(self, event):
+        catalog_facts.dish_changed(self.store, "rankings.on_dish_updated", event)
+
+    @consume_event("catalog", "dish_deleted")
+    def on_dish_deleted(self, event):
+        catalog_facts.dish_deleted(self.store, "rankings.on_dish_deleted", event)

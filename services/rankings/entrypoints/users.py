@@ -1,0 +1,52 @@
+"""The rankings service's users entrypoints (mixed into RankingsService)."""
+
+from __future__ import annotations
+
+from nameko.dependency_providers import Config
+
+from services.rankings.domain import users
+from services.rankings.schemas.users import (
+    CredentialsInput,
+    RegisterInput,
+    UserUpdateInput,
+)
+from shared.rpc import service_rpc
+from shared.schemas import load, parse_id, parse_ids
+
+ADMIN_EMAILS_CONFIG_KEY = "ADMIN_EMAILS"
+
+
+class UsersEntrypoints:
+    """Entrypoints only: validate, call the domain with `self.store`, return."""
+
+    config = Config()
+
+    @service_rpc
+    def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
+        fields = load(RegisterInput(), data)
+        admins = users.admin_emails(self.config.get(ADMIN_EMAILS_CONFIG_KEY))
+        return users.register_user(self.store, fields, admins, idempotency_key)
+
+    @service_rpc
+    def verify_credentials(self, email: str, password: str) -> dict:
+        credentials = load(CredentialsInput(), {"email": email, "password": password})
+        return users.verify_credentials(self.store, credentials["email"],
+                                        credentials["password"])
+
+    @service_rpc
+    def get_user(self, user_id: str) -> dict:
+        return users.get_user(self.store, parse_id(user_id, "user_id"))
+
+    @service_rpc
+    def update_user(self, user_id: str, data: dict, idempotency_key: str | None = None) -> dict:
+        fields = load(UserUpdateInput(), data)
+        return users.update_user(self.store, parse_id(user_id, "user_id"), fields,
+                                 idempotency_key)
+
+    @service_rpc
+    def get_public_profile(self, user_id: str) -> dict:
+        return users.get_public_profile(self.store, parse_id(user_id, "user_id"))
+
+    @service_rpc
+    def get_public_profiles(self, user_ids: list[str]) -> list[dict]:
+        return users.get_public_profiles(self.store, parse_ids(user_ids, "user_ids"))

@@ -1,0 +1,32 @@
+"""The rankings service: its dependencies, and its entrypoints grouped by area."""
+
+from __future__ import annotations
+
+from nameko.dependency_providers import Config
+
+from services.rankings.entrypoints.catalog_facts import CatalogFactHandlers
+from services.rankings.entrypoints.follows import FollowsEntrypoints
+from services.rankings.entrypoints.rankings import RankingsEntrypoints
+from services.rankings.entrypoints.reviews import ReviewsEntrypoints
+from services.rankings.entrypoints.rewards import RewardsEntrypoints
+from services.rankings.entrypoints.users import UsersEntrypoints
+from services.rankings.storage import RankingsStore
+from shared.context import CorrelationId
+from shared.db import Database
+from shared.outbox import OutboxRelay
+from shared.rpc import service_rpc
+
+
+class RankingsService(UsersEntrypoints, RankingsEntrypoints, ReviewsEntrypoints,
+                      FollowsEntrypoints, RewardsEntrypoints, CatalogFactHandlers):
+    name = "rankings"
+
+    store = Database(RankingsStore)
+    relay = OutboxRelay()  # publishes what store.emit wrote, once committed
+    correlation = CorrelationId()
+    config = Config()
+
+    @service_rpc
+    def health(self) -> dict:
+        self.store.ping()
+        return {"status": "ok", "service": self.name}

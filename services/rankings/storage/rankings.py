@@ -1,0 +1,173 @@
+"""Where rankings keeps the one-best lists: dish_rankings, and ranking_history for every change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable
+
+from sqlalchemy import and_, exists, func, select
+
+from services.rankings.models import (
+    MAX_RANK,
+    TASTE_STATUSES,
+    DishRanking,
+    KnownDish,
+    KnownRestaurant,
+    RankingHistory,
+    User,
+)
+
+# first key of the advisory locks that serialize changes to one list (the second is the list's)
+LIST_LOCK_SPACE = 0x52414E4B  # "RANK"
+DECAY_DAYS = 30
+
+
+class RankingsQueries:
+    """Mixed into RankingsStore: `self.session` is the worker's SQLAlchemy session."""
+
+    def user_is_known(self, user_id: uuid.UUID) -> bool:
+        return self.session.scalar(select(exists().where(User.id == user_id)))
+
+    # --- one user's list ------------------------------------------------------------------------
+
+    def lock_list(self, user_id: uuid.UUID, dish_type: str) -> None:
+        """Wait until no other transaction is changing this list; held until commit."""
+        self.session.execute(select(func.pg_advisory_xact_lock(
+            LIST_LOCK_SPACE, func.hashtext(f"{user_id}:{dish_type}"))))
+
+    def list_rankings(self, user_id: uuid.UUID, dish_type: str) -> list[DishRanking]:
+        """Ranked dishes best first, then the tasted ones (as stored now, not as cached)."""
+        return list(self.session.scalars(
+            select(DishRanking)
+            .where(DishRanking.user_id == user_id, DishRanking.dish_type == dish_type)
+            .order_by(DishRanking.rank.asc().nulls_last(), DishRanking.dish_id)
+            .execution_options(populate_existing=True)
+        ))
+
+    def dish_ranking(self, user_id: uuid.UUID, dish_id: uuid.UUID) -> DishRanking | None:
+        """The user's row for a dish, whichever list it is in."""
+        return self.session.scalars(select(DishRanking).where(
+            DishRanking.user_id == user_id, DishRanking.dish_id == dish_id)).first()
+
+    def apply_list_changes(self, user_id: uuid.UUID, dish_type: str, rows: list[DishRanking],
+                           changes: Iterable, restaurant_id: uuid.UUID | None = None) -> None:
+        """Apply a list's changes (domain.rankings.Change) to its `rows`, one history row each.
+
+        A dish without a row gets one (appended to `rows`), in restaurant `restaurant_id`.
+        Ranks pass through duplicates here; the database checks them at commit.
+        """
+        by_dish = {row.dish_id: row for row in rows}
+        for change in changes:
+            row = by_dish.get(change.dish_id)
+            if row is None:
+                row = by_dish[change.dish_id] = DishRanking(
+                    user_id=user_id, dish_id=change.dish_id, dish_type=dish_type,
+                    restaurant_id=restaurant_id)
+                rows.append(row)
+                self.session.add(row)
+            if change.kind == "removed":
+                self.session.delete(row)
+            else:
+                row.rank, row.taste_status = change.new_rank, change.new_taste_status
+                row.ranked_at = func.now() if change.new_rank is not None else None
+            self.session.add(RankingHistory(
+                user_id=user_id, dish_id=change.dish_id, dish_type=dish_type,
+                restaurant_id=row.restaurant_id, change=change.kind,
+                old_rank=change.old_rank, new_rank=change.new_rank,
+                old_taste_status=change.old_taste_status,
+                new_taste_status=change.new_taste_status))
+        self.session.flush()
+
+    def describe_ranking(self, row: DishRanking, details: dict) -> None:
+        """Set a ranking's notes and photo URLs."""
+        for name, value in details.items():
+            setattr(row, name, value)
+        self.session.flush()
+
+    def ranking_entries(self, user_id: uuid.UUID, dish_type: str | None = None) -> list[dict]:
+        """The user's rows (of one dish type, or all) with what is known of dish and restaurant:
+        by dish type, ranked best first, then tasted, most recently changed first."""
+        query = (
+            select(DishRanking, KnownDish.name, KnownRestaurant.name, KnownRestaurant.city)
+            .outerjoin(KnownDish, and_(KnownDish.dish_id == DishRanking.dish_id,
+                                       KnownDish.deleted.is_(False)))
+            .outerjoin(KnownRestaurant,
+                       and_(KnownRestaurant.restaurant_id == DishRanking.restaurant_id,
+                            KnownRestaurant.deleted.is_(False)))
+            .where(DishRanking.user_id == user_id)
+            .order_by(DishRanking.dish_type, DishRanking.rank.asc().nulls_last(),
+                      DishRanking.updated_at.desc(), KnownDish.name, DishRanking.dish_id)
+        )
+        if dish_type is not None:
+            query = query.where(DishRanking.dish_type == dish_type)
+        return [
+            {"dish_type": ranking.dish_type, "dish_id": ranking.dish_id, "dish_name": dish_name,
+             "restaurant_id": ranking.restaurant_id, "restaurant_name": restaurant_name,
+             "city": city, "rank": ranking.rank, "taste_status": ranking.taste_status,
+             "notes": ranking.notes, "photo_urls": ranking.photo_urls,
+             "ranked_at": ranking.ranked_at, "updated_at": ranking.updated_at}
+            for ranking, dish_name, restaurant_name, city in self.session.execute(query)
+        ]
+
+    def ranking_history(self, user_id: uuid.UUID, dish_type: str, *, limit: int,
+                        offset: int) -> tuple[list[RankingHistory], int]:
+        """Newest change first."""
+        where = (RankingHistory.user_id == user_id, RankingHistory.dish_type == dish_type)
+        total = self.session.scalar(select(func.count()).select_from(RankingHistory)
+                                    .where(*where))
+        rows = self.session.scalars(
+            select(RankingHistory).where(*where).order_by(RankingHistory.id.desc())
+            .limit(limit).offset(offset)
+        ) if total else []
+        return list(rows), total
+
+    # --- across users ---------------------------------------------------------------------------
+
+    def dish_ranking_counts(self, dish_id: uuid.UUID) -> dict:
+        """How many users rank the dish, its average rank, counts per rank and taste status."""
+        ranked = DishRanking.rank
+        row = self.session.execute(
+            select(func.count(ranked), func.round(func.avg(ranked), 2),
+                   *[func.count().filter(ranked == rank) for rank in range(1, MAX_RANK + 1)],
+                   *[func.count().filter(DishRanking.taste_status == status)
+                     for status in TASTE_STATUSES])
+            .where(DishRanking.dish_id == dish_id)
+        ).one()
+        ranking_count, average_rank, *counts = row
+        return {
+            "ranking_count": ranking_count,
+            "average_rank": average_rank,
+            "rank_counts": {str(rank): count for rank, count
+                            in zip(range(1, MAX_RANK + 1), counts[:MAX_RANK], strict=True)},
+            "taste_counts": dict(zip(TASTE_STATUSES, counts[MAX_RANK:], strict=True)),
+        }
+
+    def best_dishes(self, *, dish_type: str, city: str, limit: int, offset: int
+                    ) -> tuple[list[dict], int]:
+        """Known dishes of a type in a city by score = Σ (6 − rank)·e^(−age_days/30), where a
+        ranking's age counts from when it took its rank; ties by number of rankings, name."""
+        age_days = func.extract(
+            "epoch", func.now() - func.coalesce(DishRanking.ranked_at, func.now())) / 86400
+        score = func.sum((MAX_RANK + 1 - DishRanking.rank) * func.exp(-age_days / DECAY_DAYS))
+        ranking_count = func.count(DishRanking.id)
+        query = (
+            select(KnownDish.dish_id, KnownDish.name, KnownDish.restaurant_id,
+                   KnownRestaurant.name, KnownRestaurant.city, score, ranking_count)
+            .join(KnownDish, KnownDish.dish_id == DishRanking.dish_id)
+            .join(KnownRestaurant, KnownRestaurant.restaurant_id == KnownDish.restaurant_id)
+            .where(DishRanking.rank.is_not(None), KnownDish.dish_type == dish_type,
+                   KnownDish.deleted.is_(False), KnownRestaurant.deleted.is_(False),
+                   KnownRestaurant.city == city)
+            .group_by(KnownDish.dish_id, KnownRestaurant.restaurant_id)
+        )
+        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
+        rows = self.session.execute(
+            query.order_by(score.desc(), ranking_count.desc(), KnownDish.name, KnownDish.dish_id)
+            .limit(limit).offset(offset)
+        ) if total else []
+        return [
+            {"dish_id": dish_id, "dish_name": dish_name, "restaurant_id": restaurant_id,
+             "restaurant_name": restaurant_name, "city": city, "score": round(float(score), 4),
+             "ranking_count": count}
+            for dish_id, dish_name, restaurant_id, restaurant_name, city, score, count in rows
+        ], total

@@ -1,0 +1,336 @@
+"""Every users RPC against the real broker and PostgreSQL: accounts, credentials, profiles."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+import eventlet
+import pytest
+from nameko.standalone.rpc import ClusterRpcProxy
+from sqlalchemy import select, text
+
+from services.rankings.models import DishRanking, Follow, Review, User
+from services.rankings.service import RankingsService
+from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
+from shared.events import parse_envelope
+
+PASSWORD = "s3cret-pass"
+PRIVATE_FIELDS = {"id", "email", "username", "display_name", "bio", "location",
+                  "profile_image_url", "role", "created_at", "updated_at"}
+
+
+@pytest.fixture
+def events(record_events):
+    """Bound to rankings.events before the service starts."""
+    return record_events("rankings")
+
+
+@pytest.fixture
+def service(events, rankings):
+    return rankings
+
+
+def register(rankings, username: str, email: str | None = None, **fields) -> dict:
+    return rankings.register_user({"email": email or f"{username}@example.com",
+                                   "username": username, "password": PASSWORD, **fields})
+
+
+def received(events, event_type: str, count: int = 1) -> list[dict]:
+    """The next `count` parsed envelopes of `event_type` (others, e.g. rewards', skipped)."""
+    found = []
+    with eventlet.Timeout(10):
+        while len(found) < count:
+            [body] = events.take(1)
+            if body["event_type"] == event_type:
+                envelope = parse_envelope(body)
+                assert envelope["producer"] == "rankings" and envelope["version"] == 1
+                found.append(envelope)
+    return found
+
+
+def no_more(events, event_type: str) -> None:
+    assert [body for body in events.take_all() if body["event_type"] == event_type] == []
+
+
+def stored_user(engine, user_id: str):
+    with engine.connect() as conn:
+        return conn.execute(select(User).where(User.id == user_id)).one()
+
+
+# --- register_user ---------------------------------------------------------------------------
+
+
+def test_register_answers_the_private_user_without_any_password(service, events,
+                                                                rankings_db_engine):
+    user = register(service, "aisyah", email="Aisyah@Example.com", display_name="Aisyah")
+    assert set(user) == PRIVATE_FIELDS
+    assert user["email"] == "Aisyah@Example.com"
+    assert (user["username"], user["display_name"], user["role"]) == ("aisyah", "Aisyah", "user")
+    assert (user["bio"], user["location"], user["profile_image_url"]) == (None, None, None)
+    assert datetime.fromisoformat(user["created_at"]).utcoffset().total_seconds() == 0
+    assert PASSWORD not in repr(user)
+
+    row = stored_user(rankings_db_engine, user["id"])
+    assert row.password_hash.startswith("scrypt$") and PASSWORD not in row.password_hash
+
+    [event] = received(events, "user_registered")
+    assert event["payload"] == {"user_id": user["id"], "username": "aisyah",
+                                "created_at": user["created_at"]}
+    assert PASSWORD not in repr(event) and "scrypt" not in repr(event)
+
+
+@pytest.mark.parametrize(("email", "username"), [
+    ("AISYAH@example.com", "someone_else"),
+    ("  aisyah@EXAMPLE.com ", "someone_else"),
+    ("someone@example.com", "AISYAH"),
+])
+def test_a_taken_email_or_username_in_any_case_is_a_conflict(service, events, email, username):
+    register(service, "aisyah")
+    with pytest.raises(Conflict) as exc:
+        register(service, username, email=email)
+    assert exc.value.details["fields"]
+    [_] = received(events, "user_registered")
+    no_more(events, "user_registered")
+
+
+def test_racing_registrations_for_one_email_make_one_account(service, events,
+                                                             rankings_db_engine):
+    replies = [service.register_user.call_async({
+        "email": "Race@Example.com" if n % 2 else "race@example.com",
+        "username": f"racer{n}", "password": PASSWORD}) for n in range(8)]
+    outcomes = []
+    for reply in replies:
+        try:
+            outcomes.append(reply.result()["id"])
+        except Conflict as exc:
+            assert list(exc.details["fields"]) == ["email"]
+            outcomes.append("conflict")
+    assert len([outcome for outcome in outcomes if outcome != "conflict"]) == 1
+    with rankings_db_engine.connect() as conn:
+        assert conn.scalar(text("SELECT count(*) FROM users WHERE lower(email) = "
+                                "'race@example.com'")) == 1
+    received(events, "user_registered")
+    no_more(events, "user_registered")
+
+
+def test_racing_registrations_for_one_username_make_one_account(service):
+    replies = [service.register_user.call_async({
+        "email": f"racer{n}@example.com", "username": "Racer" if n % 2 else "racer",
+        "password": PASSWORD}) for n in range(8)]
+    conflicts = 0
+    for reply in replies:
+        try:
+            reply.result()
+        except Conflict as exc:
+            assert list(exc.details["fields"]) == ["username"]
+            conflicts += 1
+    assert conflicts == 7
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "not-an-email", "username": "aisyah", "password": PASSWORD},
+    {"email": "a@example.com", "username": "a", "password": PASSWORD},
+    {"email": "a@example.com", "username": "bad name", "password": PASSWORD},
+    {"email": "a@example.com", "username": "aisyah", "password": "short"},
+    {"email": "a@example.com", "username": "aisyah", "password": "x" * 129},
+    {"email": "a@example.com", "username": "aisyah", "password": PASSWORD, "role": "admin"},
+    {"email": "a@example.com", "username": "aisyah"},
+    {"email": "a@example.com", "username": "aisyah", "password": "nul\x00password"},
+])
+def test_register_refuses_invalid_input(service, data):
+    with pytest.raises(InvalidInput) as exc:
+        service.register_user(data)
+    assert exc.value.details["fields"]
+    assert PASSWORD not in repr(exc.value.details)
+
+
+def test_register_refuses_something_that_is_not_an_object(service):
+    with pytest.raises(InvalidInput):
+        service.register_user(["aisyah"])
+
+
+def test_register_retried_with_its_idempotency_key_makes_one_account(service, events):
+    data = {"email": "retry@example.com", "username": "retry", "password": PASSWORD}
+    first = service.register_user(data, idempotency_key="signup-1")
+    assert service.register_user(data, idempotency_key="signup-1") == first
+    [_] = received(events, "user_registered")
+    no_more(events, "user_registered")
+    with pytest.raises(Conflict):  # the same key for another request
+        service.register_user({**data, "username": "other"}, idempotency_key="signup-1")
+
+
+def test_an_email_in_admin_emails_registers_an_admin(container_factory, rankings_config):
+    config = {**rankings_config, "ADMIN_EMAILS": " Boss@Example.com , ops@example.com"}
+    container_factory(RankingsService, config).start()
+    with ClusterRpcProxy(config, timeout=10) as cluster:
+        assert cluster.rankings.register_user({
+            "email": "boss@example.COM", "username": "boss", "password": PASSWORD})["role"] == (
+            "admin")
+        assert cluster.rankings.register_user({
+            "email": "staff@example.com", "username": "staff", "password": PASSWORD})["role"] == (
+            "user")
+
+
+# --- verify_credentials ------------------------------------------------------------------------
+
+
+def test_verify_credentials_answers_the_user(service):
+    user = register(service, "aisyah", email="Aisyah@Example.com")
+    assert service.verify_credentials("Aisyah@Example.com", PASSWORD) == user
+    assert service.verify_credentials("  aisyah@example.com", PASSWORD) == user
+
+
+@pytest.mark.parametrize(("email", "password"), [
+    ("aisyah@example.com", "wrong-password"),
+    ("aisyah@example.com", PASSWORD.upper()),
+    ("nobody@example.com", PASSWORD),
+    ("made@example.com", "not-a-real-hash"),  # a row without a real hash never logs in
+])
+def test_verify_credentials_fails_alike_for_every_mistake(service, make_user, email, password):
+    register(service, "aisyah")
+    make_user("made")
+    with pytest.raises(Unauthorized) as exc:
+        service.verify_credentials(email, password)
+    assert exc.value.message == "invalid email or password"
+    assert exc.value.details == {}
+
+
+def test_verify_credentials_refuses_malformed_input(service):
+    with pytest.raises(InvalidInput):
+        service.verify_credentials(None, PASSWORD)
+    with pytest.raises(InvalidInput):
+        service.verify_credentials("a@example.com", "x" * 129)
+
+
+# --- get_user / update_user --------------------------------------------------------------------
+
+
+def test_get_user(service):
+    user = register(service, "aisyah")
+    assert service.get_user(user["id"]) == user
+
+
+def test_get_user_unknown_or_malformed(service):
+    with pytest.raises(NotFound) as exc:
+        service.get_user(str(uuid.uuid4()))
+    assert exc.value.message == "user not found"
+    with pytest.raises(InvalidInput) as exc:
+        service.get_user("not-a-uuid")
+    assert list(exc.value.details["fields"]) == ["user_id"]
+
+
+def test_update_user_changes_and_clears_profile_fields(service):
+    user = register(service, "aisyah", display_name="Aisyah")
+    updated = service.update_user(user["id"], {
+        "bio": "Nasi lemak hunter", "location": "Ipoh",
+        "profile_image_url": "https://cdn.example.com/aisyah.png"})
+    assert (updated["bio"], updated["location"], updated["profile_image_url"]) == (
+        "Nasi lemak hunter", "Ipoh", "https://cdn.example.com/aisyah.png")
+    assert updated["display_name"] == "Aisyah"
+    assert updated["updated_at"] > user["updated_at"]
+    assert (updated["email"], updated["created_at"]) == (user["email"], user["created_at"])
+
+    cleared = service.update_user(user["id"], {"bio": None, "display_name": None})
+    assert (cleared["bio"], cleared["display_name"], cleared["location"]) == (None, None, "Ipoh")
+    assert service.get_user(user["id"]) == cleared
+
+
+@pytest.mark.parametrize("data", [
+    {"email": "new@example.com"}, {"role": "admin"}, {"password": "new-password"},
+    {"profile_image_url": "javascript:alert(1)"}, {"bio": "x" * 2001},
+])
+def test_update_user_refuses_invalid_input(service, data):
+    user = register(service, "aisyah")
+    with pytest.raises(InvalidInput):
+        service.update_user(user["id"], data)
+    assert service.get_user(user["id"]) == user
+
+
+def test_update_user_unknown(service):
+    with pytest.raises(NotFound):
+        service.update_user(str(uuid.uuid4()), {"bio": "hi"})
+
+
+def test_update_user_retried_with_its_key_answers_the_first_result(service):
+    user = register(service, "aisyah")
+    first = service.update_user(user["id"], {"bio": "one"}, idempotency_key="edit-1")
+    service.update_user(user["id"], {"bio": "two"})
+    assert service.update_user(user["id"], {"bio": "one"}, idempotency_key="edit-1") == first
+    assert service.get_user(user["id"])["bio"] == "two"
+
+
+# --- public profiles ---------------------------------------------------------------------------
+
+
+def test_public_profile_counts_follows_rankings_and_reviews(service, make_user, catalog_facts,
+                                                           rankings_db_engine):
+    user = register(service, "aisyah", display_name="Aisyah")
+    service.update_user(user["id"], {"bio": "Makan!", "location": "Ipoh"})
+    fans = [make_user(f"fan{n}") for n in range(3)]
+    idol = make_user("idol")
+    restaurant = catalog_facts.restaurant("Warung A")
+    other = catalog_facts.restaurant("Warung B")
+    with rankings_db_engine.begin() as conn:
+        conn.execute(Follow.__table__.insert(), [
+            {"follower_id": fan, "followed_id": user["id"]} for fan in fans]
+            + [{"follower_id": user["id"], "followed_id": idol}])
+        conn.execute(Review.__table__.insert(), [
+            {"id": uuid.uuid4(), "user_id": user["id"], "restaurant_id": place, "rating": 4}
+            for place in (restaurant, other)])
+        conn.execute(DishRanking.__table__.insert(), [
+            {"user_id": user["id"], "dish_id": uuid.uuid4(), "dish_type": dish_type,
+             "restaurant_id": place, "rank": rank, "taste_status": taste_status}
+            for dish_type, place, rank, taste_status in [
+                ("nasi lemak", restaurant, 1, None), ("laksa", restaurant, 1, None),
+                ("laksa", other, None, "ACCEPTABLE")]  # the last one tried, not ranked
+        ])
+
+    profile = service.get_public_profile(user["id"])
+    assert {key: profile[key] for key in (
+        "id", "username", "display_name", "bio", "location", "profile_image_url", "created_at",
+        "followers_count", "following_count", "ranking_count", "review_count")} == {
+        "id": user["id"], "username": "aisyah", "display_name": "Aisyah", "bio": "Makan!",
+        "location": "Ipoh", "profile_image_url": None, "created_at": user["created_at"],
+        "followers_count": 3, "following_count": 1, "ranking_count": 2, "review_count": 2}
+    assert isinstance(profile["points"], int)
+    assert isinstance(profile["badges"], list)
+    assert {"level", "name", "rankings", "cuisines", "next"} <= set(profile["career"])
+    assert "email" not in profile and "role" not in profile and "password_hash" not in profile
+
+
+def test_public_profile_of_a_newcomer_counts_zero(service):
+    user = register(service, "newbie")
+    profile = service.get_public_profile(user["id"])
+    assert (profile["followers_count"], profile["following_count"], profile["ranking_count"],
+            profile["review_count"], profile["points"]) == (0, 0, 0, 0, 0)
+
+
+def test_public_profile_unknown_or_malformed(service):
+    with pytest.raises(NotFound):
+        service.get_public_profile(str(uuid.uuid4()))
+    with pytest.raises(InvalidInput):
+        service.get_public_profile("nope")
+
+
+def test_public_profiles_in_bulk_keep_order_and_skip_unknown_ids(service):
+    first, second = register(service, "first"), register(service, "second")
+    service.update_user(second["id"], {"profile_image_url": "https://cdn.example.com/s.png"})
+    unknown = str(uuid.uuid4())
+    answer = service.get_public_profiles([second["id"], unknown, first["id"], second["id"]])
+    assert answer == [
+        {"id": second["id"], "username": "second", "display_name": None,
+         "profile_image_url": "https://cdn.example.com/s.png"},
+        {"id": first["id"], "username": "first", "display_name": None,
+         "profile_image_url": None},
+    ]
+    assert service.get_public_profiles([]) == []
+
+
+def test_public_profiles_refuse_malformed_ids(service):
+    with pytest.raises(InvalidInput):
+        service.get_public_profiles(["nope"])
+    with pytest.raises(InvalidInput):
+        service.get_public_profiles("not-a-list")
+    with pytest.raises(InvalidInput):
+        service.get_public_profiles([str(uuid.uuid4()) for _ in range(501)])
