@@ -15,8 +15,10 @@ from pathlib import Path
 import pytest
 import requests
 from nameko.testing.utils import find_free_port
+from sqlalchemy import text
 
 from conftest import drop_database, fresh_database
+from shared.postgres import make_engine
 
 ROOT = Path(__file__).resolve().parents[2]
 START_TIMEOUT = 120
@@ -69,7 +71,7 @@ def running_system(rabbit_config, tmp_path):
     base = f"http://127.0.0.1:{port}"
     try:
         wait_until_ready(base, process, log)
-        yield base, process, log
+        yield base, process, log, rankings_url
     finally:
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
@@ -78,8 +80,17 @@ def running_system(rabbit_config, tmp_path):
             drop_database(url.rsplit("/", 1)[1])
 
 
+def known_dishes(rankings_url: str) -> int:
+    engine = make_engine(rankings_url)
+    try:
+        with engine.connect() as conn:
+            return conn.scalar(text("SELECT count(*) FROM known_dishes"))
+    finally:
+        engine.dispose()
+
+
 def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
-    base, process, log = running_system
+    base, process, log, rankings_url = running_system
 
     listing = requests.get(f"{base}/restaurants", params={"city": "Kuala Lumpur"}, timeout=5)
     assert listing.status_code == 200
@@ -103,6 +114,12 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     assert created.status_code == 201, created.text
     found = requests.get(f"{base}/restaurants", params={"q": "Warung E2E"}, timeout=5).json()
     assert [item["id"] for item in found["items"]] == [created.json()["id"]]
+
+    # the demo data reached rankings as catalog events, through the outbox
+    deadline = time.monotonic() + 60
+    while known_dishes(rankings_url) < 2000 and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert known_dishes(rankings_url) >= 2000, log.read_text()[-3000:]
 
     # Ctrl-C in a terminal signals the whole foreground process group
     os.killpg(process.pid, signal.SIGINT)
