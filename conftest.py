@@ -111,6 +111,18 @@ def rankings_config(service_config, rankings_db):
             "EVENT_RETRY_DELAY": 0.1}
 
 
+@pytest.fixture
+def rankings_service(container_factory, rankings_config):
+    """The rankings service, killed before its database is emptied (its consumers of its
+    own events would otherwise still be writing during the TRUNCATE)."""
+    from services.rankings.service import RankingsService
+
+    container = container_factory(RankingsService, rankings_config)
+    container.start()
+    yield container
+    container.kill()  # Database.kill drops the connections of workers killed mid-flight
+
+
 class EventRecorder:
     """Catches every event a producer publishes, through a queue bound before the test acts."""
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import weakref
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import TypeVar
 
 from nameko.extensions import DependencyProvider
@@ -106,6 +106,11 @@ class Database(DependencyProvider):
         self.engine.dispose()
 
     def kill(self):
+        # workers are being killed mid-flight: drop their connections so the server
+        # aborts their transactions and frees their locks now, not at some timeout
+        for session in list(self.sessions.values()):
+            with suppress(Exception):
+                session.invalidate()
         self.engine.dispose()
 
     def get_dependency(self, worker_ctx):

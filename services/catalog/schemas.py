@@ -130,7 +130,11 @@ class DishInputSchema(Schema):
     description = _text(2000, allow_none=True)
     price = Money(required=True, validate=validate.Range(min=0, max=100_000))
     image_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
-    dish_type = _name(100, required=True)
+    # a dish type is a path segment at the gateway (/rankings/my/{dish_type})
+    dish_type = fields.String(required=True, validate=[
+        validate.Length(min=1, max=100), NOT_BLANK,
+        validate.Regexp(r"^[^/]*$", error="must not contain /"),
+    ])
     tags = fields.List(_name(50), validate=validate.Length(max=20))
     is_seasonal = fields.Boolean()
     is_available = fields.Boolean()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hmac
 import re
+import uuid
 
 from werkzeug.wrappers import Request
 
@@ -11,6 +12,7 @@ from shared.errors import Forbidden, Unauthorized
 
 DEVICE_TYPES = ("mobile", "tablet", "desktop")
 ADMIN_TOKEN_HEADER = "X-Admin-Token"
+DEV_USER_HEADER = "X-User-Id"
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|windows phone", re.I)
 MAX_USER_AGENT = 512
@@ -28,9 +30,33 @@ def device_type(user_agent: str | None, declared: str | None = None) -> str:
     return "desktop"
 
 
-def acting_user_id(request: Request) -> str | None:
-    """The signed-in user. None until authentication lands (the security issue)."""
-    return None
+def acting_user_id(request: Request, *, dev_user_header: bool = False,
+                   required: bool = False) -> str | None:
+    """Who is asking: the user's id, or None for an anonymous request.
+
+    The one place that decides it. Until the security issue brings tokens, the only
+    way to say who you are is the development header X-User-Id (a user's uuid), and
+    only on a gateway started with DEV_USER_HEADER on; otherwise everyone is
+    anonymous. A missing or malformed header is anonymous too, which routes that
+    need a user (`required=True`) refuse with Unauthorized.
+    """
+    if not dev_user_header:
+        if required:
+            raise Unauthorized("this route needs a signed-in user")
+        return None
+    presented = request.headers.get(DEV_USER_HEADER)
+    if presented is None:
+        if required:
+            raise Unauthorized("this route needs a signed-in user",
+                               {"header": DEV_USER_HEADER})
+        return None
+    try:
+        return str(uuid.UUID(presented))
+    except ValueError:
+        if required:
+            raise Unauthorized(f"{DEV_USER_HEADER} must be a user id (a uuid)",
+                               {"header": DEV_USER_HEADER}) from None
+        return None
 
 
 def require_admin(request: Request, configured_token: str | None) -> None:
@@ -49,11 +75,11 @@ def require_admin(request: Request, configured_token: str | None) -> None:
         raise Forbidden("the admin token is not valid")
 
 
-def view_context(request: Request) -> dict:
+def view_context(request: Request, *, dev_user_header: bool = False) -> dict:
     """Who looked, from what: carried on every analytics event the gateway emits."""
     user_agent = (request.headers.get("User-Agent") or "")[:MAX_USER_AGENT]
     return {
-        "user_id": acting_user_id(request),
+        "user_id": acting_user_id(request, dev_user_header=dev_user_header),
         "device_type": device_type(user_agent, request.headers.get("X-Device-Type")),
         "user_agent": user_agent,
     }

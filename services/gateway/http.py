@@ -73,6 +73,8 @@ def json_body(request: Request) -> dict:
         raw = request.get_data(cache=True)
     except RequestEntityTooLarge:
         raise PayloadTooLarge("the request body is too large") from None
+    if request.max_content_length is not None and len(raw) >= request.max_content_length:
+        raise PayloadTooLarge("the request body is too large")  # see Route.handle_request
     if not raw:
         raise BadRequest("a JSON body is required")
     try:
@@ -127,7 +129,12 @@ class JsonWebServer(WebServer):
 
 
 class Route(HttpRequestHandler):
-    """An HTTP route with its documentation; see `route`."""
+    """An HTTP route with its documentation; see `route`.
+
+    `admin=True` documents the admin token (the handler calls domain.require_admin),
+    `user=True` a signed-in user (the handler asks domain.acting_user_id with
+    required=True); the OpenAPI tests check that what is documented is what is served.
+    """
 
     server = JsonWebServer()
 
@@ -135,19 +142,22 @@ class Route(HttpRequestHandler):
                  query: type[Schema] | None = None, body: type[Schema] | None = None,
                  response: type[Schema] | None = None, many: bool = False,
                  paged: bool = False, status: int = 200, admin: bool = False,
-                 errors: tuple[int, ...] = (), **kwargs):
+                 user: bool = False, errors: tuple[int, ...] = (), **kwargs):
         # our own errors are answers, not crashes: log them without a traceback
         kwargs.setdefault("expected_exceptions", (BellyfedError,))
         super().__init__(method, url, **kwargs)
         self.doc = {
             "summary": summary, "tag": tag, "query": query, "body": body,
             "response": response, "many": many, "paged": paged, "status": status,
-            "admin": admin, "errors": errors,
+            "admin": admin, "user": user, "errors": errors,
         }
 
     def handle_request(self, request: Request) -> Response:
         request.shallow = False
-        request.max_content_length = self.container.config.get("MAX_BODY_BYTES", 65536)
+        # one byte over the limit: werkzeug stops reading a chunked body AT its limit
+        # without saying there was more, so json_body needs that byte to tell "exactly
+        # the limit" (fine) from "longer" (413)
+        request.max_content_length = self.container.config.get("MAX_BODY_BYTES", 65536) + 1
         context_data = self.server.context_data_from_headers(request)
         try:
             args, kwargs = self.get_entrypoint_parameters(request)

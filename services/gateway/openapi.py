@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 
 from marshmallow import Schema, fields, missing, validate
+from werkzeug.routing import parse_converter_args
 
 from services.gateway.schemas import ErrorSchema
 
@@ -25,8 +26,16 @@ ERROR_DESCRIPTIONS = {
     504: "A downstream service did not answer in time",
 }
 ALWAYS = (500, 503, 504)
-WRITE_METHODS = ("POST", "PATCH", "DELETE")
-_CONVERTER = re.compile(r"<(?:(\w+):)?(\w+)>")
+WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
+# werkzeug's <name>, <converter:name> and <converter(arguments):name>
+_CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
+SECURITY_SCHEMES = {
+    "adminToken": {"type": "apiKey", "in": "header", "name": "X-Admin-Token"},
+    "devUser": {"type": "apiKey", "in": "header", "name": "X-User-Id",
+                "description": "Development sign-in until tokens come: the user's id. "
+                               "Accepted only by a gateway started with DEV_USER_HEADER on; "
+                               "otherwise these operations answer 401."},
+}
 
 _FIELD_TYPES = [
     (fields.UUID, {"type": "string", "format": "uuid"}),
@@ -47,17 +56,17 @@ def schema_name(schema_cls: type[Schema]) -> str:
     return schema_cls.__name__.removesuffix("Schema")
 
 
-def field_schema(field: fields.Field, components: dict) -> dict:
+def field_schema(field: fields.Field, components: dict, writing: bool = False) -> dict:
     if isinstance(field, fields.Nested):
         nested = field.nested if isinstance(field.nested, type) else type(field.nested)
-        out = {"$ref": register(nested, components)}
+        out = {"$ref": register(nested, components, writing)}
     elif isinstance(field, fields.List):
-        out = {"type": "array", "items": field_schema(field.inner, components)}
+        out = {"type": "array", "items": field_schema(field.inner, components, writing)}
     else:
         out = next((dict(spec) for cls, spec in _FIELD_TYPES if isinstance(field, cls)),
                    {"type": "string"})
         if isinstance(field, fields.Dict) and field.value_field is not None:
-            out["additionalProperties"] = field_schema(field.value_field, components)
+            out["additionalProperties"] = field_schema(field.value_field, components, writing)
     for rule in field.validators:
         out.update(_validator_schema(rule, out.get("type")))
     if field.allow_none and "$ref" not in out:
@@ -86,18 +95,28 @@ def _validator_schema(rule, kind: str | None) -> dict:
     if isinstance(rule, validate.OneOf):
         return {"enum": list(rule.choices)}
     if isinstance(rule, validate.Regexp):
-        return {"pattern": rule.regex.pattern}
+        # marshmallow matches at the start (re.match); ECMA 262 ends with $, not \Z
+        pattern = rule.regex.pattern.replace("\\Z", "$")
+        return {"pattern": pattern if pattern.startswith("^") else "^" + pattern}
     return {}
 
 
-def register(schema_cls: type[Schema], components: dict) -> str:
+def register(schema_cls: type[Schema], components: dict, writing: bool = False) -> str:
+    """The schema as a component (added on first use). A request body (`writing`) shows
+    what a client sends, so no dump_only fields; an answer shows what it receives, so no
+    load_only ones (a password). A schema that loses fields that way is registered under
+    its own name plus Input or Output: the plain name always means every field."""
     name = schema_name(schema_cls)
+    schema = schema_cls()
+    shown = {key: field for key, field in schema.fields.items()
+             if not (field.dump_only if writing else field.load_only)}
+    if len(shown) < len(schema.fields):
+        name += "Input" if writing else "Output"
     if name not in components:
         components[name] = {}  # placeholder first: schemas may nest themselves
-        schema = schema_cls()
-        properties = {key: field_schema(field, components)
-                      for key, field in schema.fields.items() if not field.load_only}
-        required = [key for key, field in schema.fields.items() if field.required]
+        properties = {key: field_schema(field, components, writing)
+                      for key, field in shown.items()}
+        required = [key for key, field in shown.items() if field.required]
         components[name] = {"type": "object", "properties": properties}
         if required:
             components[name]["required"] = required
@@ -109,10 +128,22 @@ def register(schema_cls: type[Schema], components: dict) -> str:
 def openapi_path(rule: str) -> tuple[str, list[dict]]:
     """werkzeug's `/restaurants/<uuid:restaurant_id>` as `/restaurants/{restaurant_id}`."""
     parameters = []
-    for converter, name in _CONVERTER.findall(rule):
-        schema = {"type": "string", "format": "uuid"} if converter == "uuid" else {"type": "string"}
-        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
-    return _CONVERTER.sub(r"{\2}", rule), parameters
+    for converter, arguments, name in _CONVERTER.findall(rule):
+        parameters.append({"name": name, "in": "path", "required": True,
+                           "schema": _path_schema(converter, arguments)})
+    return _CONVERTER.sub(r"{\3}", rule), parameters
+
+
+def _path_schema(converter: str, arguments: str) -> dict:
+    if converter == "uuid":
+        return {"type": "string", "format": "uuid"}
+    if converter in ("", "string", "default"):
+        _, bounds = parse_converter_args(arguments) if arguments else ((), {})
+        schema = {"type": "string", "minLength": bounds.get("length", bounds.get("minlength", 1))}
+        if "length" in bounds or "maxlength" in bounds:
+            schema["maxLength"] = bounds.get("length", bounds.get("maxlength"))
+        return schema
+    raise ValueError(f"no OpenAPI schema for the path converter {converter!r}")
 
 
 def routes_of(service_cls: type) -> list[tuple[str, object]]:
@@ -154,12 +185,16 @@ def operation(entrypoint, components: dict, operation_id: str) -> dict:
         op["parameters"] = parameters
     if doc["body"]:
         op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": register(doc["body"], components)}}}}
+            "schema": {"$ref": register(doc["body"], components, writing=True)}}}}
     if doc["admin"]:
         op["security"] = [{"adminToken": []}]
+    if doc["user"]:
+        op["security"] = [{"devUser": []}]
     op["responses"][str(doc["status"])] = _success(doc, components)
     error_ref = {"$ref": register(ErrorSchema, components)}
     errors = set(doc["errors"]) | set(ALWAYS)
+    if doc["user"]:
+        errors.add(401)
     if entrypoint.method in WRITE_METHODS:
         errors |= {400, 409}  # a malformed key; a key reused for another request
     for status in sorted(errors):
@@ -203,7 +238,6 @@ def openapi_document(service_cls: type) -> dict:
         "paths": paths,
         "components": {
             "schemas": components,
-            "securitySchemes": {"adminToken": {"type": "apiKey", "in": "header",
-                                               "name": "X-Admin-Token"}},
+            "securitySchemes": SECURITY_SCHEMES,
         },
     }

@@ -24,16 +24,44 @@ from services.gateway.config import DOWNSTREAM
 from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
 from services.gateway.schemas import HealthSchema, ReadySchema
+from services.rankings.schemas.follows import FollowerSchema, FollowSchema, FollowsQuery
+from services.rankings.schemas.rankings import (
+    BestDishesQuery,
+    BestDishSchema,
+    DishStatsSchema,
+    PlaceDishInput,
+    RankingListSchema,
+)
+from services.rankings.schemas.reviews import (
+    CommentInput,
+    CommentSchema,
+    CommentsQuery,
+    LikeSchema,
+    ReviewInput,
+    ReviewSchema,
+    ReviewsQuery,
+)
+from services.rankings.schemas.rewards import BadgeProgressSchema
+from services.rankings.schemas.users import (
+    PublicProfileSchema,
+    RegisterInput,
+    UserPrivateSchema,
+    UserUpdateInput,
+)
 from shared.context import CorrelationId
 from shared.errors import ServiceUnavailable
 from shared.events import EventDispatcher
-from shared.rpc import RpcClient
+from shared.rpc import RpcClient, count_consumers
 from shared.schemas import load_query
 
 log = logging.getLogger(__name__)
 
 RESTAURANT = "/restaurants/<uuid:restaurant_id>"
 DISH = "/dishes/<uuid:dish_id>"
+USER = "/users/<uuid:user_id>"
+REVIEW = "/reviews/<uuid:review_id>"
+# a dish type is free text, URL-encoded in the path (/rankings/my/nasi%20lemak)
+MY_LIST = "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"
 
 
 class Config(DependencyProvider):
@@ -52,6 +80,7 @@ class GatewayService:
     name = "gateway"
 
     catalog = RpcClient("catalog")
+    rankings = RpcClient("rankings")
     dispatch = EventDispatcher()
     config = Config()
     correlation = CorrelationId()
@@ -62,6 +91,15 @@ class GatewayService:
             self.dispatch(event_type, payload)
         except Exception:
             log.warning("could not dispatch %s", event_type, exc_info=True)
+
+    def signed_in_user(self, request) -> str:
+        """The acting user's id, or 401: for routes declared with `user=True`."""
+        return domain.acting_user_id(request, required=True,
+                                     dev_user_header=self.config.get("DEV_USER_HEADER", False))
+
+    def view_context(self, request) -> dict:
+        return domain.view_context(request,
+                                   dev_user_header=self.config.get("DEV_USER_HEADER", False))
 
     # --- operations -------------------------------------------------------------------
 
@@ -96,7 +134,11 @@ class GatewayService:
             return "ok"
         except ServiceUnavailable:
             return "unavailable"
-        except (eventlet.Timeout, Exception):
+        except eventlet.Timeout:
+            # no answer in time: gone (its queue outlives it), or there but slow
+            consumers = count_consumers(self.config[AMQP_URI_CONFIG_KEY], name)
+            return "unhealthy" if consumers else "unavailable"
+        except Exception:
             return "unhealthy"
 
     @route("GET", "/openapi.json", summary="This API's OpenAPI 3 document", tag="operations")
@@ -111,7 +153,7 @@ class GatewayService:
     def list_restaurants(self, request):
         args, query = forwarded(RestaurantListQuery, request)
         answer = self.catalog.list_restaurants(**args)
-        self.emit_view_event(*domain.listing_event(query, answer, domain.view_context(request)))
+        self.emit_view_event(*domain.listing_event(query, answer, self.view_context(request)))
         return answer
 
     @route("GET", RESTAURANT, summary="One restaurant", tag="catalog",
@@ -119,7 +161,7 @@ class GatewayService:
     def get_restaurant(self, request, restaurant_id):
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
         self.emit_view_event("restaurant_viewed", domain.restaurant_event(
-            restaurant["id"], domain.view_context(request)))
+            restaurant["id"], self.view_context(request)))
         return restaurant
 
     @route("GET", RESTAURANT + "/menu", summary="A restaurant's dishes", tag="catalog",
@@ -128,7 +170,7 @@ class GatewayService:
         args, _ = forwarded(MenuQuery, request)
         menu = self.catalog.get_menu(str(restaurant_id), **args)
         self.emit_view_event("restaurant_menu_viewed", domain.restaurant_event(
-            str(restaurant_id), domain.view_context(request)))
+            str(restaurant_id), self.view_context(request)))
         return menu
 
     @route("GET", "/dishes/search", summary="Full-text search over available dishes",
@@ -180,3 +222,157 @@ class GatewayService:
     def delete_dish(self, request, dish_id):
         domain.require_admin(request, self.config["ADMIN_TOKEN"])
         self.catalog.delete_dish(str(dish_id), idempotency_key(request))
+
+    # --- users ------------------------------------------------------------------------
+
+    @route("POST", "/auth/register", summary="Create an account", tag="users",
+           body=RegisterInput, response=UserPrivateSchema, status=201,
+           errors=(400, 409, 413, 422))
+    def register(self, request):
+        return self.rankings.register_user(json_body(request), idempotency_key(request))
+
+    @route("GET", "/users/me", summary="The signed-in user's account", tag="users",
+           response=UserPrivateSchema, user=True, errors=(404,))
+    def get_me(self, request):
+        return self.rankings.get_user(self.signed_in_user(request))
+
+    @route("PATCH", "/users/me", summary="Change the signed-in user's profile", tag="users",
+           body=UserUpdateInput, response=UserPrivateSchema, user=True,
+           errors=(404, 413, 422))
+    def update_me(self, request):
+        user_id = self.signed_in_user(request)
+        return self.rankings.update_user(user_id, json_body(request), idempotency_key(request))
+
+    @route("GET", USER, summary="A user's public profile: points, badges, career level",
+           tag="users", response=PublicProfileSchema, errors=(404,))
+    def get_profile(self, request, user_id):
+        return self.rankings.get_public_profile(str(user_id))
+
+    @route("POST", USER + "/follow", summary="Follow a user", tag="users",
+           response=FollowSchema, user=True, errors=(404, 422))
+    def follow(self, request, user_id):
+        return self.rankings.follow_user(self.signed_in_user(request), str(user_id),
+                                         idempotency_key(request))
+
+    @route("DELETE", USER + "/follow", summary="Stop following a user", tag="users",
+           status=204, user=True, errors=(404,))
+    def unfollow(self, request, user_id):
+        self.rankings.unfollow_user(self.signed_in_user(request), str(user_id),
+                                    idempotency_key(request))
+
+    @route("GET", USER + "/followers", summary="Who follows a user, newest first",
+           tag="users", query=FollowsQuery, response=FollowerSchema, paged=True,
+           errors=(400, 404))
+    def list_followers(self, request, user_id):
+        args, _ = forwarded(FollowsQuery, request)
+        return self.rankings.list_followers(str(user_id), **args)
+
+    @route("GET", USER + "/following", summary="Whom a user follows, newest first",
+           tag="users", query=FollowsQuery, response=FollowerSchema, paged=True,
+           errors=(400, 404))
+    def list_following(self, request, user_id):
+        args, _ = forwarded(FollowsQuery, request)
+        return self.rankings.list_following(str(user_id), **args)
+
+    @route("GET", USER + "/badges", summary="Every badge, with the user's progress to it",
+           tag="users", response=BadgeProgressSchema, many=True, errors=(404,))
+    def list_badges(self, request, user_id):
+        return self.rankings.get_user_badges(str(user_id))
+
+    # --- rankings ---------------------------------------------------------------------
+
+    @route("GET", "/rankings/my", summary="The signed-in user's lists, one per dish type",
+           tag="rankings", response=RankingListSchema, paged=True, user=True, errors=(404,))
+    def get_my_rankings(self, request):
+        return self.rankings.get_my_rankings(self.signed_in_user(request))
+
+    @route("GET", MY_LIST, summary="The signed-in user's list of one dish type, by rank",
+           tag="rankings", response=RankingListSchema, user=True, errors=(404, 422))
+    def get_my_list(self, request, dish_type):
+        return self.rankings.get_my_list(self.signed_in_user(request), dish_type)
+
+    @route("PUT", MY_LIST, summary="Place a dish at a rank, or give it a taste status",
+           tag="rankings", body=PlaceDishInput, response=RankingListSchema, user=True,
+           errors=(404, 413, 422))
+    def place_dish(self, request, dish_type):
+        user_id = self.signed_in_user(request)
+        return self.rankings.place_dish(user_id, dish_type, json_body(request),
+                                        idempotency_key(request))
+
+    @route("DELETE", MY_LIST + "/<uuid:dish_id>", summary="Take a dish off the list",
+           tag="rankings", response=RankingListSchema, user=True, errors=(404, 422))
+    def remove_dish(self, request, dish_type, dish_id):
+        return self.rankings.remove_dish(self.signed_in_user(request), dish_type, str(dish_id),
+                                         idempotency_key(request))
+
+    @route("GET", DISH + "/rankings", summary="How a dish is ranked and tasted",
+           tag="rankings", response=DishStatsSchema, errors=(404,))
+    def get_dish_stats(self, request, dish_id):
+        return self.rankings.get_dish_stats(str(dish_id))
+
+    @route("GET", "/rankings/best", summary="The best dishes of a type in a city",
+           tag="rankings", query=BestDishesQuery, response=BestDishSchema, paged=True,
+           errors=(400,))
+    def get_best_dishes(self, request):
+        args, _ = forwarded(BestDishesQuery, request)
+        return self.rankings.get_best_dishes(**args)
+
+    # --- reviews ----------------------------------------------------------------------
+
+    @route("GET", RESTAURANT + "/reviews", summary="A restaurant's reviews, newest first",
+           tag="reviews", query=ReviewsQuery, response=ReviewSchema, paged=True,
+           errors=(400, 404))
+    def list_reviews(self, request, restaurant_id):
+        args, _ = forwarded(ReviewsQuery, request)
+        reviews = self.rankings.list_reviews(str(restaurant_id), **args)
+        self.emit_view_event("restaurant_reviews_viewed", domain.restaurant_event(
+            str(restaurant_id), self.view_context(request)))
+        return reviews
+
+    @route("POST", RESTAURANT + "/reviews", summary="Review a restaurant (once)",
+           tag="reviews", body=ReviewInput, response=ReviewSchema, status=201, user=True,
+           errors=(404, 413, 422))
+    def create_review(self, request, restaurant_id):
+        user_id = self.signed_in_user(request)
+        return self.rankings.create_review(user_id, str(restaurant_id), json_body(request),
+                                           idempotency_key(request))
+
+    @route("PATCH", REVIEW, summary="Change your review", tag="reviews", body=ReviewInput,
+           response=ReviewSchema, user=True, errors=(403, 404, 413, 422))
+    def update_review(self, request, review_id):
+        user_id = self.signed_in_user(request)
+        return self.rankings.update_review(user_id, str(review_id), json_body(request),
+                                           idempotency_key(request))
+
+    @route("DELETE", REVIEW, summary="Delete your review", tag="reviews", status=204,
+           user=True, errors=(403, 404))
+    def delete_review(self, request, review_id):
+        self.rankings.delete_review(self.signed_in_user(request), str(review_id),
+                                    idempotency_key(request))
+
+    @route("POST", REVIEW + "/like", summary="Like a review", tag="reviews",
+           response=LikeSchema, user=True, errors=(404,))
+    def like_review(self, request, review_id):
+        return self.rankings.like_review(self.signed_in_user(request), str(review_id),
+                                         idempotency_key(request))
+
+    @route("DELETE", REVIEW + "/like", summary="Take back your like", tag="reviews",
+           response=LikeSchema, user=True, errors=(404,))
+    def unlike_review(self, request, review_id):
+        return self.rankings.unlike_review(self.signed_in_user(request), str(review_id),
+                                           idempotency_key(request))
+
+    @route("GET", REVIEW + "/comments", summary="A review's comments, oldest first",
+           tag="reviews", query=CommentsQuery, response=CommentSchema, paged=True,
+           errors=(400, 404))
+    def list_comments(self, request, review_id):
+        args, _ = forwarded(CommentsQuery, request)
+        return self.rankings.list_comments(str(review_id), **args)
+
+    @route("POST", REVIEW + "/comments", summary="Comment on a review", tag="reviews",
+           body=CommentInput, response=CommentSchema, status=201, user=True,
+           errors=(404, 413, 422))
+    def add_comment(self, request, review_id):
+        user_id = self.signed_in_user(request)
+        return self.rankings.add_comment(user_id, str(review_id), json_body(request),
+                                         idempotency_key(request))

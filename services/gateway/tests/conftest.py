@@ -1,6 +1,10 @@
-"""Gateway-only fixtures: the gateway over real HTTP, with the real catalog behind it."""
+"""Gateway-only fixtures: the gateway over real HTTP, with the real catalog and rankings
+behind it."""
 
 from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -8,6 +12,8 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
+from services.rankings.models import KnownDish, KnownRestaurant
+from shared.postgres import make_engine
 
 
 @pytest.fixture
@@ -19,6 +25,7 @@ def start_gateway(container_factory, service_config, web_config):
             **service_config,
             **web_config,
             "ADMIN_TOKEN": ADMIN_TOKEN,
+            "DEV_USER_HEADER": True,  # X-User-Id says who is asking (off by default)
             "MAX_BODY_BYTES": MAX_BODY_BYTES,
             "READY_TIMEOUT": READY_TIMEOUT,
             **overrides,
@@ -40,7 +47,66 @@ def catalog(container_factory, catalog_config):
 
 @pytest.fixture
 def gateway(catalog, start_gateway):
+    """The gateway with the catalog behind it (enough for the catalog's routes)."""
     return start_gateway()
+
+
+@pytest.fixture
+def rankings_gateway(rankings_service, start_gateway):
+    """The gateway with rankings behind it; what rankings knows of restaurants and dishes
+    comes from `known`, not from a running catalog."""
+    return start_gateway()
+
+
+@pytest.fixture
+def rankings_db_engine(rankings_db):
+    engine = make_engine(rankings_db)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def known(rankings_db_engine):
+    """Restaurants and dishes rankings knows, written straight into its copy of the catalog
+    (what the catalog's events would have put there; a test that needs the real path says so).
+
+    known.restaurant("Warung A", city="Ipoh", cuisines=["Malay"]) -> id
+    known.dish(restaurant_id, "Nasi Lemak Ayam", dish_type="nasi lemak") -> id
+    """
+
+    class Known:
+        def restaurant(self, name: str, city: str = "Kuala Lumpur",
+                       cuisines: list[str] | None = None) -> str:
+            restaurant_id = uuid.uuid4()
+            with rankings_db_engine.begin() as conn:
+                conn.execute(KnownRestaurant.__table__.insert().values(
+                    restaurant_id=restaurant_id, name=name, city=city,
+                    cuisine_type=cuisines or ["Malay"], source_updated_at=datetime.now(UTC)))
+            return str(restaurant_id)
+
+        def dish(self, restaurant_id: str, name: str, dish_type: str = "nasi lemak") -> str:
+            dish_id = uuid.uuid4()
+            with rankings_db_engine.begin() as conn:
+                conn.execute(KnownDish.__table__.insert().values(
+                    dish_id=dish_id, restaurant_id=restaurant_id, name=name,
+                    dish_type=dish_type, source_updated_at=datetime.now(UTC)))
+            return str(dish_id)
+
+    return Known()
+
+
+@pytest.fixture
+def register(web_session):
+    """register("aisyah") -> the new account (201 through POST /auth/register)."""
+
+    def make(username: str, **extra) -> dict:
+        body = {"email": f"{username}@example.com", "username": username,
+                "password": f"{username}-secret-1", **extra}
+        response = web_session.post("/auth/register", json=body)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    return make
 
 
 @pytest.fixture

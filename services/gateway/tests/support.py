@@ -52,3 +52,8 @@ def assert_page(response, names: list[str], total: int, next_offset: int | None)
     assert body["total"] == total
     assert body["next_offset"] == next_offset
     return body["items"]
+
+
+def as_user(user_id: str) -> dict:
+    """Headers of a request made by this user (the development sign-in, DEV_USER_HEADER on)."""
+    return {"X-User-Id": user_id}

@@ -1,4 +1,5 @@
-"""services/gateway/domain.py: device type, the admin check, analytics payloads. No I/O."""
+"""services/gateway/domain.py (and config.py): device type, the admin check, who is asking,
+analytics payloads. No I/O."""
 
 from __future__ import annotations
 
@@ -6,7 +7,8 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from services.gateway import domain
+from services.gateway import config, domain
+from shared.config import ConfigError
 from shared.errors import Forbidden, Unauthorized
 
 pytestmark = pytest.mark.unit
@@ -186,5 +188,84 @@ def test_restaurant_event():
         "restaurant_id": "r1", "user_id": None, "device_type": "tablet", "user_agent": "ua"}
 
 
+# --- acting_user_id: who is asking ----------------------------------------------------------
+
+USER = "0b7c6a3e-52f4-4c1e-9d0a-8a6f2f3e4b5c"
+
+
 def test_acting_user_is_nobody_until_authentication_lands():
     assert domain.acting_user_id(request({"Authorization": "Bearer x"})) is None
+
+
+def test_dev_user_header_off_ignores_x_user_id():
+    assert domain.acting_user_id(request({"X-User-Id": USER})) is None
+    assert domain.acting_user_id(request({"X-User-Id": USER}), dev_user_header=False) is None
+    with pytest.raises(Unauthorized) as raised:
+        domain.acting_user_id(request({"X-User-Id": USER}), required=True)
+    assert raised.value.details == {}  # no hint to send a header that would not count
+
+
+def test_dev_user_header_on_names_the_user():
+    assert domain.acting_user_id(request({"X-User-Id": USER}), dev_user_header=True) == USER
+    assert domain.acting_user_id(request({"x-user-id": USER}), dev_user_header=True,
+                                 required=True) == USER
+
+
+@pytest.mark.parametrize("presented", [USER.upper(), "{" + USER + "}", USER.replace("-", ""),
+                                       "urn:uuid:" + USER])
+def test_dev_user_header_is_normalized(presented):
+    assert domain.acting_user_id(request({"X-User-Id": presented}),
+                                 dev_user_header=True) == USER
+
+
+def test_dev_user_header_missing():
+    assert domain.acting_user_id(request(), dev_user_header=True) is None
+    with pytest.raises(Unauthorized) as raised:
+        domain.acting_user_id(request(), dev_user_header=True, required=True)
+    assert raised.value.status == 401
+    assert raised.value.details == {"header": "X-User-Id"}
+
+
+@pytest.mark.parametrize("presented", ["", "not-a-uuid", "1234", USER[:-1], USER + "0",
+                                       USER + " " + USER, "Bearer " + USER])
+def test_dev_user_header_malformed(presented):
+    assert domain.acting_user_id(request({"X-User-Id": presented}),
+                                 dev_user_header=True) is None  # an anonymous reader
+    with pytest.raises(Unauthorized) as raised:
+        domain.acting_user_id(request({"X-User-Id": presented}), dev_user_header=True,
+                              required=True)
+    assert raised.value.message == "X-User-Id must be a user id (a uuid)"
+    assert raised.value.details == {"header": "X-User-Id"}
+
+
+def test_view_context_names_the_user_when_known():
+    headers = {"User-Agent": IPHONE, "X-User-Id": USER}
+    assert domain.view_context(request(headers), dev_user_header=True)["user_id"] == USER
+    assert domain.view_context(request(headers))["user_id"] is None
+    assert domain.view_context(request({"X-User-Id": "nope"}),
+                               dev_user_header=True)["user_id"] is None
+
+
+# --- config: DEV_USER_HEADER ----------------------------------------------------------------
+
+@pytest.mark.parametrize("raw, expected", [
+    (None, False), ("", False), ("0", False), ("false", False), ("No", False), ("off", False),
+    ("1", True), ("true", True), ("TRUE", True), ("yes", True), (" on ", True),
+])
+def test_dev_user_header_setting(monkeypatch, raw, expected):
+    if raw is None:
+        monkeypatch.delenv("DEV_USER_HEADER", raising=False)
+    else:
+        monkeypatch.setenv("DEV_USER_HEADER", raw)
+    assert config.load()["DEV_USER_HEADER"] is expected
+
+
+@pytest.mark.parametrize("raw", ["2", "ture", "enabled"])
+def test_dev_user_header_setting_refuses_other_words(monkeypatch, raw):
+    monkeypatch.setenv("DEV_USER_HEADER", raw)
+    with pytest.raises(ConfigError, match="DEV_USER_HEADER"):
+        config.load()
+
+
+def test_ready_asks_every_downstream_service():
+    assert config.DOWNSTREAM == ("catalog", "rankings")

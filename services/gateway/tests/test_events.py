@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from urllib3.util import SKIP_HEADER
 
-from services.gateway.tests.support import UUID_RE, assert_error
+from services.gateway.tests.support import UUID_RE, as_user, assert_error
 from shared.events import EventDispatcher, parse_envelope
 
 pytestmark = pytest.mark.e2e
@@ -114,8 +114,8 @@ def test_menu_publishes_restaurant_menu_viewed(gateway, seeded, web_session, eve
                                 "device_type": "mobile", "user_agent": IPHONE}
 
 
-def test_failed_and_non_view_requests_publish_nothing(gateway, seeded, web_session, events,
-                                                      admin_headers):
+def test_failed_and_non_view_requests_publish_nothing(gateway, rankings_service, seeded,
+                                                      web_session, events, admin_headers):
     missing = uuid.uuid4()
     assert_error(web_session.get(f"/restaurants/{missing}"), 404, "not_found")
     assert_error(web_session.get(f"/restaurants/{missing}/menu"), 404, "not_found")
@@ -127,7 +127,62 @@ def test_failed_and_non_view_requests_publish_nothing(gateway, seeded, web_sessi
     assert web_session.get("/openapi.json").status_code == 200
     assert web_session.post("/restaurants", json={"name": "A", "city": "B"},
                             headers=admin_headers).status_code == 201
+    # reviews of a restaurant rankings does not know, or asked for badly
+    assert_error(web_session.get(f"/restaurants/{missing}/reviews"), 404, "not_found")
+    assert_error(web_session.get(f"/restaurants/{missing}/reviews", params={"limit": 51}),
+                 400, "bad_request")
     assert events.take_all() == []
+
+
+def test_reviews_publish_restaurant_reviews_viewed(rankings_gateway, known, register,
+                                                   web_session, events):
+    """The same context as restaurant_viewed, with the viewer when the request says who."""
+    restaurant_id = known.restaurant("Warung Events")
+    response = web_session.get(f"/restaurants/{restaurant_id}/reviews",
+                               headers={"User-Agent": IPAD})
+    assert response.status_code == 200
+    event = the_event(events, response)
+    assert event["event_type"] == "restaurant_reviews_viewed"
+    assert event["payload"] == {"restaurant_id": restaurant_id, "user_id": None,
+                                "device_type": "tablet", "user_agent": IPAD}
+
+    viewer = register("viewer")
+    response = web_session.get(f"/restaurants/{restaurant_id}/reviews",
+                               params={"limit": 5}, headers={"User-Agent": UA,
+                                                             **as_user(viewer["id"])})
+    assert response.status_code == 200
+    event = the_event(events, response)
+    assert event["event_type"] == "restaurant_reviews_viewed"
+    assert event["payload"] == {"restaurant_id": restaurant_id, "user_id": viewer["id"],
+                                "device_type": "desktop", "user_agent": UA}
+
+
+def test_views_carry_the_acting_user_when_known(gateway, rankings_service, seeded, register,
+                                                web_session, events):
+    viewer = register("looker")
+    restaurant = seeded["restaurants"]["Sushi Zen"]
+    for headers, expected in [
+        (as_user(viewer["id"]), viewer["id"]),
+        (as_user(viewer["id"].upper()), viewer["id"]),    # the same id, normalized
+        (as_user("not-a-uuid"), None),                    # anonymous reads stay anonymous
+        ({}, None),
+    ]:
+        response = web_session.get(f"/restaurants/{restaurant['id']}",
+                                   headers={"User-Agent": UA, **headers})
+        assert response.status_code == 200
+        assert the_event(events, response)["payload"]["user_id"] == expected, headers
+    response = web_session.get("/restaurants", headers=as_user(viewer["id"]))
+    assert the_event(events, response)["payload"]["user_id"] == viewer["id"]
+
+
+def test_views_are_anonymous_when_the_dev_header_is_off(catalog, seeded, start_gateway,
+                                                        web_session, events):
+    start_gateway(DEV_USER_HEADER=False)
+    restaurant = seeded["restaurants"]["Sushi Zen"]
+    response = web_session.get(f"/restaurants/{restaurant['id']}/menu",
+                               headers=as_user(str(uuid.uuid4())))
+    assert response.status_code == 200
+    assert the_event(events, response)["payload"]["user_id"] is None
 
 
 DEVICES = [

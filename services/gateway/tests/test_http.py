@@ -540,6 +540,19 @@ def test_admin_chunked_body_is_never_taken_past_the_limit(gateway, seeded, catal
     assert catalog_snapshot(catalog_rpc) == before
 
 
+def test_admin_chunked_body_at_the_limit_is_read_and_one_byte_more_is_not(
+        gateway, seeded, catalog_rpc, web_session, admin_headers):
+    before = catalog_snapshot(catalog_rpc)
+    headers = {**admin_headers, "Content-Type": "application/json"}
+    response = web_session.post("/restaurants", data=chunked(padded_body(MAX_BODY_BYTES)),
+                                headers=headers)
+    assert_error(response, 422, "invalid_input")  # read whole, then the long address fails
+    response = web_session.post("/restaurants",
+                                data=chunked(padded_body(MAX_BODY_BYTES + 1)), headers=headers)
+    assert_error(response, 413, "payload_too_large")
+    assert catalog_snapshot(catalog_rpc) == before
+
+
 def test_admin_chunked_body_within_the_limit_is_read(gateway, seeded, web_session,
                                                     admin_headers):
     body = json.dumps({"name": "Chunked Cafe", "city": "Ipoh"}).encode()
@@ -562,7 +575,11 @@ def test_unknown_route_is_404_json(start_gateway, web_session):
         ("GET", "/restaurants/"),
         ("POST", "/nope"),
         ("GET", "/dishes"),
-        ("GET", f"/restaurants/{uuid.uuid4()}/reviews"),
+        ("GET", f"/restaurants/{uuid.uuid4()}/photos"),
+        ("GET", "/rankings"),
+        ("GET", "/users"),
+        ("GET", "/rankings/my/"),             # a list's dish type is at least 1 character
+        ("GET", "/rankings/my/" + "x" * 101),  # and at most 100
         ("GET", "/openapi.yaml"),
     ]:
         response = web_session.request(method, path)
@@ -581,6 +598,11 @@ def test_wrong_method_is_405_json(start_gateway, web_session):
         ("DELETE", "/restaurants/{id}/menu", {"GET", "HEAD"}),
         ("GET", "/restaurants/{id}/dishes", {"POST"}),
         ("POST", "/health", {"GET", "HEAD"}),
+        ("POST", "/rankings/my/laksa", {"GET", "HEAD", "PUT"}),
+        ("PATCH", "/rankings/my/laksa/{id}", {"DELETE"}),
+        ("PUT", "/users/me", {"GET", "HEAD", "PATCH"}),
+        ("GET", "/users/{id}/follow", {"POST", "DELETE"}),
+        ("GET", "/auth/register", {"POST"}),
     ]:
         response = web_session.request(method, path.format(id=uuid.uuid4()))
         assert_error(response, 405, "method_not_allowed")

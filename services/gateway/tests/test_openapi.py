@@ -29,6 +29,36 @@ CATALOG_READS = {
     ("get", "/dishes/search"),
 }
 OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json")}
+# routes that need a signed-in user (for now: X-User-Id, see DEV_USER_HEADER)
+USER_OPERATIONS = {
+    ("get", "/users/me"),
+    ("patch", "/users/me"),
+    ("post", "/users/{user_id}/follow"),
+    ("delete", "/users/{user_id}/follow"),
+    ("get", "/rankings/my"),
+    ("get", "/rankings/my/{dish_type}"),
+    ("put", "/rankings/my/{dish_type}"),
+    ("delete", "/rankings/my/{dish_type}/{dish_id}"),
+    ("post", "/restaurants/{restaurant_id}/reviews"),
+    ("patch", "/reviews/{review_id}"),
+    ("delete", "/reviews/{review_id}"),
+    ("post", "/reviews/{review_id}/like"),
+    ("delete", "/reviews/{review_id}/like"),
+    ("post", "/reviews/{review_id}/comments"),
+}
+# ... and what anyone may do with rankings, signed in or not
+RANKINGS_READS = {
+    ("post", "/auth/register"),
+    ("get", "/users/{user_id}"),
+    ("get", "/users/{user_id}/followers"),
+    ("get", "/users/{user_id}/following"),
+    ("get", "/users/{user_id}/badges"),
+    ("get", "/dishes/{dish_id}/rankings"),
+    ("get", "/rankings/best"),
+    ("get", "/restaurants/{restaurant_id}/reviews"),
+    ("get", "/reviews/{review_id}/comments"),
+}
+DISH_TYPE_PARAMETER = {"type": "string", "minLength": 1, "maxLength": 100}
 ERROR_REF = "#/components/schemas/Error"
 
 
@@ -106,10 +136,14 @@ def test_document_structure(document):
         declared = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
         assert declared == re.findall(r"{(\w+)}", path), (method, path)
         for parameter in op.get("parameters", []):
-            assert parameter["in"] in ("path", "query")
+            assert parameter["in"] in ("path", "query", "header")
             if parameter["in"] == "path":
                 assert parameter["required"] is True
-                assert parameter["schema"] == {"type": "string", "format": "uuid"}
+                if parameter["name"] == "dish_type":  # free text, URL-encoded
+                    assert parameter["schema"] == DISH_TYPE_PARAMETER
+                else:
+                    assert parameter["name"].endswith("_id"), (method, path)
+                    assert parameter["schema"] == {"type": "string", "format": "uuid"}
 
 
 def test_document_paths_are_exactly_the_served_routes(document):
@@ -118,7 +152,8 @@ def test_document_paths_are_exactly_the_served_routes(document):
     served = served_routes(container)
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
-    assert served >= CATALOG_READS | ADMIN_OPERATIONS | OPERATIONS_ROUTES
+    assert served == (CATALOG_READS | ADMIN_OPERATIONS | OPERATIONS_ROUTES | USER_OPERATIONS
+                      | RANKINGS_READS)
 
 
 def test_operation_ids_are_the_handler_names(document):
@@ -158,23 +193,69 @@ def test_admin_routes_declare_the_admin_token(document):
         if (method, path) in ADMIN_OPERATIONS:
             assert op["security"] == [{"adminToken": []}], (method, path)
             assert {"401", "403"} <= set(op["responses"]), (method, path)
+        elif (method, path) in USER_OPERATIONS:
+            assert op["security"] == [{"devUser": []}], (method, path)
+            assert "401" in op["responses"], (method, path)
         else:
-            assert "security" not in op, (method, path)
+            assert "security" not in op, (method, path)  # anonymous reads stay anonymous
     assert "security" not in doc  # no global requirement
 
 
+def test_user_routes_declare_the_dev_user_header(document):
+    _, doc = document
+    scheme = doc["components"]["securitySchemes"]["devUser"]
+    assert {key: scheme[key] for key in ("type", "in", "name")} == {
+        "type": "apiKey", "in": "header", "name": "X-User-Id"}
+    assert "DEV_USER_HEADER" in scheme["description"]
+    declared = {(method, path) for method, path, op in operations(doc)
+                if op.get("security") == [{"devUser": []}]}
+    assert declared == USER_OPERATIONS
+
+
+def fill(path: str) -> str:
+    return re.sub(r"{\w+}", lambda m: "laksa" if m.group(0) == "{dish_type}"
+                  else str(uuid.uuid4()), path)
+
+
 def test_security_as_documented_is_security_as_served(document, web_session):
-    """Every operation that declares adminToken answers 401 without it; no other does.
-    (Nothing runs behind this gateway, so the others answer 503 or their own 200.)"""
+    """Every operation that declares a security scheme answers 401 without it; no other
+    does. (Nothing runs behind this gateway, so the others answer 503, their own 200, or
+    400 for a query missing its required parameters.)"""
     _, doc = document
     for method, path, op in operations(doc):
-        url = re.sub(r"{\w+}", str(uuid.uuid4()), path)
-        response = web_session.request(method, url, json={})
+        response = web_session.request(method, fill(path), json={})
         if op.get("security"):
             assert_error(response, 401, "unauthorized")
         else:
-            assert response.status_code in (200, 503), (method, path, response.status_code)
+            assert response.status_code in (200, 400, 503), (method, path,
+                                                             response.status_code)
             assert str(response.status_code) in op["responses"], (method, path)
+
+
+def test_user_routes_pass_with_a_user_and_refuse_a_malformed_one(document, web_session):
+    _, doc = document
+    for method, path, op in operations(doc):
+        if op.get("security") != [{"devUser": []}]:
+            continue
+        for malformed in ("not-a-uuid", "", "1234", str(uuid.uuid4())[:-1]):
+            response = web_session.request(method, fill(path), json={},
+                                           headers={"X-User-Id": malformed})
+            assert_error(response, 401, "unauthorized")
+        response = web_session.request(method, fill(path), json={},
+                                       headers={"X-User-Id": str(uuid.uuid4())})
+        assert_error(response, 503, "service_unavailable")  # let through, to nobody
+
+
+def test_user_routes_are_closed_when_the_dev_header_is_off(start_gateway, web_session):
+    start_gateway(DEV_USER_HEADER=False)
+    doc = web_session.get("/openapi.json").json()
+    assert doc == openapi_document(GatewayService)  # the same document either way
+    for method, path, op in operations(doc):
+        if op.get("security") == [{"devUser": []}]:
+            response = web_session.request(method, fill(path), json={},
+                                           headers={"X-User-Id": str(uuid.uuid4())})
+            details = assert_error(response, 401, "unauthorized")
+            assert details == {}, (method, path)
 
 
 def test_restaurant_list_parameters(document):
@@ -208,6 +289,17 @@ def test_list_query_parameters_are_documented_comma_separated(document):
 def test_success_statuses(document):
     _, doc = document
     paths = doc["paths"]
+    for method, path in [("post", "/auth/register"),
+                         ("post", "/restaurants/{restaurant_id}/reviews"),
+                         ("post", "/reviews/{review_id}/comments")]:
+        assert "201" in paths[path][method]["responses"], (method, path)
+        assert "200" not in paths[path][method]["responses"], (method, path)
+    for path in ("/reviews/{review_id}", "/users/{user_id}/follow"):
+        assert "content" not in paths[path]["delete"]["responses"]["204"]
+    for method, path in [("put", "/rankings/my/{dish_type}"),
+                         ("delete", "/rankings/my/{dish_type}/{dish_id}")]:
+        answer = paths[path][method]["responses"]["200"]["content"]["application/json"]
+        assert answer["schema"] == {"$ref": "#/components/schemas/RankingList"}
     assert set(paths["/restaurants"]["post"]["responses"]) >= {"201", "422", "413"}
     assert "200" not in paths["/restaurants"]["post"]["responses"]
     for path in ("/restaurants/{restaurant_id}", "/dishes/{dish_id}"):
@@ -236,6 +328,44 @@ def test_request_bodies_are_the_validating_schemas(document):
         op = doc["paths"][path][method]
         assert ("requestBody" in op) == (method != "delete"), (method, path)
 
+    place = doc["paths"]["/rankings/my/{dish_type}"]["put"]["requestBody"]
+    assert place["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/PlaceDishInput"}
+    place_input = schemas["PlaceDishInput"]
+    assert place_input["required"] == ["dish_id"]
+    assert place_input["properties"]["rank"] == {"type": "integer", "minimum": 1, "maximum": 5}
+    assert place_input["properties"]["taste_status"]["enum"] == [
+        "ACCEPTABLE", "SECOND_CHANCE", "DISSATISFIED"]
+    for method, path, name in [
+        ("post", "/auth/register", "RegisterInput"),
+        ("patch", "/users/me", "UserUpdateInput"),
+        ("post", "/restaurants/{restaurant_id}/reviews", "ReviewInput"),
+        ("patch", "/reviews/{review_id}", "ReviewInput"),
+        ("post", "/reviews/{review_id}/comments", "CommentInput"),
+    ]:
+        body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]
+        assert body["schema"] == {"$ref": f"#/components/schemas/{name}"}, (method, path)
+        assert schemas[name]["additionalProperties"] is False
+    assert schemas["ReviewInput"]["properties"]["rating"] == {
+        "type": "integer", "minimum": 1, "maximum": 5}
+    assert schemas["CommentInput"]["required"] == ["content"]
+
+
+def test_a_password_is_sent_but_never_received(document):
+    """load_only fields belong to request bodies, not to answers."""
+    _, doc = document
+    schemas = doc["components"]["schemas"]
+    register = schemas["RegisterInput"]
+    assert set(register["required"]) == {"email", "username", "password"}
+    assert register["properties"]["password"] == {"type": "string", "minLength": 8,
+                                                  "maxLength": 128}
+    assert register["properties"]["username"]["pattern"] == "^[A-Za-z0-9_.-]{3,50}$"
+    assert not [name for name, schema in schemas.items()
+                if "password" in schema.get("properties", {}) and name != "RegisterInput"]
+    answer = doc["paths"]["/auth/register"]["post"]["responses"]["201"]
+    assert answer["content"]["application/json"]["schema"] == {
+        "$ref": "#/components/schemas/UserPrivate"}
+
 
 # --- the document against real answers -------------------------------------------------------
 
@@ -259,8 +389,8 @@ def validate_against(document):
     return check
 
 
-def test_real_answers_match_the_document(catalog, seeded, web_session, validate_against,
-                                         document):
+def test_real_answers_match_the_document(catalog, rankings_service, seeded, web_session,
+                                         validate_against, document):
     _, doc = document
     restaurant = seeded["restaurants"]["Penang Kitchen"]
     dish = seeded["dishes"]["Char Kway Teow"]
@@ -308,11 +438,103 @@ def test_real_answers_match_the_document(catalog, seeded, web_session, validate_
     assert set(found) == set(properties["DishSearchResult"]["properties"])
 
 
+def test_rankings_answers_match_the_document(rankings_service, known, document, register,
+                                            web_session, validate_against):
+    _, doc = document
+    schemas = doc["components"]["schemas"]
+    restaurant = known.restaurant("Warung Doc", city="Ipoh")
+    dish = known.dish(restaurant, "Nasi Lemak Doc")
+    other_dish = known.dish(restaurant, "Nasi Lemak Two")
+    author, reader = register("author"), register("reader")
+    me, them = {"X-User-Id": author["id"]}, {"X-User-Id": reader["id"]}
+    review = web_session.post(f"/restaurants/{restaurant}/reviews", headers=me,
+                              json={"rating": 4, "content": "good"})
+    rid = review.json()["id"]
+    uid = author["id"]
+    checks = [
+        ("post", "/auth/register", web_session.post("/auth/register", json={
+            "email": "x@example.com", "username": "newbie", "password": "long enough"})),
+        ("post", "/auth/register", web_session.post("/auth/register", json={
+            "email": "author@example.com", "username": "other", "password": "long enough"})),
+        ("get", "/users/me", web_session.get("/users/me", headers=me)),
+        ("patch", "/users/me", web_session.patch("/users/me", headers=me,
+                                                 json={"bio": "I eat"})),
+        ("get", "/users/{user_id}", web_session.get(f"/users/{uid}")),
+        ("post", "/users/{user_id}/follow",
+         web_session.post(f"/users/{uid}/follow", headers=them)),
+        ("get", "/users/{user_id}/followers", web_session.get(f"/users/{uid}/followers")),
+        ("get", "/users/{user_id}/following",
+         web_session.get(f"/users/{reader['id']}/following")),
+        ("delete", "/users/{user_id}/follow",
+         web_session.delete(f"/users/{uid}/follow", headers=them)),
+        ("put", "/rankings/my/{dish_type}", web_session.put(
+            "/rankings/my/nasi%20lemak", headers=me,
+            json={"dish_id": dish, "rank": 1, "notes": "the best",
+                  "photo_urls": ["https://example.com/a.jpg"]})),
+        ("put", "/rankings/my/{dish_type}", web_session.put(
+            "/rankings/my/nasi%20lemak", headers=me,
+            json={"dish_id": other_dish, "taste_status": "SECOND_CHANCE"})),
+        ("put", "/rankings/my/{dish_type}", web_session.put(
+            "/rankings/my/nasi%20lemak", headers=me, json={"dish_id": dish, "rank": 3})),  # gap
+        ("get", "/rankings/my", web_session.get("/rankings/my", headers=me)),
+        ("get", "/rankings/my/{dish_type}",
+         web_session.get("/rankings/my/nasi%20lemak", headers=me)),
+        ("get", "/dishes/{dish_id}/rankings", web_session.get(f"/dishes/{dish}/rankings")),
+        ("get", "/rankings/best", web_session.get(
+            "/rankings/best", params={"dish_type": "nasi lemak", "city": "Ipoh"})),
+        ("get", "/rankings/best", web_session.get("/rankings/best")),
+        ("get", "/users/{user_id}/badges", web_session.get(f"/users/{uid}/badges")),
+        ("get", "/restaurants/{restaurant_id}/reviews",
+         web_session.get(f"/restaurants/{restaurant}/reviews")),
+        ("patch", "/reviews/{review_id}",
+         web_session.patch(f"/reviews/{rid}", headers=me, json={"rating": 5})),
+        ("patch", "/reviews/{review_id}",
+         web_session.patch(f"/reviews/{rid}", headers=them, json={"rating": 1})),
+        ("post", "/reviews/{review_id}/like",
+         web_session.post(f"/reviews/{rid}/like", headers=them)),
+        ("delete", "/reviews/{review_id}/like",
+         web_session.delete(f"/reviews/{rid}/like", headers=them)),
+        ("post", "/reviews/{review_id}/comments",
+         web_session.post(f"/reviews/{rid}/comments", headers=them, json={"content": "ok"})),
+        ("get", "/reviews/{review_id}/comments", web_session.get(f"/reviews/{rid}/comments")),
+        ("delete", "/rankings/my/{dish_type}/{dish_id}",
+         web_session.delete(f"/rankings/my/nasi%20lemak/{dish}", headers=me)),
+        ("delete", "/reviews/{review_id}", web_session.delete(f"/reviews/{rid}", headers=me)),
+        ("get", "/users/me", web_session.get("/users/me")),
+    ]
+    assert review.status_code == 201, review.text
+    statuses = [response.status_code for _, _, response in checks]
+    assert statuses == [201, 409, 200, 200, 200, 200, 200, 200, 204, 200, 200, 422, 200, 200,
+                        200, 200, 400, 200, 200, 200, 403, 200, 200, 201, 200, 200, 204, 401]
+    for method, path, response in checks:
+        validate_against(method, path, response)
+
+    # and no undocumented fields in what rankings answers
+    def fields_of(name):
+        return set(schemas[name]["properties"])
+
+    answers = {path: response.json() for _, path, response in checks
+               if response.status_code in (200, 201)}
+    assert set(answers["/users/me"]) == fields_of("UserPrivate")
+    assert set(answers["/users/{user_id}"]) == fields_of("PublicProfile")
+    assert set(answers["/users/{user_id}/following"]["items"][0]) == fields_of("Follower")
+    ranking_list = answers["/rankings/my/{dish_type}"]
+    assert set(ranking_list) == fields_of("RankingList")
+    assert set(ranking_list["ranked"][0]) == fields_of("RankingEntry")
+    assert set(answers["/dishes/{dish_id}/rankings"]) == fields_of("DishStats")
+    assert set(answers["/rankings/best"]["items"][0]) == fields_of("BestDish")
+    assert set(answers["/users/{user_id}/badges"][0]) == fields_of("BadgeProgress")
+    assert set(answers["/restaurants/{restaurant_id}/reviews"]["items"][0]) == fields_of(
+        "Review")
+    assert set(answers["/reviews/{review_id}/comments"]["items"][0]) == fields_of("Comment")
+    assert set(answers["/reviews/{review_id}/like"]) == fields_of("Like")
+
+
 def test_writes_document_the_idempotency_key(document):
     _, doc = document
     for method, path, op in operations(doc):
         headers = [p for p in op.get("parameters", []) if p["in"] == "header"]
-        if method in ("post", "patch", "delete"):
+        if method in ("post", "put", "patch", "delete"):
             assert [h["name"] for h in headers] == ["Idempotency-Key"], (method, path)
             assert headers[0]["required"] is False
             assert {"400", "409"} <= set(op["responses"]), (method, path)

@@ -9,7 +9,6 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.rankings.models import KnownDish, KnownRestaurant, User
-from services.rankings.service import RankingsService
 from shared.postgres import make_engine
 
 
@@ -18,15 +17,6 @@ def rankings_db_engine(rankings_db):
     engine = make_engine(rankings_db)
     yield engine
     engine.dispose()
-
-
-@pytest.fixture
-def rankings_service(container_factory, rankings_config):
-    container = container_factory(RankingsService, rankings_config)
-    container.start()
-    yield container
-    # before the database is emptied: a worker still running would deadlock with TRUNCATE
-    container.kill()
 
 
 @pytest.fixture
