@@ -19,6 +19,12 @@ DISTRIBUTIONS = {
         "services/catalog/migrations/env.py", "services/catalog/migrations/script.py.mako",
         "services/catalog/migrations/versions/0001_catalog_tables.py",
     ]),
+    "services/rankings": ("bellyfed_rankings", [
+        "services/rankings/service.py", "services/rankings/__main__.py",
+        "services/rankings/domain/rankings.py", "services/rankings/storage/__init__.py",
+        "services/rankings/entrypoints/reviews.py", "services/rankings/schemas/users.py",
+        "services/rankings/migrations/versions/0001_rankings_tables.py",
+    ]),
     "services/gateway": ("bellyfed_gateway", [
         "services/gateway/service.py", "services/gateway/__main__.py",
     ]),
@@ -51,7 +57,7 @@ def test_wheel_holds_the_code_and_no_tests(wheels, folder):
     assert top == {folder.split("/")[0]}
 
 
-@pytest.mark.parametrize("folder", ["services/catalog", "services/gateway"])
+@pytest.mark.parametrize("folder", ["services/catalog", "services/rankings", "services/gateway"])
 def test_service_depends_only_on_bellyfed_distributions(folder):
     project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
     assert "bellyfed-shared==0.1.0" in project["dependencies"]
