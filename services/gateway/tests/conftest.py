@@ -3,17 +3,12 @@ behind it."""
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
-from services.rankings.models import KnownDish, KnownRestaurant
-from shared.postgres import make_engine
 
 
 @pytest.fixture
@@ -59,40 +54,9 @@ def rankings_gateway(rankings_service, start_gateway):
 
 
 @pytest.fixture
-def rankings_db_engine(rankings_db):
-    engine = make_engine(rankings_db)
-    yield engine
-    engine.dispose()
-
-
-@pytest.fixture
-def known(rankings_db_engine):
-    """Restaurants and dishes rankings knows, written straight into its copy of the catalog
-    (what the catalog's events would have put there; a test that needs the real path says so).
-
-    known.restaurant("Warung A", city="Ipoh", cuisines=["Malay"]) -> id
-    known.dish(restaurant_id, "Nasi Lemak Ayam", dish_type="nasi lemak") -> id
-    """
-
-    class Known:
-        def restaurant(self, name: str, city: str = "Kuala Lumpur",
-                       cuisines: list[str] | None = None) -> str:
-            restaurant_id = uuid.uuid4()
-            with rankings_db_engine.begin() as conn:
-                conn.execute(KnownRestaurant.__table__.insert().values(
-                    restaurant_id=restaurant_id, name=name, city=city,
-                    cuisine_type=cuisines or ["Malay"], source_updated_at=datetime.now(UTC)))
-            return str(restaurant_id)
-
-        def dish(self, restaurant_id: str, name: str, dish_type: str = "nasi lemak") -> str:
-            dish_id = uuid.uuid4()
-            with rankings_db_engine.begin() as conn:
-                conn.execute(KnownDish.__table__.insert().values(
-                    dish_id=dish_id, restaurant_id=restaurant_id, name=name,
-                    dish_type=dish_type, source_updated_at=datetime.now(UTC)))
-            return str(dish_id)
-
-    return Known()
+def known(catalog_facts):
+    """Restaurants and dishes rankings knows (the root conftest's catalog_facts)."""
+    return catalog_facts
 
 
 @pytest.fixture
