@@ -102,6 +102,51 @@ def service_config(rabbit_config):
     }
 
 
+@pytest.fixture(scope="session")
+def moto_endpoint():
+    """One embedded moto DynamoDB for the session, as scripts/run runs it locally; tests
+    keep apart by table prefix (`dynamodb_prefix`)."""
+    from moto.server import ThreadedMotoServer
+    from nameko.testing.utils import find_free_port
+
+    port = find_free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
+    server.start()
+    yield f"http://127.0.0.1:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def dynamodb_settings(moto_endpoint):
+    """DYNAMODB settings with a table prefix of this test's own."""
+    return {"endpoint_url": moto_endpoint, "region": "us-east-1",
+            "table_prefix": f"t{uuid.uuid4().hex[:10]}-"}
+
+
+@pytest.fixture
+def dynamodb_client(dynamodb_settings):
+    from shared.dynamodb import DynamoDBClient
+
+    return DynamoDBClient.from_config(dynamodb_settings)
+
+
+@pytest.fixture
+def analytics_config(service_config, dynamodb_settings):
+    return {**service_config, "DYNAMODB": dynamodb_settings, "SERVICE_NAME": "analytics",
+            "EVENT_RETRY_DELAY": 0.1, "BATCH_MAX_WAIT": 0.05,
+            "LEADERBOARD_REFRESH_INTERVAL": 3600}
+
+
+@pytest.fixture
+def analytics_service(container_factory, analytics_config):
+    """The analytics service on the test's vhost, with tables of the test's own prefix."""
+    from services.analytics.service import AnalyticsService
+
+    container = container_factory(AnalyticsService, analytics_config)
+    container.start()
+    return container
+
+
 @pytest.fixture
 def catalog_config(service_config, catalog_db):
     return {**service_config, "DATABASE_URL": catalog_db, "SERVICE_NAME": "catalog"}

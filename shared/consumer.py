@@ -63,6 +63,74 @@ def dead_letter_queue(service: str) -> Queue:
     return Queue(dead_letter_queue_name(service), durable=True)
 
 
+class FailureRouting:
+    """Where a failed message goes next: its delay queue for the next attempt, or the
+    service's dead-letter queue. Shared by the one-at-a-time and the batch consumers;
+    `ack`/`requeue` are the consumer's own (they must run where its channel lives)."""
+
+    def __init__(self, config: dict, service_name: str, queue_name: str, ack, requeue):
+        self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
+        base_delay = float(config.get("EVENT_RETRY_DELAY", 1.0))
+        self.queue_name = queue_name
+        self.retry_queues = {
+            attempt: Queue(
+                retry_queue_name(queue_name, attempt), durable=True,
+                queue_arguments={
+                    "x-message-ttl": int(retry_delay(base_delay, attempt) * 1000),
+                    "x-dead-letter-exchange": "",
+                    "x-dead-letter-routing-key": queue_name,
+                },
+            )
+            for attempt in range(1, self.max_attempts)
+        }
+        self.dead_letters = dead_letter_queue(service_name)
+        self.amqp_uri = config[AMQP_URI_CONFIG_KEY]
+        self.publisher = Publisher(self.amqp_uri, serializer="json", use_confirms=True)
+        self.ack = ack
+        self.requeue = requeue
+
+    def declare(self, queue: Queue) -> None:
+        """The consumer's queue, its delay queues and the dead-letter queue, all durable."""
+        with get_connection(self.amqp_uri) as connection:
+            channel = connection.channel()
+            for each in [queue, *self.retry_queues.values(), self.dead_letters]:
+                each(channel).declare()
+            channel.close()
+
+    def retry_or_dead_letter(self, message, body, exc: BaseException) -> None:
+        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
+        if attempts < self.max_attempts:
+            self.republish(message, body, retry_queue_name(self.queue_name, attempts),
+                           {ATTEMPTS_HEADER: attempts})
+        else:
+            self.dead_letter(message, body, f"{type(exc).__name__}: {exc}", attempts)
+
+    def dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
+        log.error("dead letter from %s: %s", self.queue_name, error)
+        self.republish(message, body, self.dead_letters.name, {
+            ATTEMPTS_HEADER: attempts,
+            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
+            ORIGIN_HEADER: self.queue_name,
+            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
+        })
+
+    def republish(self, message, body, queue_name: str, headers: dict) -> None:
+        """Publish (with confirm) then ack; if publishing fails, requeue instead: never lose it."""
+        keep = {key: value for key, value in (message.headers or {}).items()
+                if not key.startswith("x-death") and not key.startswith("x-first-death")}
+        try:
+            self.publisher.publish(
+                body, exchange="", routing_key=queue_name,
+                headers={**keep, **headers}, message_id=uuid.uuid4().hex,
+            )
+        except Exception:
+            log.warning("could not move a failed message to %s; requeueing it", queue_name,
+                        exc_info=True)
+            self.requeue(message)
+            return
+        self.ack(message)
+
+
 class ReliableEventHandler(EventHandler):
     def __init__(self, source_service: str, event_type: str, **kwargs):
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
@@ -70,34 +138,15 @@ class ReliableEventHandler(EventHandler):
 
     def setup(self):
         super().setup()  # sets self.queue, durable, bound to <source>.events
-        config = self.container.config
-        self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
-        base_delay = float(config.get("EVENT_RETRY_DELAY", 1.0))
-        self.retry_queues = {
-            attempt: Queue(
-                retry_queue_name(self.queue.name, attempt), durable=True,
-                queue_arguments={
-                    "x-message-ttl": int(retry_delay(base_delay, attempt) * 1000),
-                    "x-dead-letter-exchange": "",
-                    "x-dead-letter-routing-key": self.queue.name,
-                },
-            )
-            for attempt in range(1, self.max_attempts)
-        }
-        self.dead_letters = dead_letter_queue(self.container.service_name)
-        amqp_uri = config[AMQP_URI_CONFIG_KEY]
-        self.publisher = Publisher(amqp_uri, serializer="json", use_confirms=True)
-        with get_connection(amqp_uri) as connection:
-            channel = connection.channel()
-            for queue in [self.queue, *self.retry_queues.values(), self.dead_letters]:
-                queue(channel).declare()
-            channel.close()
+        self.routing = FailureRouting(self.container.config, self.container.service_name,
+                                      self.queue.name, self._ack, self._requeue)
+        self.routing.declare(self.queue)
 
     def handle_message(self, body, message):
         try:
             envelope = parse_envelope(body)
         except ValidationError as exc:
-            self._dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+            self.routing.dead_letter(message, body, f"not a valid envelope: {exc.messages}")
             return
         context_data = self.unpack_message_headers(message)
         try:
@@ -112,7 +161,7 @@ class ReliableEventHandler(EventHandler):
         if exc_info is None:
             self._ack(message)
         else:
-            self._retry_or_dead_letter(message, body, exc_info[1])
+            self.routing.retry_or_dead_letter(message, body, exc_info[1])
         return result, exc_info
 
     # nameko's ack_message/requeue_message only catch amqp's ConnectionError; a socket error
@@ -129,39 +178,6 @@ class ReliableEventHandler(EventHandler):
             self.queue_consumer.requeue_message(message)
         except OSError as exc:
             log.warning("could not requeue a message (%s); the broker will redeliver it", exc)
-
-    def _retry_or_dead_letter(self, message, body, exc: BaseException) -> None:
-        attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
-        if attempts < self.max_attempts:
-            self._republish(message, body, retry_queue_name(self.queue.name, attempts),
-                            {ATTEMPTS_HEADER: attempts})
-        else:
-            self._dead_letter(message, body, f"{type(exc).__name__}: {exc}", attempts)
-
-    def _dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
-        log.error("dead letter from %s: %s", self.queue.name, error)
-        self._republish(message, body, self.dead_letters.name, {
-            ATTEMPTS_HEADER: attempts,
-            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
-            ORIGIN_HEADER: self.queue.name,
-            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
-        })
-
-    def _republish(self, message, body, queue_name: str, headers: dict) -> None:
-        """Publish (with confirm) then ack; if publishing fails, requeue instead: never lose it."""
-        keep = {key: value for key, value in (message.headers or {}).items()
-                if not key.startswith("x-death") and not key.startswith("x-first-death")}
-        try:
-            self.publisher.publish(
-                body, exchange="", routing_key=queue_name,
-                headers={**keep, **headers}, message_id=uuid.uuid4().hex,
-            )
-        except Exception:
-            log.warning("could not move a failed message to %s; requeueing it", queue_name,
-                        exc_info=True)
-            self._requeue(message)
-            return
-        self._ack(message)
 
 
 consume_event = ReliableEventHandler.decorator

@@ -7,8 +7,11 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
+from decimal import Decimal
 
 import boto3
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config as BotoConfig
 from botocore.exceptions import ClientError
 from nameko.extensions import DependencyProvider
@@ -81,11 +84,340 @@ class DynamoDBClient:
         return True
 
 
+# --- declared tables -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class GlobalIndex:
+    name: str
+    key: tuple[tuple[str, str], ...]  # (("partition attr", "S"), ("sort attr", "N"))
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    """A table as the code needs it; `ensure_tables` creates the missing ones."""
+
+    name: str  # logical name; the client adds the prefix
+    key: tuple[tuple[str, str], ...]  # (("pk", "S"),) or (("pk", "S"), ("sk", "S"))
+    indexes: tuple[GlobalIndex, ...] = ()
+    ttl_attribute: str | None = None
+
+    def create_arguments(self, table_name: str) -> dict:
+        attributes = dict(self.key)
+        for index in self.indexes:
+            attributes.update(dict(index.key))
+        arguments = {
+            "TableName": table_name,
+            "BillingMode": "PAY_PER_REQUEST",
+            "KeySchema": _key_schema(self.key),
+            "AttributeDefinitions": [{"AttributeName": name, "AttributeType": kind}
+                                     for name, kind in attributes.items()],
+        }
+        if self.indexes:
+            arguments["GlobalSecondaryIndexes"] = [
+                {"IndexName": index.name, "KeySchema": _key_schema(index.key),
+                 "Projection": {"ProjectionType": "ALL"}}
+                for index in self.indexes
+            ]
+        return arguments
+
+
+def _key_schema(key: tuple[tuple[str, str], ...]) -> list[dict]:
+    return [{"AttributeName": name, "KeyType": kind}
+            for (name, _), kind in zip(key, ("HASH", "RANGE"), strict=False)]
+
+
+def ensure_tables(dynamodb: DynamoDBClient, specs: list[TableSpec]) -> list[str]:
+    """Create the tables in `specs` that do not exist yet (and their TTL); returns the names
+    created. Safe to run from several replicas at once: a table another one is creating
+    counts as present."""
+    existing = set()
+    for page in dynamodb.client.get_paginator("list_tables").paginate():
+        existing.update(page["TableNames"])
+    created = []
+    for spec in specs:
+        name = dynamodb.table_name(spec.name)
+        if name in existing:
+            continue
+        try:
+            dynamodb.client.create_table(**spec.create_arguments(name))
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+            continue
+        created.append(name)
+    for spec in specs:
+        name = dynamodb.table_name(spec.name)
+        if name in created:
+            dynamodb.client.get_waiter("table_exists").wait(
+                TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 60})
+            if spec.ttl_attribute:
+                dynamodb.client.update_time_to_live(TableName=name, TimeToLiveSpecification={
+                    "Enabled": True, "AttributeName": spec.ttl_attribute})
+    return created
+
+
+# --- exactly-once batched writes -------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Increment:
+    """One item's counters to ADD (and attributes to SET); increments of one key in a batch
+    are coalesced into one update. Attribute names are flat: ADD into a map that does not
+    exist yet fails, so `hour_09`, not `hourly.09`."""
+
+    table: str
+    key: dict
+    add: dict = field(default_factory=dict)
+    set: dict = field(default_factory=dict)
+    set_if_absent: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class PutIfAbsent:
+    """An item written only if it does not exist (a per-viewer marker, a raw record); its
+    `on_new` increments count only when this put created it."""
+
+    table: str
+    item: dict
+    key_names: tuple[str, ...] = ("pk", "sk")
+    on_new: tuple[Increment, ...] = ()
+
+    @property
+    def key(self) -> dict:
+        return {name: self.item[name] for name in self.key_names}
+
+
+MARKER_TABLE = "ProcessedEvents"
+MAX_TRANSACTION_ITEMS = 100
+MAX_APPLY_ROUNDS = 8
+PROCESSED_EVENTS = TableSpec(MARKER_TABLE, (("pk", "S"),), ttl_attribute="expires_at")
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+
+def _dynamo_value(value):
+    if isinstance(value, float):
+        value = Decimal(repr(value))
+    return _serializer.serialize(value)
+
+
+def _dynamo_item(item: dict) -> dict:
+    return {name: _dynamo_value(value) for name, value in item.items()}
+
+
+def _key_id(table: str, key: dict) -> tuple:
+    return (table, tuple(sorted((name, str(value)) for name, value in key.items())))
+
+
+def _merge(increments: list[Increment]) -> Increment:
+    first = increments[0]
+    add: dict = {}
+    sets: dict = {}
+    absent: dict = {}
+    for increment in increments:
+        for name, amount in increment.add.items():
+            add[name] = add.get(name, 0) + amount
+        sets.update(increment.set)
+        for name, value in increment.set_if_absent.items():
+            absent.setdefault(name, value)
+    return Increment(first.table, first.key, add, sets, absent)
+
+
+def _update_entry(dynamodb: DynamoDBClient, increment: Increment) -> dict:
+    names, values, adds, sets = {}, {}, [], []
+    for number, (name, amount) in enumerate(sorted(increment.add.items())):
+        names[f"#a{number}"] = name
+        values[f":a{number}"] = _dynamo_value(amount)
+        adds.append(f"#a{number} :a{number}")
+    for number, (name, value) in enumerate(sorted(increment.set.items())):
+        names[f"#s{number}"] = name
+        values[f":s{number}"] = _dynamo_value(value)
+        sets.append(f"#s{number} = :s{number}")
+    for number, (name, value) in enumerate(sorted(increment.set_if_absent.items())):
+        if name in increment.set:
+            continue
+        names[f"#i{number}"] = name
+        values[f":i{number}"] = _dynamo_value(value)
+        sets.append(f"#i{number} = if_not_exists(#i{number}, :i{number})")
+    expression = " ".join(part for part in (
+        "SET " + ", ".join(sets) if sets else "",
+        "ADD " + ", ".join(adds) if adds else "",
+    ) if part)
+    update = {"TableName": dynamodb.table_name(increment.table),
+              "Key": _dynamo_item(increment.key), "UpdateExpression": expression}
+    if names:
+        update["ExpressionAttributeNames"] = names
+        update["ExpressionAttributeValues"] = values
+    return {"Update": update}
+
+
+def _marker_entry(dynamodb: DynamoDBClient, consumer: str, event_id: str) -> dict:
+    return {"Put": {
+        "TableName": dynamodb.table_name(MARKER_TABLE),
+        "Item": {"pk": {"S": _marker_key(consumer, event_id)},
+                 "expires_at": {"N": str(int(time.time()) + EVENT_MARKER_TTL_SECONDS)}},
+        "ConditionExpression": "attribute_not_exists(pk)",
+    }}
+
+
+def _marker_key(consumer: str, event_id) -> str:
+    return f"EVENT#{consumer}#{event_id}"
+
+
+def existing_keys(dynamodb: DynamoDBClient, keys: list[tuple[str, dict]]) -> set[tuple]:
+    """Which of the (table, key) pairs name an item that exists (BatchGetItem, 100 a call)."""
+    found: set[tuple] = set()
+    unique = {_key_id(table, key): (table, key) for table, key in keys}
+    pending = list(unique.values())
+    while pending:
+        chunk, pending = pending[:100], pending[100:]
+        request: dict = {}
+        for table, key in chunk:
+            entry = request.setdefault(dynamodb.table_name(table), {
+                "Keys": [], "ProjectionExpression": ", ".join(f"#k{n}" for n in range(len(key))),
+                "ExpressionAttributeNames": {f"#k{n}": name for n, name in enumerate(key)}})
+            entry["Keys"].append(_dynamo_item(key))
+        while request:
+            response = dynamodb.client.batch_get_item(RequestItems=request)
+            for table_name, items in response.get("Responses", {}).items():
+                table = table_name[len(dynamodb.table_prefix):]
+                for item in items:
+                    key = {name: _deserializer.deserialize(value) for name, value in item.items()}
+                    found.add(_key_id(table, key))
+            request = response.get("UnprocessedKeys") or {}
+    return found
+
+
+def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, list]]) -> int:
+    """Apply each event's writes exactly once per (consumer, event_id); returns how many
+    events were newly applied.
+
+    `batch` is [(event_id, [Increment | PutIfAbsent, ...]), ...]. Events are grouped into
+    TransactWriteItems of at most 100 entries: one conditional marker in ProcessedEvents
+    per event, the group's PutIfAbsent items (conditional), and one update per distinct
+    key, increments to the same key summed. An event and its marker commit together or not
+    at all, so a redelivered event (marker present) or a repeat within the batch changes
+    nothing, and a crash between batches loses nothing. A transaction cancelled by a
+    condition (a duplicate delivered concurrently to another replica, a viewer marker
+    someone else just wrote) is planned again without what turned out to exist.
+    """
+    events: dict[str, list] = {}
+    for event_id, writes in batch:
+        events.setdefault(str(event_id), list(writes))
+    applied = 0
+    for _ in range(MAX_APPLY_ROUNDS):
+        done = existing_keys(dynamodb, [(MARKER_TABLE, {"pk": _marker_key(consumer, event)})
+                                        for event in events])
+        events = {event: writes for event, writes in events.items()
+                  if _key_id(MARKER_TABLE, {"pk": _marker_key(consumer, event)}) not in done}
+        present = existing_keys(dynamodb, [(write.table, write.key)
+                                           for writes in events.values() for write in writes
+                                           if isinstance(write, PutIfAbsent)])
+        remaining = dict(events)
+        # groups are planned one after another: a put committed by one group is present
+        # for the next; after a cancelled group, everything left is planned again
+        for group in _groups(events, present):
+            if not _commit(dynamodb, consumer, group, present):
+                break
+            applied += len(group)
+            for event_id in group:
+                del remaining[event_id]
+        events = remaining
+        if not events:
+            return applied
+    raise RuntimeError(f"{len(events)} events could not be applied after "
+                       f"{MAX_APPLY_ROUNDS} rounds of conflicting writes")
+
+
+def _plan(events: dict[str, list], present: set[tuple]) -> tuple[list[PutIfAbsent], list]:
+    """The group's conditional puts (first one wins a key) and its coalesced increments."""
+    puts: dict[tuple, PutIfAbsent] = {}
+    increments: dict[tuple, list[Increment]] = {}
+    for writes in events.values():
+        for write in writes:
+            if isinstance(write, PutIfAbsent):
+                key = _key_id(write.table, write.key)
+                if key in present or key in puts:
+                    continue
+                puts[key] = write
+                for increment in write.on_new:
+                    increments.setdefault(_key_id(increment.table, increment.key),
+                                          []).append(increment)
+            else:
+                increments.setdefault(_key_id(write.table, write.key), []).append(write)
+    return list(puts.values()), [_merge(same_key) for same_key in increments.values()]
+
+
+def _size(events: dict[str, list], present: set[tuple]) -> int:
+    puts, increments = _plan(events, present)
+    return len(events) + len(puts) + len(increments)
+
+
+def _groups(events: dict[str, list], present: set[tuple]):
+    """Consecutive groups of events whose transaction fits in MAX_TRANSACTION_ITEMS."""
+    group: dict[str, list] = {}
+    for event_id, writes in events.items():
+        candidate = {**group, event_id: writes}
+        if group and _size(candidate, present) > MAX_TRANSACTION_ITEMS:
+            yield group
+            candidate = {event_id: writes}
+        if _size(candidate, present) > MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"event {event_id} alone needs more than "
+                             f"{MAX_TRANSACTION_ITEMS} writes")
+        group = candidate
+    if group:
+        yield group
+
+
+def _commit(dynamodb: DynamoDBClient, consumer: str, group: dict[str, list],
+            present: set[tuple]) -> bool:
+    """One transaction for the group. Either way `present` learns about the group's
+    conditional puts: written (True), or found to exist already (False, a condition
+    cancelled it, and the caller plans again)."""
+    puts, increments = _plan(group, present)
+    entries = [_marker_entry(dynamodb, consumer, event_id) for event_id in group]
+    entries += [{"Put": {"TableName": dynamodb.table_name(put.table),
+                         "Item": _dynamo_item(put.item),
+                         "ConditionExpression": f"attribute_not_exists({put.key_names[0]})"}}
+                for put in puts]
+    entries += [_update_entry(dynamodb, increment) for increment in increments]
+    try:
+        dynamodb.client.transact_write_items(TransactItems=entries)
+        present.update(_key_id(put.table, put.key) for put in puts)
+    except ClientError as exc:
+        if exc.response["Error"]["Code"] != "TransactionCanceledException":
+            raise
+        reasons = [reason.get("Code") or "None"
+                   for reason in exc.response.get("CancellationReasons") or []]
+        # a condition that failed, or another transaction on the same item: plan again;
+        # anything else (validation, throughput) is the caller's failure to retry
+        if not reasons or not set(reasons) <= {"None", "ConditionalCheckFailed",
+                                               "TransactionConflict"}:
+            raise
+        conflicts = [index for index, code in enumerate(reasons)
+                     if code == "ConditionalCheckFailed"]
+        for index in conflicts:
+            offset = index - len(group)
+            if 0 <= offset < len(puts):
+                present.add(_key_id(puts[offset].table, puts[offset].key))
+        return False
+    return True
+
+
 class DynamoDB(DependencyProvider):
-    """One DynamoDBClient per container (boto3 clients are safe to share between workers)."""
+    """One DynamoDBClient per container (boto3 clients are safe to share between workers).
+
+    With `tables`, the service creates the ones missing when it starts (unless the config
+    says DYNAMODB_CREATE_TABLES false, for deployments where tables are provisioned)."""
+
+    def __init__(self, tables: list[TableSpec] | None = None, **kwargs):
+        super().__init__(**kwargs)
+        self.tables = list(tables or [])
 
     def setup(self):
         self.dynamodb = DynamoDBClient.from_config(self.container.config[DYNAMODB_CONFIG_KEY])
+        if self.tables and self.container.config.get("DYNAMODB_CREATE_TABLES", True):
+            ensure_tables(self.dynamodb, self.tables)
 
     def get_dependency(self, worker_ctx):
         return self.dynamodb

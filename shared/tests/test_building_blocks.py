@@ -228,3 +228,72 @@ def test_parse_ids_bounds_the_list():
     for bad in ["not-a-list", [str(uuid.uuid4())] * 501, ["nope"]]:
         with pytest.raises(InvalidInput):
             parse_ids(bad, "user_ids")
+
+
+# --- apply_once: batched, coalesced, exactly once ------------------------------------------
+
+def counters_client(endpoint: str):
+    from shared.dynamodb import PROCESSED_EVENTS, TableSpec, ensure_tables
+
+    dynamodb = DynamoDBClient(endpoint, "us-east-1", table_prefix=f"b{uuid.uuid4().hex[:8]}-")
+    created = ensure_tables(dynamodb, [PROCESSED_EVENTS,
+                                       TableSpec("Counters", (("pk", "S"), ("sk", "S")))])
+    assert len(created) == 2 and ensure_tables(dynamodb, [PROCESSED_EVENTS]) == []
+    return dynamodb
+
+
+def a_view(viewer: str, page: str = "A") -> list:
+    from shared.dynamodb import Increment, PutIfAbsent
+
+    views = {"pk": page, "sk": "VIEWS"}
+    return [Increment("Counters", views, {"views": 1}, {"last_viewer": viewer}),
+            PutIfAbsent("Counters", {"pk": page, "sk": f"VIEWER#{viewer}"},
+                        on_new=(Increment("Counters", views, {"viewers": 1}),))]
+
+
+def counts(dynamodb, page: str = "A") -> tuple[int, int]:
+    item = dynamodb.table("Counters").get_item(Key={"pk": page, "sk": "VIEWS"}).get("Item", {})
+    return int(item.get("views", 0)), int(item.get("viewers", 0))
+
+
+def test_apply_once_coalesces_a_batch_and_absorbs_every_kind_of_duplicate(moto_endpoint):
+    from shared.dynamodb import apply_once
+
+    dynamodb = counters_client(moto_endpoint)
+    calls = []
+    transact = dynamodb.client.transact_write_items
+    dynamodb.client.transact_write_items = lambda **kw: calls.append(kw) or transact(**kw)
+    batch = [(str(uuid.uuid4()), a_view(f"v{n % 7}")) for n in range(250)]
+    repeated = batch[:3]  # repeated inside the same batch
+    assert apply_once(dynamodb, "test", batch + repeated) == 250
+    assert counts(dynamodb) == (250, 7)
+    # 250 markers + 7 viewer puts + the views item, coalesced: 92 + 99 + 59 events, not 250
+    assert [len(call["TransactItems"]) for call in calls] == [100, 100, 60]
+    assert all(len(call["TransactItems"]) <= 100 for call in calls)
+    # the whole batch redelivered, plus one new event with a new viewer
+    assert apply_once(dynamodb, "test", batch + [(str(uuid.uuid4()), a_view("v99"))]) == 1
+    assert counts(dynamodb) == (251, 8)
+    # another consumer keeps its own markers
+    assert apply_once(dynamodb, "other", batch[:1]) == 1
+
+
+def test_apply_once_stays_exact_when_replicas_race_on_the_same_events(moto_endpoint):
+    import eventlet
+
+    from shared.dynamodb import apply_once
+
+    dynamodb = counters_client(moto_endpoint)
+    batch = [(str(uuid.uuid4()), a_view(f"v{n % 5}", page="B")) for n in range(60)]
+    racers = [eventlet.spawn(apply_once, dynamodb, "test", list(reversed(batch)) if n else batch)
+              for n in range(3)]
+    assert sum(racer.wait() for racer in racers) == 60
+    assert counts(dynamodb, "B") == (60, 5)
+
+
+def test_apply_once_refuses_an_event_too_big_for_one_transaction(moto_endpoint):
+    from shared.dynamodb import Increment, apply_once
+
+    dynamodb = counters_client(moto_endpoint)
+    huge = [Increment("Counters", {"pk": "C", "sk": str(n)}, {"n": 1}) for n in range(100)]
+    with pytest.raises(ValueError, match="more than 100"):
+        apply_once(dynamodb, "test", [(str(uuid.uuid4()), huge)])

@@ -1,0 +1,187 @@
+"""Analytics ingestion benchmark: view events per second end to end, against one DynamoDB
+request per event.
+
+    python bench/analytics_ingest.py [--events 20000] [--restaurants 50] [--viewers 2000]
+                                     [--duplicates] [--raw-seconds 3]
+
+It runs, in one go and on the same DynamoDB endpoint (DYNAMODB_ENDPOINT, or a moto server
+it starts itself) and the same RabbitMQ (AMQP_URI, on a throwaway vhost):
+
+1. raw: single UpdateItem calls (ADD view_count), one after another — what a consumer
+   that writes each event as it comes can do at best;
+2. end to end: N restaurant_viewed envelopes published to the gateway's events exchange,
+   consumed by the real AnalyticsService (batched, coalesced, exactly once); timed from
+   the first publish until every view is counted in DynamoDB.
+
+It prints both rates and their ratio, and checks the counts are exact (with --duplicates
+every event is published twice and must still be counted once).
+"""
+
+from __future__ import annotations
+
+import eventlet
+
+eventlet.monkey_patch()
+
+import argparse
+import os
+import random
+import subprocess
+import sys
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from urllib.parse import quote, urlparse
+
+import requests
+from kombu import Connection, Producer
+from nameko.containers import ServiceContainer
+from nameko.events import get_event_exchange
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from services.analytics.service import AnalyticsService
+from shared.config import amqp_uri
+from shared.dynamodb import DynamoDBClient, ensure_tables
+from shared.events import make_envelope
+
+DEVICES = ("mobile", "tablet", "desktop")
+
+
+def start_moto() -> tuple[str, subprocess.Popen | None]:
+    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
+    if endpoint:
+        return endpoint, None
+    port = 4700 + random.randrange(200)
+    process = subprocess.Popen(["moto_server", "-H", "127.0.0.1", "-p", str(port)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    endpoint = f"http://127.0.0.1:{port}"
+    for _ in range(100):
+        try:
+            requests.get(endpoint, timeout=0.5)
+            return endpoint, process
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    raise SystemExit("moto_server did not start")
+
+
+class Vhost:
+    """A throwaway RabbitMQ vhost (management API), so nothing else consumes our events."""
+
+    def __init__(self, base_uri: str):
+        parts = urlparse(base_uri)
+        self.name = f"bellyfed_bench_{uuid.uuid4().hex[:8]}"
+        self.api = f"http://{parts.hostname}:15672/api"
+        self.auth = (parts.username or "guest", parts.password or "guest")
+        self.uri = f"{parts.scheme}://{parts.netloc}/{quote(self.name, safe='')}"
+        user = self.auth[0]
+        requests.put(f"{self.api}/vhosts/{self.name}", auth=self.auth, timeout=10
+                     ).raise_for_status()
+        requests.put(f"{self.api}/permissions/{self.name}/{user}", auth=self.auth, timeout=10,
+                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
+
+    def delete(self):
+        requests.delete(f"{self.api}/vhosts/{self.name}", auth=self.auth, timeout=10)
+
+
+def raw_update_rate(dynamodb: DynamoDBClient, seconds: float) -> float:
+    table = dynamodb.table_name("Analytics")
+    calls = 0
+    started = time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        dynamodb.client.update_item(
+            TableName=table, Key={"pk": {"S": "BENCH#raw"}, "sk": {"S": "VIEWS"}},
+            UpdateExpression="ADD view_count :one", ExpressionAttributeValues={":one": {"N": "1"}})
+        calls += 1
+    return calls / (time.perf_counter() - started)
+
+
+def counted_views(dynamodb: DynamoDBClient, restaurants: list[str]) -> int:
+    keys = [{"pk": {"S": f"RESTAURANT#{rid}"}, "sk": {"S": "VIEWS"}} for rid in restaurants]
+    total = 0
+    for start in range(0, len(keys), 100):
+        response = dynamodb.client.batch_get_item(RequestItems={
+            dynamodb.table_name("Analytics"): {"Keys": keys[start:start + 100]}})
+        for item in response["Responses"][dynamodb.table_name("Analytics")]:
+            total += int(item.get("view_count", {"N": "0"})["N"])
+    return total
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--events", type=int, default=20000)
+    parser.add_argument("--restaurants", type=int, default=50)
+    parser.add_argument("--viewers", type=int, default=2000)
+    parser.add_argument("--duplicates", action="store_true",
+                        help="publish every event twice (counts must not change)")
+    parser.add_argument("--raw-seconds", type=float, default=3.0)
+    parser.add_argument("--timeout", type=float, default=600.0)
+    args = parser.parse_args()
+
+    endpoint, moto = start_moto()
+    vhost = Vhost(amqp_uri())
+    prefix = f"bench{uuid.uuid4().hex[:6]}-"
+    dynamodb_settings = {"endpoint_url": endpoint, "region": "us-east-1", "table_prefix": prefix}
+    dynamodb = DynamoDBClient.from_config(dynamodb_settings)
+    container = None
+    try:
+        from services.analytics.tables import TABLES
+
+        ensure_tables(dynamodb, TABLES)
+        raw = raw_update_rate(dynamodb, args.raw_seconds)
+
+        config = {"AMQP_URI": vhost.uri, "serializer": "json", "max_workers": 10,
+                  "DYNAMODB": dynamodb_settings, "SERVICE_NAME": "analytics",
+                  "LEADERBOARD_REFRESH_INTERVAL": 3600}
+        container = ServiceContainer(AnalyticsService, config)
+        container.start()
+
+        restaurants = [str(uuid.uuid4()) for _ in range(args.restaurants)]
+        viewers = [str(uuid.uuid4()) for _ in range(args.viewers)]
+        envelopes = [make_envelope("gateway", "restaurant_viewed", {
+            "restaurant_id": random.choice(restaurants), "user_id": random.choice(viewers),
+            "device_type": random.choice(DEVICES), "user_agent": "bench",
+        }) for _ in range(args.events)]
+        exchange = get_event_exchange("gateway", {})
+        started = time.perf_counter()
+        with Connection(vhost.uri) as connection:
+            producer = Producer(connection.channel(), exchange=exchange, serializer="json")
+            copies = 2 if args.duplicates else 1
+            for envelope in envelopes:
+                for _ in range(copies):
+                    producer.publish(envelope, routing_key="restaurant_viewed",
+                                     delivery_mode=2)
+        published = time.perf_counter() - started
+        deadline = started + args.timeout
+        while (counted := counted_views(dynamodb, restaurants)) < args.events:
+            if time.perf_counter() > deadline:
+                print(f"timed out: {counted} of {args.events} views counted", file=sys.stderr)
+                return 1
+            eventlet.sleep(0.1)
+        elapsed = time.perf_counter() - started
+        eventlet.sleep(1.0 if args.duplicates else 0.2)  # late duplicates would show now
+        final = counted_views(dynamodb, restaurants)
+        end_to_end = args.events / elapsed
+        print(f"analytics ingestion benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
+        print(f"  DynamoDB endpoint          {endpoint}")
+        print(f"  events                     {args.events} over {args.restaurants} restaurants,"
+              f" {args.viewers} viewers" + (", each delivered twice" if args.duplicates else ""))
+        print(f"  published in               {published:.2f} s")
+        print(f"  raw single UpdateItem      {raw:10.1f} requests/s (one request per event)")
+        print(f"  end to end (batched)       {end_to_end:10.1f} events/s ({elapsed:.2f} s)")
+        print(f"  ratio                      {end_to_end / raw:10.1f} x")
+        exact = final == args.events
+        print(f"  counts exact               {'yes' if exact else 'NO'} "
+              f"({final} views counted for {args.events} events)")
+        return 0 if exact else 1
+    finally:
+        if container is not None:
+            container.stop()
+        vhost.delete()
+        if moto is not None:
+            moto.terminate()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,213 @@
+"""Consume events in batches, for handlers that write far faster per batch than per event.
+
+    @consume_batch([("gateway", "restaurant_viewed"), ("gateway", "dish_viewed")])
+    def record_views(self, envelopes: list[dict]) -> None: ...
+
+One durable queue (`batch--<service>.<method>`) is bound to every (source, event_type)
+listed. The consumer keeps up to BATCH_MAX_SIZE × BATCH_MAX_IN_FLIGHT messages prefetched
+and hands the handler a batch when BATCH_MAX_SIZE envelopes have arrived or the oldest has
+waited BATCH_MAX_WAIT seconds, so a burst is written in few requests while a lone event
+still goes out within moments.
+
+Delivery is the same as `consume_event`'s (shared/consumer.py): a body that is not an
+envelope is dead-lettered; every message is acked only after its batch succeeded. A batch
+that fails is retried one event at a time, so one poison event does not take its
+neighbours with it: each failing event goes through the delay queues and, in the end, to
+`dlq.<service>`. Handlers must be idempotent by event_id (a crash redelivers the whole
+unacked batch); `shared.dynamodb.apply_once` is.
+
+All channel work (consume, ack, requeue) happens in the consumer's own green thread:
+workers hand it their acks through a queue, since two green threads writing one socket is
+an error under eventlet.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections import deque
+from functools import partial
+
+import eventlet
+from eventlet.queue import LightQueue
+from kombu import Connection, Consumer, Queue, binding
+from marshmallow import ValidationError
+from nameko.constants import AMQP_URI_CONFIG_KEY
+from nameko.events import get_event_exchange
+from nameko.exceptions import ContainerBeingKilled
+from nameko.extensions import Entrypoint
+
+from shared.consumer import FailureRouting
+from shared.events import parse_envelope
+
+log = logging.getLogger(__name__)
+
+RECONNECT_DELAY = 1.0
+
+
+def batch_queue_name(service: str, method: str) -> str:
+    return f"batch--{service}.{method}"
+
+
+class BatchEventConsumer(Entrypoint):
+    def __init__(self, bindings: list[tuple[str, str]], **kwargs):
+        self.bindings = list(bindings)
+        super().__init__(**kwargs)
+
+    def setup(self):
+        config = self.container.config
+        self.max_size = int(config.get("BATCH_MAX_SIZE", 200))
+        self.max_wait = float(config.get("BATCH_MAX_WAIT", 0.1))
+        self.max_in_flight = int(config.get("BATCH_MAX_IN_FLIGHT", 2))
+        self.amqp_uri = config[AMQP_URI_CONFIG_KEY]
+        self.queue = Queue(
+            batch_queue_name(self.container.service_name, self.method_name), durable=True,
+            bindings=[binding(get_event_exchange(source, config), routing_key=event_type)
+                      for source, event_type in self.bindings],
+        )
+        self.routing = FailureRouting(config, self.container.service_name, self.queue.name,
+                                      self._settle_ack, self._settle_requeue)
+        self.routing.declare(self.queue)
+        self.settlements: LightQueue = LightQueue()
+        self.pending: deque = deque()  # (envelope, body, message), oldest first
+        self.oldest_at: float | None = None
+        self.in_flight = 0
+        self.draining = False
+        self.stopping = False
+        self.thread = None
+
+    def start(self):
+        self.thread = self.container.spawn_managed_thread(self._run)
+
+    def stop(self):
+        # take no new batch, let running ones finish and settle, then close: what is still
+        # prefetched goes back to the queue with the connection
+        self.draining = True
+        while self.in_flight:
+            eventlet.sleep(0.02)
+        self.stopping = True
+        if self.thread is not None:
+            self.thread.wait()
+
+    def kill(self):
+        self.stopping = True
+        if self.thread is not None:
+            self.thread.kill()
+
+    # --- the consumer thread: owns the connection and every channel operation -------------
+
+    def _run(self):
+        while not self.stopping:
+            try:
+                with Connection(self.amqp_uri, heartbeat=30) as connection:
+                    self._consume(connection)
+            except (OSError, ConnectionError) as exc:
+                if self.stopping:
+                    break
+                log.warning("batch consumer %s lost the broker (%s); reconnecting",
+                            self.queue.name, exc)
+                # unacked messages go back to the queue with the connection
+                self.pending.clear()
+                self.oldest_at = None
+                self._drop_settlements()
+                eventlet.sleep(RECONNECT_DELAY)
+
+    def _consume(self, connection):
+        channel = connection.channel()
+        channel.basic_qos(0, self.max_size * (self.max_in_flight + 1), False)
+        consumer = Consumer(channel, queues=[self.queue], callbacks=[self._on_message],
+                            accept=["json"])
+        consumer.consume()
+        tick = max(0.005, min(self.max_wait, 0.1))
+        while not self.stopping:
+            try:
+                connection.drain_events(timeout=tick)
+            except TimeoutError:
+                connection.heartbeat_check()
+            self._settle()
+            if not self.draining:
+                self._dispatch_ready()
+        self._settle()
+        consumer.cancel()
+
+    def _on_message(self, body, message):
+        try:
+            envelope = parse_envelope(body)
+        except ValidationError as exc:
+            self.routing.dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+            self._settle()
+            return
+        if not self.pending:
+            self.oldest_at = time.monotonic()
+        self.pending.append((envelope, body, message))
+
+    def _dispatch_ready(self):
+        while self.pending and self.in_flight < self.max_in_flight:
+            full = len(self.pending) >= self.max_size
+            waited = time.monotonic() - (self.oldest_at or time.monotonic())
+            if not full and waited < self.max_wait:
+                return
+            batch = [self.pending.popleft() for _ in range(min(self.max_size, len(self.pending)))]
+            self.oldest_at = time.monotonic() if self.pending else None
+            self._spawn(batch)
+
+    def _spawn(self, batch, context_data=None):
+        self.in_flight += 1
+        try:
+            self.container.spawn_worker(
+                self, ([envelope for envelope, _, _ in batch],), {},
+                context_data=context_data or {},
+                handle_result=partial(self._handle_result, batch),
+            )
+        except ContainerBeingKilled:
+            self.in_flight -= 1
+            for _, _, message in batch:
+                self._settle_requeue(message)
+
+    def _settle(self):
+        while True:
+            try:
+                action, message = self.settlements.get_nowait()
+            except eventlet.queue.Empty:
+                return
+            try:
+                message.ack() if action == "ack" else message.requeue()
+            except (OSError, ConnectionError) as exc:
+                log.warning("could not %s a message (%s); the broker will redeliver it",
+                            action, exc)
+
+    def _drop_settlements(self):
+        while not self.settlements.empty():
+            self.settlements.get_nowait()
+
+    # --- worker side: results become settlements for the consumer thread -------------------
+
+    def _settle_ack(self, message):
+        self.settlements.put(("ack", message))
+
+    def _settle_requeue(self, message):
+        self.settlements.put(("requeue", message))
+
+    def _handle_result(self, batch, worker_ctx, result=None, exc_info=None):
+        self.in_flight -= 1
+        if exc_info is None:
+            for _, _, message in batch:
+                self._settle_ack(message)
+        elif len(batch) > 1:
+            log.warning("a batch of %d failed (%s); retrying its events one by one",
+                        len(batch), exc_info[1])
+            for item in batch:
+                self._spawn([item], context_data=_headers(item[2]))
+        else:
+            [(_, body, message)] = batch
+            self.routing.retry_or_dead_letter(message, body, exc_info[1])
+        return result, exc_info
+
+
+def _headers(message) -> dict:
+    prefix = "nameko."
+    return {key[len(prefix):]: value for key, value in (message.headers or {}).items()
+            if key.startswith(prefix)}
+
+
+consume_batch = BatchEventConsumer.decorator

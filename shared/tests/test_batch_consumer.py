@@ -1,0 +1,95 @@
+"""The batch consumer with the real broker: batches form, every event arrives, a poison
+event is dead-lettered alone, and a stopped consumer leaves nothing unsettled."""
+
+from __future__ import annotations
+
+import eventlet
+import pytest
+from kombu import Connection
+
+from shared.batch_consumer import batch_queue_name, consume_batch
+from shared.consumer import dead_letter_queue_name
+from shared.deadletters import read_dead_letters
+from shared.events import EnvelopePublisher
+
+BATCHES: list[list[int]] = []
+POISON: set[int] = set()
+
+
+class Counter:
+    name = "counter"
+
+    @consume_batch([("ledger", "entry_recorded"), ("journal", "line_written")])
+    def on_entries(self, envelopes):
+        seqs = [envelope["payload"]["seq"] for envelope in envelopes]
+        if POISON.intersection(seqs):
+            raise RuntimeError(f"poison in {sorted(POISON.intersection(seqs))}")
+        BATCHES.append(seqs)
+
+
+@pytest.fixture
+def counter(container_factory, service_config):
+    BATCHES.clear()
+    POISON.clear()
+    config = {**service_config, "BATCH_MAX_SIZE": 50, "BATCH_MAX_WAIT": 0.2,
+              "EVENT_MAX_ATTEMPTS": 2, "EVENT_RETRY_DELAY": 0.1}
+    container = container_factory(Counter, config)
+    container.start()
+    return container
+
+
+def received() -> list[int]:
+    return sorted(seq for batch in BATCHES for seq in batch)
+
+
+def wait_for(predicate, timeout=10.0):
+    with eventlet.Timeout(timeout):
+        while not predicate():
+            eventlet.sleep(0.02)
+
+
+def test_a_burst_arrives_in_batches_from_every_bound_source(counter, service_config):
+    ledger = EnvelopePublisher(service_config["AMQP_URI"], "ledger")
+    journal = EnvelopePublisher(service_config["AMQP_URI"], "journal")
+    for seq in range(300):
+        (ledger if seq % 2 else journal).dispatch(
+            "entry_recorded" if seq % 2 else "line_written", {"seq": seq})
+    wait_for(lambda: len(received()) >= 300)
+    assert received() == list(range(300))
+    assert max(len(batch) for batch in BATCHES) == 50  # full batches, never larger
+    assert len(BATCHES) < 30
+
+
+def test_a_lone_event_is_not_held_back_waiting_for_a_full_batch(counter, service_config):
+    EnvelopePublisher(service_config["AMQP_URI"], "ledger").dispatch("entry_recorded",
+                                                                     {"seq": 1})
+    wait_for(lambda: received() == [1], timeout=3.0)
+
+
+def test_a_poison_event_is_dead_lettered_alone(counter, service_config):
+    POISON.add(7)
+    ledger = EnvelopePublisher(service_config["AMQP_URI"], "ledger")
+    for seq in range(20):
+        ledger.dispatch("entry_recorded", {"seq": seq})
+    wait_for(lambda: len(received()) >= 19)
+    with Connection(service_config["AMQP_URI"]) as connection:
+        def dead():
+            return connection.default_channel.queue_declare(
+                dead_letter_queue_name("counter"), durable=True, passive=True).message_count
+        wait_for(lambda: dead() == 1)
+        [letter] = read_dead_letters(connection.default_channel, "counter")
+    assert received() == [seq for seq in range(20) if seq != 7]
+    assert "poison in [7]" in letter.error
+    assert letter.body["payload"] == {"seq": 7}
+
+
+def test_stopping_settles_what_was_handled(counter, service_config):
+    ledger = EnvelopePublisher(service_config["AMQP_URI"], "ledger")
+    for seq in range(100):
+        ledger.dispatch("entry_recorded", {"seq": seq})
+    wait_for(lambda: len(received()) >= 100)
+    counter.stop()
+    with Connection(service_config["AMQP_URI"]) as connection:
+        queue = connection.default_channel.queue_declare(
+            batch_queue_name("counter", "on_entries"), durable=True, passive=True)
+    assert queue.message_count == 0  # every handled message was acked before the close
