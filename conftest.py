@@ -109,6 +109,9 @@ def moto_endpoint():
     from moto.server import ThreadedMotoServer
     from nameko.testing.utils import find_free_port
 
+    from shared.local_dynamodb import patch_moto
+
+    patch_moto()  # as scripts/run's embedded DynamoDB: transactions that scale
     port = find_free_port()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
     server.start()

@@ -23,6 +23,7 @@ an error under eventlet.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import time
 from collections import deque
@@ -43,6 +44,7 @@ from shared.events import parse_envelope
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY = 1.0
+HEARTBEAT_SECONDS = 30
 
 
 def batch_queue_name(service: str, method: str) -> str:
@@ -56,7 +58,7 @@ class BatchEventConsumer(Entrypoint):
 
     def setup(self):
         config = self.container.config
-        self.max_size = int(config.get("BATCH_MAX_SIZE", 200))
+        self.max_size = int(config.get("BATCH_MAX_SIZE", 500))
         self.max_wait = float(config.get("BATCH_MAX_WAIT", 0.1))
         self.max_in_flight = int(config.get("BATCH_MAX_IN_FLIGHT", 2))
         self.amqp_uri = config[AMQP_URI_CONFIG_KEY]
@@ -98,10 +100,12 @@ class BatchEventConsumer(Entrypoint):
 
     def _run(self):
         while not self.stopping:
+            connection = Connection(self.amqp_uri, heartbeat=HEARTBEAT_SECONDS)
+            lost = (OSError, *connection.connection_errors, *connection.channel_errors)
             try:
-                with Connection(self.amqp_uri, heartbeat=30) as connection:
+                with connection:
                     self._consume(connection)
-            except (OSError, ConnectionError) as exc:
+            except lost as exc:
                 if self.stopping:
                     break
                 log.warning("batch consumer %s lost the broker (%s); reconnecting",
@@ -119,11 +123,14 @@ class BatchEventConsumer(Entrypoint):
                             accept=["json"])
         consumer.consume()
         tick = max(0.005, min(self.max_wait, 0.1))
+        next_heartbeat = time.monotonic()
         while not self.stopping:
-            try:
+            with contextlib.suppress(TimeoutError):  # nothing arrived in this tick
                 connection.drain_events(timeout=tick)
-            except TimeoutError:
-                connection.heartbeat_check()
+            # send ours and check the broker's, twice per interval, busy or idle
+            if time.monotonic() >= next_heartbeat:
+                connection.heartbeat_check(rate=2)
+                next_heartbeat = time.monotonic() + HEARTBEAT_SECONDS / 2
             self._settle()
             if not self.draining:
                 self._dispatch_ready()

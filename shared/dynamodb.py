@@ -313,6 +313,9 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
         present = existing_keys(dynamodb, [(write.table, write.key)
                                            for writes in events.values() for write in writes
                                            if isinstance(write, PutIfAbsent)])
+        # events that write the same items travel together, so their increments coalesce
+        # (a transaction holds at most 100 entries: a batch spans several)
+        events = dict(sorted(events.items(), key=lambda event: _affinity(event[1])))
         remaining = dict(events)
         # groups are planned one after another: a put committed by one group is present
         # for the next; after a cancelled group, everything left is planned again
@@ -327,6 +330,14 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
             return applied
     raise RuntimeError(f"{len(events)} events could not be applied after "
                        f"{MAX_APPLY_ROUNDS} rounds of conflicting writes")
+
+
+def _affinity(writes: list) -> tuple:
+    """The item an event's first increment goes to: what it shares with its neighbours."""
+    for write in writes:
+        if isinstance(write, Increment):
+            return _key_id(write.table, write.key)
+    return ("",)
 
 
 def _plan(events: dict[str, list], present: set[tuple]) -> tuple[list[PutIfAbsent], list]:

@@ -42,11 +42,16 @@ def make_envelope(
     payload: dict,
     version: int = 1,
     correlation_id: str | None = None,
+    event_id: uuid.UUID | None = None,
 ) -> dict:
-    """A JSON-ready envelope around `payload` (which must itself be JSON-ready)."""
+    """A JSON-ready envelope around `payload` (which must itself be JSON-ready).
+
+    `event_id` is new unless given: a producer that may send the same fact twice (a
+    client retrying a request) names it the same way both times, and consumers drop the
+    repeat."""
     return _envelope_schema.dump(
         {
-            "event_id": uuid.uuid4(),
+            "event_id": event_id or uuid.uuid4(),
             "event_type": event_type,
             "version": version,
             "occurred_at": datetime.now(UTC),
@@ -87,14 +92,16 @@ class EnvelopePublisher:
             extra_headers=context_headers(envelope.get("correlation_id")),
         )
 
-    def dispatch(self, event_type: str, payload: dict, version: int = 1) -> dict:
-        envelope = make_envelope(self.producer, event_type, payload, version)
+    def dispatch(self, event_type: str, payload: dict, version: int = 1,
+                 event_id: uuid.UUID | None = None) -> dict:
+        envelope = make_envelope(self.producer, event_type, payload, version, event_id=event_id)
         self.publish(envelope)
         return envelope
 
 
 class EventDispatcher(DependencyProvider):
-    """`dispatch(event_type, payload, version=1)`: publish now, wrapped in the envelope.
+    """`dispatch(event_type, payload, version=1, event_id=None)`: publish now, wrapped in the
+    envelope.
 
     For services without a database of their own (the gateway). A service that
     changes PostgreSQL emits through its store instead, so the event follows

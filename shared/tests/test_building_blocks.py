@@ -8,8 +8,6 @@ import uuid
 
 import pytest
 from marshmallow import ValidationError
-from moto.server import ThreadedMotoServer
-from nameko.testing.utils import find_free_port
 
 from shared import config
 from shared.context import new_correlation_id, set_correlation_id
@@ -111,15 +109,6 @@ def test_json_log_lines_carry_service_and_correlation_id():
 
 
 # --- DynamoDB (moto server, as the local default runs it) --------------------------------
-
-@pytest.fixture(scope="module")
-def moto_endpoint():
-    port = find_free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port)
-    server.start()
-    yield f"http://127.0.0.1:{port}"
-    server.stop()
-
 
 def test_dynamodb_client_applies_the_table_prefix(moto_endpoint):
     dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="t1-")
@@ -297,3 +286,24 @@ def test_apply_once_refuses_an_event_too_big_for_one_transaction(moto_endpoint):
     huge = [Increment("Counters", {"pk": "C", "sk": str(n)}, {"n": 1}) for n in range(100)]
     with pytest.raises(ValueError, match="more than 100"):
         apply_once(dynamodb, "test", [(str(uuid.uuid4()), huge)])
+
+
+def test_the_local_dynamodb_rolls_a_cancelled_transaction_back_item_by_item(moto_endpoint):
+    from botocore.exceptions import ClientError
+
+    dynamodb = counters_client(moto_endpoint)
+    table = dynamodb.table_name("Counters")
+    dynamodb.table("Counters").put_item(Item={"pk": "D", "sk": "taken", "n": 1})
+
+    def add(sk):
+        return {"Update": {"TableName": table, "Key": {"pk": {"S": "D"}, "sk": {"S": sk}},
+                           "UpdateExpression": "ADD n :one",
+                           "ExpressionAttributeValues": {":one": {"N": "1"}}}}
+    claim = {"Put": {"TableName": table, "Item": {"pk": {"S": "D"}, "sk": {"S": "taken"}},
+                     "ConditionExpression": "attribute_not_exists(pk)"}}
+    with pytest.raises(ClientError) as cancelled:
+        dynamodb.client.transact_write_items(TransactItems=[add("a"), claim, add("b")])
+    reasons = [reason["Code"] for reason in cancelled.value.response["CancellationReasons"]]
+    assert reasons == ["None", "ConditionalCheckFailed", "None"]
+    items = dynamodb.table("Counters").scan()["Items"]
+    assert [(item["sk"], item["n"]) for item in items] == [("taken", 1)]  # a and b undone
