@@ -1,0 +1,1 @@
+"""Analytics: views, unique viewers, traffic, trending, leaderboards, influence (SPEC §5)."""

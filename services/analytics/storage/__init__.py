@@ -1,0 +1,1 @@
+"""Where analytics keeps its data in DynamoDB: table declarations and the reads over them."""

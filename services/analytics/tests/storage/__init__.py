@@ -1,0 +1,1 @@
+"""Analytics storage tests against the embedded moto DynamoDB server."""

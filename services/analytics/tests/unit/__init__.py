@@ -1,0 +1,1 @@
+"""Analytics domain tests: no I/O."""
