@@ -37,6 +37,8 @@ SECURITY_SCHEMES = {
                                "otherwise these operations answer 401."},
 }
 
+NULL = {"type": "object", "nullable": True, "enum": [None]}  # only null (OpenAPI 3.0.3)
+
 _FIELD_TYPES = [
     (fields.UUID, {"type": "string", "format": "uuid"}),
     (fields.AwareDateTime, {"type": "string", "format": "date-time"}),
@@ -60,6 +62,9 @@ def field_schema(field: fields.Field, components: dict, writing: bool = False) -
     if isinstance(field, fields.Nested):
         nested = field.nested if isinstance(field.nested, type) else type(field.nested)
         out = {"$ref": register(nested, components, writing)}
+        if field.allow_none:
+            # OpenAPI 3.0 ignores `nullable` beside a $ref: null is a second alternative
+            out = {"anyOf": [out, NULL]}
     elif isinstance(field, fields.List):
         out = {"type": "array", "items": field_schema(field.inner, components, writing)}
     else:
@@ -69,7 +74,7 @@ def field_schema(field: fields.Field, components: dict, writing: bool = False) -
             out["additionalProperties"] = field_schema(field.value_field, components, writing)
     for rule in field.validators:
         out.update(_validator_schema(rule, out.get("type")))
-    if field.allow_none and "$ref" not in out:
+    if field.allow_none and "$ref" not in out and "anyOf" not in out:
         out["nullable"] = True
     if field.load_default is not missing and not callable(field.load_default):
         out["default"] = field.load_default

@@ -23,7 +23,23 @@ from services.gateway import domain
 from services.gateway.config import DOWNSTREAM
 from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
-from services.gateway.schemas import HealthSchema, ReadySchema
+from services.gateway.schemas import (
+    AcceptedSchema,
+    DashboardQuery,
+    DashboardSchema,
+    EngagementInput,
+    EngagementSchema,
+    ExpertsSchema,
+    HealthSchema,
+    LeaderboardSchema,
+    ReadySchema,
+    TopQuery,
+    TrackViewInput,
+    TrendingDishesQuery,
+    TrendingDishesSchema,
+    TrendingRestaurantsQuery,
+    TrendingRestaurantsSchema,
+)
 from services.rankings.schemas.follows import FollowerSchema, FollowSchema, FollowsQuery
 from services.rankings.schemas.rankings import (
     BestDishesQuery,
@@ -52,7 +68,7 @@ from shared.context import CorrelationId
 from shared.errors import ServiceUnavailable
 from shared.events import EventDispatcher
 from shared.rpc import RpcClient, count_consumers
-from shared.schemas import load_query
+from shared.schemas import load, load_query
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +78,8 @@ USER = "/users/<uuid:user_id>"
 REVIEW = "/reviews/<uuid:review_id>"
 # a dish type is free text, URL-encoded in the path (/rankings/my/nasi%20lemak)
 MY_LIST = "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"
+LEADERBOARD = ("/leaderboards/<string(minlength=1, maxlength=100):city>"
+               "/<string(minlength=1, maxlength=100):cuisine>")
 
 
 class Config(DependencyProvider):
@@ -76,11 +94,38 @@ def forwarded(query_schema, request) -> tuple[dict, dict]:
     return {key: args[key] for key in query_schema().fields if key in args}, parsed
 
 
+def parsed_query(query_schema, request) -> dict:
+    """The query string's values, validated (400 if bad)."""
+    return load_query(query_schema(), request.args.to_dict())
+
+
+def at_once(**calls) -> dict:
+    """Run the calls concurrently: `{name: its answer, or the exception it raised}`.
+
+    Each RPC keeps its own timeout, so together they take as long as the slowest, at most
+    one RPC timeout, not the sum.
+    """
+    threads = {name: eventlet.spawn(call) for name, call in calls.items()}
+    outcomes = {}
+    for name, thread in threads.items():
+        try:
+            outcomes[name] = thread.wait()
+        except Exception as exc:
+            outcomes[name] = exc
+    return outcomes
+
+
+def read_all(bulk_read, ids: list[str]) -> list[dict]:
+    """One bulk read for every id (none when there is nothing to ask for)."""
+    return bulk_read(ids) if ids else []
+
+
 class GatewayService:
     name = "gateway"
 
     catalog = RpcClient("catalog")
     rankings = RpcClient("rankings")
+    analytics = RpcClient("analytics")
     dispatch = EventDispatcher()
     config = Config()
     correlation = CorrelationId()
@@ -95,6 +140,11 @@ class GatewayService:
     def signed_in_user(self, request) -> str:
         """The acting user's id, or 401: for routes declared with `user=True`."""
         return domain.acting_user_id(request, required=True,
+                                     dev_user_header=self.config.get("DEV_USER_HEADER", False))
+
+    def acting_user(self, request) -> str | None:
+        """The signed-in user's id, or None for an anonymous request."""
+        return domain.acting_user_id(request,
                                      dev_user_header=self.config.get("DEV_USER_HEADER", False))
 
     def view_context(self, request) -> dict:
@@ -308,7 +358,10 @@ class GatewayService:
     @route("GET", DISH + "/rankings", summary="How a dish is ranked and tasted",
            tag="rankings", response=DishStatsSchema, errors=(404,))
     def get_dish_stats(self, request, dish_id):
-        return self.rankings.get_dish_stats(str(dish_id))
+        stats = self.rankings.get_dish_stats(str(dish_id))
+        self.emit_view_event("dish_viewed", domain.dish_event(str(dish_id),
+                                                              self.view_context(request)))
+        return stats
 
     @route("GET", "/rankings/best", summary="The best dishes of a type in a city",
            tag="rankings", query=BestDishesQuery, response=BestDishSchema, paged=True,
@@ -376,3 +429,99 @@ class GatewayService:
         user_id = self.signed_in_user(request)
         return self.rankings.add_comment(user_id, str(review_id), json_body(request),
                                          idempotency_key(request))
+
+    # --- analytics --------------------------------------------------------------------
+
+    @route("POST", RESTAURANT + "/analytics", summary="Record a view of a restaurant",
+           tag="analytics", body=TrackViewInput, response=AcceptedSchema, status=202,
+           errors=(400, 404, 413, 422))
+    def track_restaurant_view(self, request, restaurant_id):
+        body = load(TrackViewInput(), json_body(request))
+        key = idempotency_key(request)
+        restaurant = self.catalog.get_restaurant(str(restaurant_id))
+        payload = domain.tracked_view_event(restaurant["id"], self.view_context(request), body)
+        try:
+            # a retried request (same key) is the same view: analytics counts it once
+            self.dispatch("restaurant_viewed", payload,
+                          event_id=domain.view_event_id(restaurant["id"], payload, key))
+        except Exception:
+            # unlike the views our own reads report, the client asked for this one: say so
+            log.warning("could not dispatch restaurant_viewed", exc_info=True)
+            raise ServiceUnavailable("the view could not be recorded, try again",
+                                     {"service": "broker"}) from None
+        return {"status": "accepted"}
+
+    @route("GET", RESTAURANT + "/analytics", summary="A restaurant's dashboard: views, "
+           "unique viewers, traffic by day and hour, devices, reviews", tag="analytics",
+           query=DashboardQuery, response=DashboardSchema, admin=True,
+           errors=(400, 401, 403, 404))
+    def get_restaurant_analytics(self, request, restaurant_id):
+        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        period = parsed_query(DashboardQuery, request)["period"]
+        restaurant_id = str(restaurant_id)
+        answers, unavailable = domain.settle(at_once(
+            catalog=lambda: self.catalog.get_restaurant(restaurant_id),
+            analytics=lambda: self.analytics.get_restaurant_traffic(restaurant_id, period),
+            rankings=lambda: self.rankings.get_review_summary(restaurant_id),
+        ), optional=("analytics", "rankings"))
+        return domain.dashboard(answers["catalog"], period, answers["analytics"],
+                                answers["rankings"], unavailable)
+
+    @route("GET", "/trending/restaurants", summary="The most viewed restaurants of a period",
+           tag="analytics", query=TrendingRestaurantsQuery, response=TrendingRestaurantsSchema,
+           errors=(400,))
+    def get_trending_restaurants(self, request):
+        query = parsed_query(TrendingRestaurantsQuery, request)
+        trending = self.analytics.get_trending_restaurants(query["period"], query["limit"])
+        items = trending["items"]
+        restaurants = read_all(self.catalog.get_restaurants,
+                               domain.ids_to_fetch(items, "restaurant_id"))
+        return {"items": domain.joined(items, "restaurant_id", restaurants, "restaurant"),
+                "period": trending["period"]}
+
+    @route("GET", "/trending/dishes", summary="A city's trending dishes: rankings and views, "
+           "decayed with a 7-day half-life", tag="analytics", query=TrendingDishesQuery,
+           response=TrendingDishesSchema, errors=(400,))
+    def get_trending_dishes(self, request):
+        query = parsed_query(TrendingDishesQuery, request)
+        trending = self.analytics.get_trending_dishes(query["city"], query["limit"])
+        items = trending["items"]
+        dishes = read_all(self.catalog.get_dishes, domain.ids_to_fetch(items, "dish_id"))
+        return {"items": domain.joined(items, "dish_id", dishes, "dish"),
+                "city": trending["city"]}
+
+    @route("GET", "/experts", summary="The most influential users, with their profiles",
+           tag="analytics", query=TopQuery, response=ExpertsSchema, errors=(400,))
+    def get_experts(self, request):
+        query = parsed_query(TopQuery, request)
+        items = self.analytics.get_top_influencers(query["limit"])["items"]
+        profiles = read_all(self.rankings.get_public_profiles,
+                            domain.ids_to_fetch(items, "user_id"))
+        return {"items": domain.joined(items, "user_id", profiles, "profile")}
+
+    @route("GET", LEADERBOARD, summary="Top restaurants and users of a city and cuisine",
+           tag="analytics", query=TopQuery, response=LeaderboardSchema, errors=(400,))
+    def get_leaderboard(self, request, city, cuisine):
+        query = parsed_query(TopQuery, request)
+        board = self.analytics.get_leaderboard(city, cuisine, query["limit"])
+        restaurant_ids = domain.ids_to_fetch(board["restaurants"], "restaurant_id")
+        user_ids = domain.ids_to_fetch(board["users"], "user_id")
+        found, _ = domain.settle(at_once(
+            restaurants=lambda: read_all(self.catalog.get_restaurants, restaurant_ids),
+            users=lambda: read_all(self.rankings.get_public_profiles, user_ids),
+        ))
+        return {
+            **board,
+            "restaurants": domain.joined(board["restaurants"], "restaurant_id",
+                                         found["restaurants"], "restaurant"),
+            "users": domain.joined(board["users"], "user_id", found["users"], "profile"),
+        }
+
+    @route("POST", "/engagement", summary="Record a click, share, save, call… on a "
+           "restaurant, dish, menu or reviews page", tag="analytics", body=EngagementInput,
+           response=EngagementSchema, status=201, errors=(400, 413, 422))
+    def record_engagement(self, request):
+        fields = load(EngagementInput(), json_body(request))
+        data = {**fields, "entity_id": str(fields["entity_id"])}
+        return self.analytics.record_engagement(data, user_id=self.acting_user(request),
+                                                idempotency_key=idempotency_key(request))

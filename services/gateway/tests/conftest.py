@@ -118,3 +118,36 @@ def seeded(catalog_rpc):
     ]:
         dishes[dish["name"]] = catalog_rpc.create_dish(restaurants[restaurant]["id"], dish)
     return {"restaurants": restaurants, "dishes": dishes}
+
+
+@pytest.fixture
+def document(start_gateway, web_session):
+    """(the gateway, its OpenAPI document as served); the gateway is started here, so a test
+    starts the services it needs behind it alongside."""
+    container = start_gateway()
+    response = web_session.get("/openapi.json")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/json"
+    return container, response.json()
+
+
+@pytest.fixture
+def validate_against(document):
+    """validate_against(method, openapi_path, response): the answer is what the document
+    says this operation answers with this status."""
+    oas = pytest.importorskip("openapi_schema_validator")  # comes with openapi-spec-validator
+    _, doc = document
+
+    def check(method: str, path: str, response):
+        op = doc["paths"][path][method]
+        documented = op["responses"][str(response.status_code)]
+        if "content" not in documented:
+            assert response.content == b""
+            return
+        schema = {"allOf": [documented["content"]["application/json"]["schema"]],
+                  "components": doc["components"]}
+        validator = oas.OAS30Validator(schema, format_checker=oas.oas30_format_checker)
+        errors = [error.message for error in validator.iter_errors(response.json())]
+        assert errors == [], (method, path, response.status_code, errors)
+
+    return check

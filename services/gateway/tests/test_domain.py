@@ -9,7 +9,7 @@ from werkzeug.wrappers import Request
 
 from services.gateway import config, domain
 from shared.config import ConfigError
-from shared.errors import Forbidden, Unauthorized
+from shared.errors import Forbidden, NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
 
 pytestmark = pytest.mark.unit
 
@@ -119,11 +119,34 @@ def test_require_admin_header_name_is_case_insensitive():
 
 def test_view_context():
     assert domain.view_context(request({"User-Agent": IPHONE})) == {
-        "user_id": None, "device_type": "mobile", "user_agent": IPHONE}
+        "user_id": None, "anonymous_id": None, "device_type": "mobile", "user_agent": IPHONE}
     assert domain.view_context(request({"User-Agent": IPHONE, "X-Device-Type": "tablet"})) \
-        == {"user_id": None, "device_type": "tablet", "user_agent": IPHONE}
+        == {"user_id": None, "anonymous_id": None, "device_type": "tablet",
+            "user_agent": IPHONE}
     assert domain.view_context(request()) == {
-        "user_id": None, "device_type": "desktop", "user_agent": ""}
+        "user_id": None, "anonymous_id": None, "device_type": "desktop", "user_agent": ""}
+
+
+@pytest.mark.parametrize("presented, expected", [
+    ("visitor-1", "visitor-1"),
+    ("A_b-9", "A_b-9"),
+    ("x" * 64, "x" * 64),
+    ("x" * 65, None),           # too long
+    ("", None),
+    ("has space", None),
+    ("semi;colon", None),
+    ("visitor-1\n", None),      # no trailing newline sneaking past the pattern
+    ("ünïcode", None),
+])
+def test_anonymous_id_must_be_well_formed(presented, expected):
+    assert domain.anonymous_id(presented) == expected
+
+
+def test_view_context_carries_the_anonymous_id_header():
+    assert domain.view_context(request({"X-Anonymous-Id": "visitor-1"}))["anonymous_id"] \
+        == "visitor-1"
+    assert domain.view_context(request({"x-anonymous-id": "has space"}))["anonymous_id"] is None
+    assert domain.view_context(request())["anonymous_id"] is None
 
 
 def test_view_context_caps_the_user_agent():
@@ -186,6 +209,131 @@ def test_listing_event_context_cannot_be_overridden_by_filters():
 def test_restaurant_event():
     assert domain.restaurant_event("r1", CONTEXT) == {
         "restaurant_id": "r1", "user_id": None, "device_type": "tablet", "user_agent": "ua"}
+
+
+def test_dish_event():
+    assert domain.dish_event("d1", CONTEXT) == {
+        "dish_id": "d1", "user_id": None, "device_type": "tablet", "user_agent": "ua"}
+
+
+def test_tracked_view_event_takes_device_and_anonymous_id_from_the_body():
+    context = {"user_id": "u1", "anonymous_id": "from-header", "device_type": "desktop",
+               "user_agent": "ua"}
+    assert domain.tracked_view_event("r1", context, {}) == {"restaurant_id": "r1", **context}
+    assert domain.tracked_view_event(
+        "r1", context, {"device_type": "mobile", "anonymous_id": "from-body"}) == {
+        "restaurant_id": "r1", "user_id": "u1", "anonymous_id": "from-body",
+        "device_type": "mobile", "user_agent": "ua"}
+
+
+def test_tracked_view_event_never_takes_the_viewer_from_the_body():
+    context = {"user_id": None, "anonymous_id": None, "device_type": "desktop",
+               "user_agent": "ua"}
+    payload = domain.tracked_view_event("r1", context, {"user_id": "someone-else"})
+    assert payload["user_id"] is None
+
+
+# --- settle, dashboard: answers from several services ---------------------------------------
+
+def test_settle_keeps_every_answer():
+    assert domain.settle({"catalog": {"id": "r1"}, "rankings": []},
+                         optional=("rankings",)) == ({"catalog": {"id": "r1"}, "rankings": []},
+                                                     [])
+
+
+@pytest.mark.parametrize("failure", [ServiceTimeout("slow"), ServiceUnavailable("gone")])
+def test_settle_names_an_optional_source_that_did_not_answer(failure):
+    answers, unavailable = domain.settle(
+        {"catalog": {"id": "r1"}, "analytics": failure, "rankings": {"total_reviews": 0}},
+        optional=("analytics", "rankings"))
+    assert answers == {"catalog": {"id": "r1"}, "analytics": None,
+                       "rankings": {"total_reviews": 0}}
+    assert unavailable == ["analytics"]
+
+
+@pytest.mark.parametrize("failure", [ServiceTimeout("slow"), ServiceUnavailable("gone"),
+                                     NotFound("no such restaurant")])
+def test_settle_raises_what_a_required_source_raised(failure):
+    with pytest.raises(type(failure)):
+        domain.settle({"catalog": failure, "analytics": ServiceTimeout("slow")},
+                      optional=("analytics",))
+
+
+def test_settle_raises_an_optional_source_s_other_errors():
+    """Only "did not answer" makes an answer partial; a bug stays a bug."""
+    with pytest.raises(RuntimeError):
+        domain.settle({"catalog": {}, "analytics": RuntimeError("bug")},
+                      optional=("analytics",))
+
+
+def test_settle_raises_the_first_failure():
+    with pytest.raises(NotFound):
+        domain.settle({"catalog": NotFound("gone"), "rankings": ServiceTimeout("slow")})
+
+
+TRAFFIC = {
+    "view_data": {"view_count": 3, "unique_viewers": 2},
+    "traffic_data": [{"date": "2024-05-01", "views": 1}, {"date": "2024-05-02", "views": 2}],
+    "hourly_views": {f"{hour:02d}": 0 for hour in range(24)},
+    "device_data": {"mobile": 1, "tablet": 0, "desktop": 2},
+    "period": "week",
+}
+SUMMARY = {"restaurant_id": "r1", "total_reviews": 1, "average_rating": 4.0,
+           "rating_distribution": {"1": 0, "2": 0, "3": 0, "4": 1, "5": 0}}
+
+
+def test_dashboard_of_every_source():
+    assert domain.dashboard({"id": "r1"}, "week", TRAFFIC, SUMMARY, []) == {
+        "restaurant": {"id": "r1"},
+        "view_data": TRAFFIC["view_data"],
+        "review_analytics": SUMMARY,
+        "traffic_data": TRAFFIC["traffic_data"],
+        "hourly_views": TRAFFIC["hourly_views"],
+        "device_data": TRAFFIC["device_data"],
+        "period": "week",
+        "partial": False,
+        "unavailable": [],
+    }
+
+
+def test_dashboard_without_analytics_or_rankings():
+    assert domain.dashboard({"id": "r1"}, "day", None, None, ["analytics", "rankings"]) == {
+        "restaurant": {"id": "r1"},
+        "view_data": None,
+        "review_analytics": None,
+        "traffic_data": [],
+        "hourly_views": None,
+        "device_data": None,
+        "period": "day",
+        "partial": True,
+        "unavailable": ["analytics", "rankings"],
+    }
+    partial = domain.dashboard({"id": "r1"}, "week", TRAFFIC, None, ["rankings"])
+    assert partial["view_data"] == TRAFFIC["view_data"] and partial["partial"] is True
+
+
+# --- ids_to_fetch, joined: one bulk read, joined back ----------------------------------------
+
+R1, R2 = "0b7c6a3e-52f4-4c1e-9d0a-8a6f2f3e4b51", "0b7c6a3e-52f4-4c1e-9d0a-8a6f2f3e4b52"
+
+
+def test_ids_to_fetch_asks_for_each_once_in_order():
+    items = [{"restaurant_id": R2}, {"restaurant_id": R1}, {"restaurant_id": R2.upper()},
+             {"restaurant_id": None}, {}]
+    assert domain.ids_to_fetch(items, "restaurant_id") == [R2, R1]
+    assert domain.ids_to_fetch([], "restaurant_id") == []
+
+
+def test_joined_puts_what_was_found_beside_each_item():
+    items = [{"restaurant_id": R1, "views": 5}, {"restaurant_id": R2, "views": 3},
+             {"restaurant_id": R1.upper(), "views": 1}]
+    found = [{"id": R1, "name": "One"}]   # R2 was deleted since it was counted
+    assert domain.joined(items, "restaurant_id", found, "restaurant") == [
+        {"restaurant_id": R1, "views": 5, "restaurant": {"id": R1, "name": "One"}},
+        {"restaurant_id": R2, "views": 3, "restaurant": None},
+        {"restaurant_id": R1.upper(), "views": 1, "restaurant": {"id": R1, "name": "One"}},
+    ]
+    assert domain.joined([], "restaurant_id", found, "restaurant") == []
 
 
 # --- acting_user_id: who is asking ----------------------------------------------------------
@@ -268,4 +416,4 @@ def test_dev_user_header_setting_refuses_other_words(monkeypatch, raw):
 
 
 def test_ready_asks_every_downstream_service():
-    assert config.DOWNSTREAM == ("catalog", "rankings")
+    assert config.DOWNSTREAM == ("catalog", "rankings", "analytics")

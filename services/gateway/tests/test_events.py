@@ -59,6 +59,7 @@ def test_listing_publishes_restaurants_listed(gateway, seeded, web_session, even
         "total": 2,
         "restaurant_ids": [seeded["restaurants"]["Nasi Lemak House"]["id"]],
         "user_id": None,
+        "anonymous_id": None,
         "device_type": "desktop",
         "user_agent": UA,
     }
@@ -88,6 +89,7 @@ def test_searching_publishes_restaurants_searched(gateway, seeded, web_session, 
         "total": 1,
         "restaurant_ids": [seeded["restaurants"]["Curry Corner"]["id"]],
         "user_id": None,
+        "anonymous_id": None,
         "device_type": "desktop",
         "user_agent": UA,
     }
@@ -100,7 +102,8 @@ def test_viewing_publishes_restaurant_viewed(gateway, seeded, web_session, event
     event = the_event(events, response)
     assert event["event_type"] == "restaurant_viewed"
     assert event["payload"] == {"restaurant_id": restaurant["id"], "user_id": None,
-                                "device_type": "desktop", "user_agent": UA}
+                                "anonymous_id": None, "device_type": "desktop",
+                                "user_agent": UA}
 
 
 def test_menu_publishes_restaurant_menu_viewed(gateway, seeded, web_session, events):
@@ -111,7 +114,8 @@ def test_menu_publishes_restaurant_menu_viewed(gateway, seeded, web_session, eve
     event = the_event(events, response)
     assert event["event_type"] == "restaurant_menu_viewed"
     assert event["payload"] == {"restaurant_id": restaurant["id"], "user_id": None,
-                                "device_type": "mobile", "user_agent": IPHONE}
+                                "anonymous_id": None, "device_type": "mobile",
+                                "user_agent": IPHONE}
 
 
 def test_failed_and_non_view_requests_publish_nothing(gateway, rankings_service, seeded,
@@ -123,7 +127,7 @@ def test_failed_and_non_view_requests_publish_nothing(gateway, rankings_service,
     assert_error(web_session.get("/restaurants/nope"), 404, "not_found")
     assert web_session.get("/dishes/search", params={"q": "rice"}).status_code == 200
     assert web_session.get("/health").status_code == 200
-    assert web_session.get("/ready").status_code == 200
+    assert web_session.get("/ready").status_code == 503  # analytics is not running here
     assert web_session.get("/openapi.json").status_code == 200
     assert web_session.post("/restaurants", json={"name": "A", "city": "B"},
                             headers=admin_headers).status_code == 201
@@ -144,7 +148,8 @@ def test_reviews_publish_restaurant_reviews_viewed(rankings_gateway, known, regi
     event = the_event(events, response)
     assert event["event_type"] == "restaurant_reviews_viewed"
     assert event["payload"] == {"restaurant_id": restaurant_id, "user_id": None,
-                                "device_type": "tablet", "user_agent": IPAD}
+                                "anonymous_id": None, "device_type": "tablet",
+                                "user_agent": IPAD}
 
     viewer = register("viewer")
     response = web_session.get(f"/restaurants/{restaurant_id}/reviews",
@@ -154,7 +159,39 @@ def test_reviews_publish_restaurant_reviews_viewed(rankings_gateway, known, regi
     event = the_event(events, response)
     assert event["event_type"] == "restaurant_reviews_viewed"
     assert event["payload"] == {"restaurant_id": restaurant_id, "user_id": viewer["id"],
-                                "device_type": "desktop", "user_agent": UA}
+                                "anonymous_id": None, "device_type": "desktop",
+                                "user_agent": UA}
+
+
+def test_dish_rankings_publish_dish_viewed(rankings_gateway, known, register, web_session,
+                                           events):
+    """Looking at a dish's rankings is a view of the dish (analytics: views, trending)."""
+    dish_id = known.dish(known.restaurant("Warung Dish"), "Nasi Lemak Ayam")
+    viewer = register("dishlooker")
+    response = web_session.get(f"/dishes/{dish_id}/rankings",
+                               headers={"User-Agent": IPHONE, **as_user(viewer["id"])})
+    assert response.status_code == 200
+    event = the_event(events, response)
+    assert event["event_type"] == "dish_viewed"
+    assert event["payload"] == {"dish_id": dish_id, "user_id": viewer["id"],
+                                "anonymous_id": None, "device_type": "mobile",
+                                "user_agent": IPHONE}
+
+    assert_error(web_session.get(f"/dishes/{uuid.uuid4()}/rankings"), 404, "not_found")
+    assert events.take_all() == []  # no view of a dish that is not there
+
+
+def test_views_carry_a_well_formed_anonymous_id(gateway, seeded, web_session, events):
+    """X-Anonymous-Id: a visitor without an account still counts once as a unique viewer."""
+    restaurant = seeded["restaurants"]["Sushi Zen"]
+    for path in (f"/restaurants/{restaurant['id']}", f"/restaurants/{restaurant['id']}/menu",
+                 "/restaurants"):
+        for presented, expected in [("visitor_42-a", "visitor_42-a"), ("x" * 65, None),
+                                    ("not valid!", None)]:
+            response = web_session.get(path, headers={"X-Anonymous-Id": presented})
+            assert response.status_code == 200
+            assert the_event(events, response)["payload"]["anonymous_id"] == expected, (
+                path, presented)
 
 
 def test_views_carry_the_acting_user_when_known(gateway, rankings_service, seeded, register,
