@@ -51,6 +51,11 @@ OPTIONAL_ENV = {
     "OUTBOX_RETENTION_HOURS",
     "EVENT_MAX_ATTEMPTS",
     "EVENT_RETRY_DELAY",
+    "BATCH_MAX_SIZE",
+    "BATCH_MAX_WAIT",
+    "BATCH_MAX_IN_FLIGHT",
+    "LEADERBOARD_REFRESH_INTERVAL",
+    "DYNAMODB_CREATE_TABLES",
 }
 DYNAMODB_ENV = {
     "DYNAMODB_ENDPOINT",
@@ -63,8 +68,8 @@ SERVICE_ENV = {
     "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
     "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "ADMIN_TOKEN"},
     "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL", "ADMIN_EMAILS"},
-    # join with their code (and their Dockerfile):
-    # "analytics": COMMON_ENV | DYNAMODB_ENV,
+    "analytics": COMMON_ENV | DYNAMODB_ENV,
+    # joins with its code (and its Dockerfile):
     # "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
 }
 # Read by boto3 itself, so they need not appear in our code.

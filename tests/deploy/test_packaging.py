@@ -25,6 +25,11 @@ DISTRIBUTIONS = {
         "services/rankings/entrypoints/reviews.py", "services/rankings/schemas/users.py",
         "services/rankings/migrations/versions/0001_rankings_tables.py",
     ]),
+    "services/analytics": ("bellyfed_analytics", [
+        "services/analytics/service.py", "services/analytics/__main__.py",
+        "services/analytics/tables.py", "services/analytics/domain/views.py",
+        "services/analytics/storage/activity.py",
+    ]),
     "services/gateway": ("bellyfed_gateway", [
         "services/gateway/service.py", "services/gateway/__main__.py",
     ]),
@@ -57,7 +62,8 @@ def test_wheel_holds_the_code_and_no_tests(wheels, folder):
     assert top == {folder.split("/")[0]}
 
 
-@pytest.mark.parametrize("folder", ["services/catalog", "services/rankings", "services/gateway"])
+@pytest.mark.parametrize("folder", ["services/catalog", "services/rankings", "services/analytics",
+                                    "services/gateway"])
 def test_service_depends_only_on_bellyfed_distributions(folder):
     project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
     assert "bellyfed-shared==0.1.0" in project["dependencies"]

@@ -121,6 +121,26 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
         time.sleep(0.5)
     assert known_dishes(rankings_url) >= 2000, log.read_text()[-3000:]
 
+    # browsing moved the restaurant's analytics (gateway event -> analytics -> DynamoDB)
+    viewed = body["items"][0]["id"]
+    requests.get(f"{base}/restaurants/{viewed}", headers={"User-Agent": "iPhone"}, timeout=5)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        dashboard = requests.get(f"{base}/restaurants/{viewed}/analytics",
+                                 params={"period": "day"},
+                                 headers={"X-Admin-Token": "e2e-admin-token"}, timeout=5)
+        assert dashboard.status_code == 200, dashboard.text
+        if dashboard.json()["view_data"]["view_count"] >= 2:
+            break
+        time.sleep(0.5)
+    dashboard = dashboard.json()
+    assert dashboard["view_data"]["view_count"] == 2 and not dashboard["partial"], dashboard
+    assert dashboard["device_data"]["mobile"] == 1
+    assert dashboard["restaurant"]["id"] == viewed
+    trending = requests.get(f"{base}/trending/restaurants", params={"period": "day"},
+                            timeout=5).json()
+    assert trending["items"][0]["restaurant_id"] == viewed
+
     # Ctrl-C in a terminal signals the whole foreground process group
     os.killpg(process.pid, signal.SIGINT)
     try:
