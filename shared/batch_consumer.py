@@ -44,6 +44,8 @@ from shared.events import parse_envelope
 log = logging.getLogger(__name__)
 
 RECONNECT_DELAY = 1.0
+OUTAGE_DELAY = 0.5  # seconds before a batch that met an outage goes again, doubling
+MAX_OUTAGE_DELAY = 30.0
 HEARTBEAT_SECONDS = 30
 
 
@@ -52,8 +54,12 @@ def batch_queue_name(service: str, method: str) -> str:
 
 
 class BatchEventConsumer(Entrypoint):
-    def __init__(self, bindings: list[tuple[str, str]], **kwargs):
+    def __init__(self, bindings: list[tuple[str, str]], transient=None, **kwargs):
+        """`transient(exc) -> bool` names the failures that are the store's, not an
+        event's (e.g. shared.dynamodb.is_transient): a batch failing so is retried whole,
+        with growing delays, for as long as it takes, and no event spends an attempt."""
         self.bindings = list(bindings)
+        self.transient = transient or (lambda exc: False)
         super().__init__(**kwargs)
 
     def setup(self):
@@ -158,13 +164,13 @@ class BatchEventConsumer(Entrypoint):
             self.oldest_at = time.monotonic() if self.pending else None
             self._spawn(batch)
 
-    def _spawn(self, batch, context_data=None):
+    def _spawn(self, batch, context_data=None, outage: int = 0):
         self.in_flight += 1
         try:
             self.container.spawn_worker(
                 self, ([envelope for envelope, _, _ in batch],), {},
                 context_data=context_data or {},
-                handle_result=partial(self._handle_result, batch),
+                handle_result=partial(self._handle_result, batch, outage=outage),
             )
         except ContainerBeingKilled:
             self.in_flight -= 1
@@ -179,7 +185,7 @@ class BatchEventConsumer(Entrypoint):
                 return
             try:
                 message.ack() if action == "ack" else message.requeue()
-            except (OSError, ConnectionError) as exc:
+            except Exception as exc:  # the channel is gone: the broker redelivers it
                 log.warning("could not %s a message (%s); the broker will redeliver it",
                             action, exc)
 
@@ -195,7 +201,15 @@ class BatchEventConsumer(Entrypoint):
     def _settle_requeue(self, message):
         self.settlements.put(("requeue", message))
 
-    def _handle_result(self, batch, worker_ctx, result=None, exc_info=None):
+    def _handle_result(self, batch, worker_ctx, result=None, exc_info=None, outage=0):
+        if exc_info is not None and self.transient(exc_info[1]):
+            # the store is away (unreachable, throttling): no event is at fault, so none
+            # spends an attempt; the batch waits, holding its place, and goes again
+            delay = min(MAX_OUTAGE_DELAY, OUTAGE_DELAY * 2 ** outage)
+            log.warning("batch of %d: %s; trying again in %.1fs", len(batch), exc_info[1],
+                        delay)
+            eventlet.spawn_after(delay, self._retry_batch, batch, outage + 1)
+            return result, exc_info
         self.in_flight -= 1
         if exc_info is None:
             for _, _, message in batch:
@@ -209,6 +223,15 @@ class BatchEventConsumer(Entrypoint):
             [(_, body, message)] = batch
             self.routing.retry_or_dead_letter(message, body, exc_info[1])
         return result, exc_info
+
+    def _retry_batch(self, batch, outage: int):
+        if self.draining:  # stopping: hand the batch back to the broker
+            self.in_flight -= 1
+            for _, _, message in batch:
+                self._settle_requeue(message)
+            return
+        self.in_flight -= 1
+        self._spawn(batch, outage=outage)
 
 
 def _headers(message) -> dict:

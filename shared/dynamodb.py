@@ -13,12 +13,36 @@ from decimal import Decimal
 import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config as BotoConfig
-from botocore.exceptions import ClientError
+from botocore.exceptions import (
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    ReadTimeoutError,
+)
 from nameko.extensions import DependencyProvider
 
 DYNAMODB_CONFIG_KEY = "DYNAMODB"
 # markers outlive any redelivery (RabbitMQ keeps nothing near this long)
 EVENT_MARKER_TTL_SECONDS = 30 * 24 * 3600
+
+
+# DynamoDB saying "not now", rather than "not this"
+TRANSIENT_ERROR_CODES = {
+    "ProvisionedThroughputExceededException", "ThrottlingException", "RequestLimitExceeded",
+    "InternalServerError", "ServiceUnavailable", "TransactionInProgressException",
+}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for failures of DynamoDB itself (unreachable, timing out, throttling), which
+    retrying later fixes; False for those of the request (validation, a missing table)."""
+    if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
+                        ConnectionClosedError)):
+        return True
+    if isinstance(exc, ClientError):
+        return exc.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES
+    return False
 
 
 class DynamoDBClient:

@@ -14,7 +14,7 @@ from services.analytics.storage import activity, ingest, views
 from services.analytics.tables import TABLES
 from shared.batch_consumer import consume_batch
 from shared.context import CorrelationId
-from shared.dynamodb import DynamoDB
+from shared.dynamodb import DynamoDB, is_transient
 from shared.errors import InvalidInput
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
@@ -56,11 +56,11 @@ class AnalyticsService:
 
     # --- consumers ------------------------------------------------------------------------
 
-    @consume_batch(VIEW_EVENTS)
+    @consume_batch(VIEW_EVENTS, transient=is_transient)
     def record_views(self, envelopes: list[dict]) -> None:
         ingest.ingest_views(self.dynamodb, envelopes)
 
-    @consume_batch(ACTIVITY_EVENTS)
+    @consume_batch(ACTIVITY_EVENTS, transient=is_transient)
     def record_activity(self, envelopes: list[dict]) -> None:
         ingest.ingest_activity(self.dynamodb, envelopes)
 
