@@ -20,6 +20,22 @@ from services.rankings.models import KnownDish, KnownRestaurant
 from shared.migrations import upgrade
 from shared.postgres import ensure_database, make_engine
 
+
+def _prompt_queue_consumer() -> None:
+    """nameko's queue consumer notices it should stop only between waits for messages of
+    up to a second (kombu's safety interval), so every container a test stops cost it a
+    second. Tests stop hundreds: wake it often instead."""
+    from kombu.mixins import ConsumerMixin
+    from nameko.messaging import QueueConsumer
+
+    def consume(self, limit=None, timeout=None, safety_interval=1, **kwargs):
+        return ConsumerMixin.consume(self, limit, timeout, safety_interval=0.02, **kwargs)
+
+    QueueConsumer.consume = consume
+
+
+_prompt_queue_consumer()
+
 TEST_PG = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432")
 
 

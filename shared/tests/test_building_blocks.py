@@ -119,7 +119,7 @@ def test_dynamodb_client_applies_the_table_prefix(moto_endpoint):
         AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
     )
     dynamodb.table("Views").put_item(Item={"pk": "RESTAURANT#1", "view_count": 3})
-    assert "t1-Views" in dynamodb.client.list_tables()["TableNames"]
+    assert dynamodb.client.describe_table(TableName="t1-Views")["Table"]["TableName"]
     assert dynamodb.table("Views").get_item(Key={"pk": "RESTAURANT#1"})["Item"]["view_count"] == 3
 
 
