@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 ATTEMPTS_HEADER = "x-bellyfed-attempts"
 ERROR_HEADER = "x-bellyfed-error"
 ORIGIN_HEADER = "x-bellyfed-queue"
+OUTAGES_HEADER = "x-bellyfed-outages"
 FAILED_AT_HEADER = "x-bellyfed-failed-at"
 MAX_DELAY_SECONDS = 60.0
 MAX_ERROR_LENGTH = 2000
@@ -105,6 +106,18 @@ class FailureRouting:
         else:
             self.dead_letter(message, body, f"{type(exc).__name__}: {exc}", attempts)
 
+    def retry_after_outage(self, message, body) -> None:
+        """Later, through the delay queues, growing, for as long as it takes: the failure
+        was the store's, not the event's, so no attempt is spent and nothing ends in the
+        dead-letter queue."""
+        if not self.retry_queues:
+            self.requeue(message)
+            return
+        outages = int((message.headers or {}).get(OUTAGES_HEADER, 0)) + 1
+        delay_queue = min(outages, max(self.retry_queues))
+        self.republish(message, body, retry_queue_name(self.queue_name, delay_queue),
+                       {OUTAGES_HEADER: outages})
+
     def dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
         log.error("dead letter from %s: %s", self.queue_name, error)
         self.republish(message, body, self.dead_letters.name, {
@@ -132,9 +145,12 @@ class FailureRouting:
 
 
 class ReliableEventHandler(EventHandler):
-    def __init__(self, source_service: str, event_type: str, **kwargs):
+    def __init__(self, source_service: str, event_type: str, transient=None, **kwargs):
+        """`transient(exc) -> bool` names failures of a store the handler writes to (e.g.
+        shared.dynamodb.is_transient): those retry without spending attempts."""
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
+        self.transient = transient or (lambda exc: False)
 
     def setup(self):
         super().setup()  # sets self.queue, durable, bound to <source>.events
@@ -160,6 +176,9 @@ class ReliableEventHandler(EventHandler):
     def handle_result(self, message, body, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
             self._ack(message)
+        elif self.transient(exc_info[1]):
+            log.warning("%s: %s; retrying later", self.queue.name, exc_info[1])
+            self.routing.retry_after_outage(message, body)
         else:
             self.routing.retry_or_dead_letter(message, body, exc_info[1])
         return result, exc_info

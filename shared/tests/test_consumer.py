@@ -36,15 +36,24 @@ class TallyStore(Store):
 
 
 FAILURES: dict[int, int] = {}  # seq -> failures still to inject
+OUTAGES: dict[int, int] = {}  # seq -> "the store is away" failures still to inject
+
+
+class StoreAway(Exception):
+    """Stands for a store outage (shared.dynamodb.is_transient's kind of failure)."""
 
 
 class Tally:
     name = "tally"
     store = Database(TallyStore)
 
-    @consume_event("ledger", "entry_recorded")
+    @consume_event("ledger", "entry_recorded",
+                   transient=lambda exc: isinstance(exc, StoreAway))
     def on_entry(self, event):
         seq = event["payload"]["seq"]
+        if OUTAGES.get(seq, 0) > 0:
+            OUTAGES[seq] -= 1
+            raise StoreAway(f"store away for {seq}")
         if FAILURES.get(seq, 0) > 0:
             FAILURES[seq] -= 1
             raise RuntimeError(f"injected failure for {seq}")
@@ -71,6 +80,7 @@ def tally(container_factory, service_config, tally_db_url):
         conn.execute(effects.delete())
         conn.execute(idempotency_metadata.tables["processed_events"].delete())
     FAILURES.clear()
+    OUTAGES.clear()
     config = {**service_config, "DATABASE_URL": tally_db_url,
               "EVENT_MAX_ATTEMPTS": 3, "EVENT_RETRY_DELAY": 0.1}
     container = container_factory(Tally, config)
@@ -114,6 +124,21 @@ def test_transient_failures_are_retried_until_applied(tally, service_config):
     wait_for(lambda: len(applied(engine)) >= 10)
     assert applied(engine) == list(range(10))
     assert FAILURES == {3: 0, 7: 0}
+
+
+def test_an_outage_of_the_store_spends_no_attempts(tally, service_config):
+    container, engine = tally
+    OUTAGES.update({4: 6})  # twice as many failures as the 3 attempts allowed
+    ledger = publisher(service_config)
+    for seq in range(6):
+        ledger.dispatch("entry_recorded", {"seq": seq})
+    wait_for(lambda: len(applied(engine)) >= 6, timeout=20)
+    assert applied(engine) == list(range(6))
+    assert OUTAGES == {4: 0}
+    with Connection(service_config["AMQP_URI"]) as connection:
+        dead = connection.default_channel.queue_declare(
+            dead_letter_queue_name("tally"), durable=True, passive=True).message_count
+    assert dead == 0
 
 
 def test_a_poison_message_ends_in_the_dead_letter_queue_without_blocking_others(
