@@ -16,7 +16,7 @@ from services.catalog.schemas import (
     RestaurantDeletedSchema,
     RestaurantSchema,
 )
-from shared.errors import NotFound
+from shared.errors import InvalidInput, NotFound
 from shared.schemas import normalize_dish_type, page
 
 restaurant_schema = RestaurantSchema()
@@ -97,6 +97,23 @@ def get_dish(store, dish_id: uuid.UUID) -> dict:
 
 def get_dishes(store, dish_ids: list[uuid.UUID]) -> list[dict]:
     return dish_schema.dump(in_asked_order(store.get_dishes(dish_ids), dish_ids), many=True)
+
+
+# an order has at most 50 lines, so its quote never needs more dishes
+MAX_QUOTE_DISHES = 50
+
+
+def get_order_quote(store, restaurant_id: uuid.UUID, dish_ids: list[uuid.UUID]) -> dict:
+    """What an order needs from the catalog in one call: the restaurant (with its owner) and
+    the asked dishes that exist, whichever restaurant they belong to; the orders service
+    decides which it accepts (unknown, unavailable, or another restaurant's)."""
+    if len(dish_ids) > MAX_QUOTE_DISHES:
+        raise InvalidInput("the request has invalid fields", {"fields": {"dish_ids": [
+            f"expected at most {MAX_QUOTE_DISHES} ids"]}})
+    restaurant = _restaurant_or_404(store, restaurant_id)
+    dishes = in_asked_order(store.get_dishes(dish_ids), dish_ids)
+    return {"restaurant": restaurant_schema.dump(restaurant),
+            "dishes": dish_schema.dump(dishes, many=True)}
 
 
 def search_dishes(store, query: dict) -> dict:

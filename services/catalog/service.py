@@ -81,6 +81,12 @@ class CatalogService:
         return domain.get_dishes(self.store, parse_ids(dish_ids, "dish_ids"))
 
     @service_rpc
+    def get_order_quote(self, restaurant_id: str, dish_ids: list[str]) -> dict:
+        """{"restaurant": restaurant, "dishes": [the asked dishes that exist]} (for orders)."""
+        restaurant = parse_id(restaurant_id, "restaurant_id")
+        return domain.get_order_quote(self.store, restaurant, parse_ids(dish_ids, "dish_ids"))
+
+    @service_rpc
     def search_dishes(self, **query) -> dict:
         return domain.search_dishes(self.store, load(DishSearchQuery(), query))
 

@@ -689,3 +689,35 @@ def test_text_with_nul_characters_is_refused(catalog):
     with pytest.raises(InvalidInput) as refused:
         restaurant(catalog, "Bad\x00Name")
     assert "name" in refused.value.details["fields"]
+
+
+def test_order_quote_answers_the_restaurant_and_the_asked_dishes_that_exist(catalog):
+    owner = str(uuid.uuid4())
+    place = restaurant(catalog, "Quote Place", owner_id=owner)
+    other = restaurant(catalog, "Elsewhere")
+    laksa = dish(catalog, place["id"], "Laksa", price="12.50")
+    sold_out = dish(catalog, place["id"], "Cendol", price="4.00", is_available=False)
+    foreign = dish(catalog, other["id"], "Roti", price="2.00")
+    missing = str(uuid.uuid4())
+
+    quote = catalog.get_order_quote(place["id"], [foreign["id"], laksa["id"], missing,
+                                                  sold_out["id"], laksa["id"]])
+
+    assert quote["restaurant"] == catalog.get_restaurant(place["id"])
+    assert quote["restaurant"]["owner_id"] == owner
+    # what exists, in the asked order, each once; the caller judges availability and origin
+    assert quote["dishes"] == [foreign, laksa, sold_out]
+    assert [d["price"] for d in quote["dishes"]] == ["2.00", "12.50", "4.00"]
+
+
+def test_order_quote_of_an_unknown_restaurant_or_too_many_dishes_is_refused(catalog):
+    with pytest.raises(NotFound):
+        catalog.get_order_quote(str(uuid.uuid4()), [])
+    place = restaurant(catalog, "Quote Limits")
+    assert catalog.get_order_quote(place["id"], [str(uuid.uuid4()) for _ in range(50)])[
+        "dishes"] == []
+    with pytest.raises(InvalidInput) as refused:
+        catalog.get_order_quote(place["id"], [str(uuid.uuid4()) for _ in range(51)])
+    assert "dish_ids" in refused.value.details["fields"]
+    with pytest.raises(InvalidInput):
+        catalog.get_order_quote(place["id"], ["not-a-uuid"])
