@@ -189,6 +189,41 @@ def rankings_service(container_factory, rankings_config):
     container.kill()  # Database.kill drops the connections of workers killed mid-flight
 
 
+@pytest.fixture(scope="session")
+def orders_db_url():
+    url = migrated_database("orders")
+    yield url
+    drop_database(url.rsplit("/", 1)[1])
+
+
+@pytest.fixture
+def orders_db(orders_db_url):
+    """The orders database, emptied after each test."""
+    yield orders_db_url
+    empty_tables(orders_db_url)
+
+
+@pytest.fixture
+def orders_config(service_config, orders_db, dynamodb_settings):
+    """Orders on the test's vhost and database, its DynamoDB tables under the test's own
+    prefix on the session's moto; the reconciliation timer out of the way."""
+    return {**service_config, "DATABASE_URL": orders_db, "SERVICE_NAME": "orders",
+            "DYNAMODB": dynamodb_settings, "EVENT_RETRY_DELAY": 0.1,
+            "RECONCILE_INTERVAL": 3600}
+
+
+@pytest.fixture
+def orders_service(container_factory, orders_config):
+    """The real orders service, killed before its database is emptied (its consumers of its
+    own events would otherwise still be writing during the TRUNCATE)."""
+    from services.orders.service import OrdersService
+
+    container = container_factory(OrdersService, orders_config)
+    container.start()
+    yield container
+    container.kill()
+
+
 @pytest.fixture
 def rankings_db_engine(rankings_db):
     engine = make_engine(rankings_db)

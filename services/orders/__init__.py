@@ -1,0 +1,1 @@
+"""The orders service: order core in PostgreSQL, status history in DynamoDB (SPEC §6)."""

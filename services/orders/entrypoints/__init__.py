@@ -1,0 +1,1 @@
+"""The orders service's entrypoints, grouped by area (mixed into OrdersService)."""

@@ -1,0 +1,1 @@
+"""Orders payload shapes: what its RPCs accept and answer, and what its events carry."""

@@ -1,0 +1,31 @@
+"""The orders service: its dependencies, and its entrypoints grouped by area."""
+
+from __future__ import annotations
+
+from nameko.dependency_providers import Config
+
+from services.orders.entrypoints.history import HistoryEntrypoints
+from services.orders.entrypoints.orders import OrdersEntrypoints
+from services.orders.storage.history import TABLES as HISTORY_TABLES
+from services.orders.storage.orders import OrdersStore
+from shared.context import CorrelationId
+from shared.db import Database
+from shared.dynamodb import DynamoDB
+from shared.outbox import OutboxRelay
+from shared.rpc import RpcClient, service_rpc
+
+
+class OrdersService(OrdersEntrypoints, HistoryEntrypoints):
+    name = "orders"
+
+    store = Database(OrdersStore)
+    relay = OutboxRelay()  # publishes what store.emit wrote, once committed
+    dynamodb = DynamoDB(tables=HISTORY_TABLES)  # status history and metrics
+    catalog = RpcClient("catalog")
+    correlation = CorrelationId()
+    config = Config()
+
+    @service_rpc
+    def health(self) -> dict:
+        self.store.ping()
+        return {"status": "ok", "service": self.name}

@@ -1,0 +1,1 @@
+"""Where orders keeps its data: the order core in PostgreSQL (orders.py)."""

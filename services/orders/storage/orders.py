@@ -1,0 +1,106 @@
+"""Where orders keeps its order core: orders, their lines, and every status they took."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from services.orders.domain.status import INITIAL
+from services.orders.models import DEFAULT_CURRENCY, Order, OrderItem, OrderStatusChange
+from shared.db import Store
+from shared.idempotency import idempotency_keys, request_hash
+
+
+class OrdersStore(Store):
+    """A worker's view of the orders database (see shared.db.Store)."""
+
+    def now(self) -> datetime:
+        """The database's clock now. Taken after a row lock, it orders the changes of one
+        order as their versions do, whichever replica made them (unlike the transaction's
+        start time, or each replica's own clock)."""
+        return self.session.scalar(select(func.clock_timestamp()))
+
+    def answer_given(self, operation: str, idempotency_key: str | None, request) -> dict | None:
+        """The stored answer of a finished first call with this key and request, if any.
+
+        A read-only peek, so a retry is answered before any remote call; the claim itself
+        (and a key reused for another request) is `command`'s to decide.
+        """
+        if not isinstance(idempotency_key, str):
+            return None
+        row = self.session.execute(
+            select(idempotency_keys.c.request_hash, idempotency_keys.c.response).where(
+                idempotency_keys.c.operation == operation,
+                idempotency_keys.c.key == idempotency_key)
+        ).first()
+        self.session.rollback()  # end the read's transaction: nothing waits on it
+        if row is None or row.response is None or row.request_hash != request_hash(request):
+            return None
+        return row.response
+
+    # --- orders ------------------------------------------------------------------------------
+
+    def add_order(self, *, customer_id: uuid.UUID, restaurant_id: uuid.UUID,
+                  restaurant_owner_id: uuid.UUID | None, lines: list[dict], subtotal: Decimal,
+                  total: Decimal, notes: str | None, placed_at: datetime) -> Order:
+        """A PENDING order at version 1, its lines, and its first status change (by its
+        customer)."""
+        order = Order(
+            id=uuid.uuid4(), customer_id=customer_id, restaurant_id=restaurant_id,
+            restaurant_owner_id=restaurant_owner_id, status=INITIAL, status_version=1,
+            subtotal=subtotal, total=total, currency=DEFAULT_CURRENCY, notes=notes,
+            created_at=placed_at, updated_at=placed_at,
+            items=[OrderItem(line=number, **line) for number, line in enumerate(lines, 1)],
+        )
+        self.session.add(order)
+        self.session.flush()  # the order row first: its change refers to it
+        self.session.add(OrderStatusChange(
+            order_id=order.id, version=1, previous_status=None, new_status=INITIAL,
+            actor_id=customer_id, actor_role="customer", changed_at=placed_at))
+        self.session.flush()
+        return order
+
+    def get_order(self, order_id: uuid.UUID) -> Order | None:
+        return self.session.get(Order, order_id)
+
+    def order_for_update(self, order_id: uuid.UUID) -> Order | None:
+        """The order, locked until the transaction ends: its status changes one at a time."""
+        return self.session.scalars(
+            select(Order).where(Order.id == order_id).with_for_update()
+            .execution_options(populate_existing=True)
+        ).first()
+
+    def record_status_change(self, order: Order, new_status: str, *,
+                             actor_id: uuid.UUID | None, actor_role: str,
+                             changed_at: datetime) -> OrderStatusChange:
+        """Move a locked order to `new_status` as its next version, with the change's row."""
+        change = OrderStatusChange(
+            order_id=order.id, version=order.status_version + 1,
+            previous_status=order.status, new_status=new_status, actor_id=actor_id,
+            actor_role=actor_role, changed_at=changed_at)
+        order.status = new_status
+        order.status_version = change.version
+        order.updated_at = changed_at
+        self.session.add(change)
+        self.session.flush()
+        return change
+
+    def customer_orders(self, customer_id: uuid.UUID, *, limit: int, offset: int
+                        ) -> tuple[list[Order], int]:
+        """Newest first."""
+        total = self.session.scalar(select(func.count()).select_from(Order)
+                                    .where(Order.customer_id == customer_id))
+        orders = self.session.scalars(
+            select(Order).where(Order.customer_id == customer_id)
+            .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
+        ).all() if total else []
+        return list(orders), total
+
+    def status_changes(self, order_id: uuid.UUID) -> list[OrderStatusChange]:
+        """Every status the order took, oldest first."""
+        return list(self.session.scalars(
+            select(OrderStatusChange).where(OrderStatusChange.order_id == order_id)
+            .order_by(OrderStatusChange.version)))
