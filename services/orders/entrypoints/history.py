@@ -1,0 +1,82 @@
+"""The orders service's status-history entrypoints (mixed into OrdersService).
+
+The consumers listen to orders' OWN events and write the DynamoDB history and metrics
+after PostgreSQL committed the change (SPEC §6: primary first, secondary after). A
+DynamoDB outage makes them fail with a transient error (`history.is_outage`), which
+`consume_event` retries through its delay queues for as long as it lasts, without
+spending attempts: the history is late, never lost, and the order RPCs, which never
+touch DynamoDB, go on (the writes pause between tries, so retries hold no workers).
+Method names start with `history_` so they never shadow another area's handler of the
+same event; the method name also names the handler's queue.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from services.orders.domain.history import change_from_created, change_from_status_changed
+from services.orders.domain.status import actor_role
+from services.orders.schemas.history import HistoryQueryInput, MetricsRangeInput, ReconcileInput
+from services.orders.schemas.orders import OrderCreatedPayload, OrderStatusChangedPayload
+from services.orders.storage import history
+from shared.consumer import consume_event
+from shared.errors import NotFound
+from shared.rpc import service_rpc
+from shared.schemas import load
+from shared.timers import every
+
+DEFAULT_RECONCILE_WINDOW_HOURS = 24.0
+
+
+class HistoryEntrypoints:
+    """Entrypoints only: validate, call the storage with `self.dynamodb`, return."""
+
+    @consume_event("orders", "order_created", transient=history.is_outage)
+    def history_order_created(self, event: dict) -> None:
+        payload = load(OrderCreatedPayload(), event["payload"])
+        history.write_history(self.dynamodb, [change_from_created(payload)])
+
+    @consume_event("orders", "order_status_changed", transient=history.is_outage)
+    def history_order_status_changed(self, event: dict) -> None:
+        payload = load(OrderStatusChangedPayload(), event["payload"])
+        history.write_history(self.dynamodb, [change_from_status_changed(payload)])
+
+    @service_rpc
+    def get_order_history(self, order_id: str, actor_id: str, is_admin: bool = False) -> dict:
+        """{"items": [{version, previous_status, new_status, actor_id, actor_role,
+        changed_at, metadata {total, currency}}]}, most recent first. Whoever may see the
+        order (its customer, its restaurant's owner, an admin) may see its history; to
+        anyone else the order does not exist."""
+        query = load(HistoryQueryInput(), {"order_id": order_id, "actor_id": actor_id,
+                                           "is_admin": is_admin})
+        order = self.store.get_order(query["order_id"])
+        role = order and actor_role(query["actor_id"], query["is_admin"], order.customer_id,
+                                    order.restaurant_owner_id)
+        self.store.session.rollback()  # a read: hold no transaction while DynamoDB answers
+        if role is None:
+            raise NotFound("order not found", {"order_id": str(query["order_id"])})
+        return {"items": history.order_history(self.dynamodb, str(query["order_id"]))}
+
+    @service_rpc
+    def get_status_metrics(self, start: str, end: str) -> dict:
+        """{"items": [{status, hour "yyyy-mm-dd-hh", count, total_value}]}: per status and
+        UTC hour of [start, end] (ISO datetimes, at most 31 days apart), hours in which no
+        order entered a status left out. Who may ask is the gateway's to check (admins)."""
+        bounds = load(MetricsRangeInput(), {"start": start, "end": end})
+        return {"items": history.status_metrics(self.dynamodb, bounds["start"], bounds["end"])}
+
+    @service_rpc
+    def reconcile(self, window_hours: float | None = None) -> dict:
+        """Repair the DynamoDB history of the orders changed in the last `window_hours`
+        (RECONCILE_WINDOW_HOURS by default) from PostgreSQL's order_status_changes:
+        {"checked": orders compared, "repaired": [{order_id, version}]}."""
+        window = load(ReconcileInput(), {"window_hours": window_hours})["window_hours"]
+        if window is None:
+            window = float(self.config.get("RECONCILE_WINDOW_HOURS",
+                                           DEFAULT_RECONCILE_WINDOW_HOURS))
+        since = datetime.now(UTC) - timedelta(hours=window)
+        return history.reconcile(self.dynamodb, self.store.session, since)
+
+    @every("RECONCILE_INTERVAL", 300.0)
+    def reconcile_on_timer(self) -> None:
+        self.reconcile()

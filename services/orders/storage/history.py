@@ -1,0 +1,198 @@
+"""Order status history and hourly metrics in DynamoDB: the tables, writing (exactly once
+per change), the reads, and reconciliation against PostgreSQL's order_status_changes.
+
+Reads are Queries: an order's log is one partition (a handful of items); the metrics of a
+range are one Query per status (the partition key), between the range's hour keys — seven
+small Queries, run concurrently, rather than a Scan of the whole table.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from weakref import WeakKeyDictionary
+
+from boto3.dynamodb.conditions import Key
+from botocore.exceptions import ClientError
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from services.orders.domain.history import (
+    HISTORY_WRITER,
+    LOGS,
+    METRICS,
+    StatusChange,
+    change_id,
+    history_entry,
+    history_writes,
+    log_item,
+    metric_entry,
+    metrics_hours,
+    missing_changes,
+    newest_first,
+    ordered_metrics,
+)
+from services.orders.domain.status import STATUSES
+from shared.dynamodb import (
+    PROCESSED_EVENTS,
+    DynamoDBClient,
+    TableSpec,
+    apply_once,
+    is_transient,
+)
+
+TABLES = [
+    PROCESSED_EVENTS,
+    TableSpec(LOGS, (("order_id", "S"), ("changed_at", "S")), ttl_attribute="expires_at"),
+    TableSpec(METRICS, (("status", "S"), ("hour", "S"))),
+]
+
+# concurrent DynamoDB reads of one call (boto3 clients are safe to share between threads)
+READ_CONCURRENCY = 8
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+class HistoryUnavailable(Exception):
+    """DynamoDB was unreachable moments ago: the write was not even tried."""
+
+
+# After an outage is seen, writes fail at once for this long instead of each waiting for
+# its own connection errors: during an outage the consumers' retries then cost no worker
+# time, and the service's workers stay free for the order RPCs.
+OUTAGE_PAUSE_SECONDS = 1.0
+_paused_until: WeakKeyDictionary[DynamoDBClient, float] = WeakKeyDictionary()
+
+
+def is_outage(exc: BaseException) -> bool:
+    """For consume_event(transient=...): DynamoDB's failures that waiting fixes."""
+    return isinstance(exc, HistoryUnavailable) or is_transient(exc)
+
+
+def write_history(client: DynamoDBClient, changes: Iterable[StatusChange]) -> int:
+    """Log the changes and count them in the hourly metrics, each exactly once per
+    (order_id, version) whoever writes it; returns how many were newly applied. Raises
+    the DynamoDB error (`is_outage` tells an outage) with nothing half-written: each
+    change commits with its idempotency marker or not at all."""
+    batch = [(change_id(change.order_id, change.version), history_writes(change))
+             for change in changes]
+    if not batch:
+        return 0
+    if time.monotonic() < _paused_until.get(client, 0.0):
+        raise HistoryUnavailable("DynamoDB was unreachable moments ago")
+    try:
+        return apply_once(client, HISTORY_WRITER, batch)
+    except Exception as exc:
+        if is_transient(exc):
+            _paused_until[client] = time.monotonic() + OUTAGE_PAUSE_SECONDS
+        raise
+
+
+def restore_log_items(client: DynamoDBClient, changes: Iterable[StatusChange]) -> int:
+    """Put back log items of changes that were counted already (their marker exists) but
+    whose item is gone: the item only, never the metrics again. Returns how many."""
+    table = client.table(LOGS)
+    restored = 0
+    for change in changes:
+        try:
+            table.put_item(Item=log_item(change),
+                           ConditionExpression="attribute_not_exists(order_id)")
+        except ClientError as exc:
+            if exc.response["Error"]["Code"] != "ConditionalCheckFailedException":
+                raise
+            continue
+        restored += 1
+    return restored
+
+
+# --- reading ---------------------------------------------------------------------------------
+
+def _query_all(table, **arguments) -> list[dict]:
+    items: list[dict] = []
+    while True:
+        page = table.query(**arguments)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def order_history(client: DynamoDBClient, order_id: str) -> list[dict]:
+    """The order's status history, most recent first (empty for an order never logged)."""
+    items = _query_all(client.table(LOGS), KeyConditionExpression=Key("order_id").eq(
+        str(order_id)), ScanIndexForward=False)
+    return newest_first(history_entry(item) for item in items)
+
+
+def status_metrics(client: DynamoDBClient, start: datetime, end: datetime) -> list[dict]:
+    """[{status, hour, count, total_value}] for every hour of [start, end] in which some
+    order entered a status (hours without any are absent), oldest hour first."""
+    first, last = metrics_hours(start, end)
+    table = client.table(METRICS)
+
+    def one_status(status: str) -> list[dict]:
+        return _query_all(table, KeyConditionExpression=Key("status").eq(status)
+                          & Key("hour").between(first, last))
+
+    with ThreadPoolExecutor(max_workers=len(STATUSES)) as pool:
+        items = [item for found in pool.map(one_status, STATUSES) for item in found]
+    return ordered_metrics((metric_entry(item) for item in items), STATUSES)
+
+
+def logged_versions(client: DynamoDBClient, order_ids: Iterable[str]) -> dict[str, set[int]]:
+    """{order_id: the versions its DynamoDB log holds}, one small Query per order."""
+    table = client.table(LOGS)
+
+    def versions(order_id: str) -> tuple[str, set[int]]:
+        items = _query_all(table, KeyConditionExpression=Key("order_id").eq(order_id),
+                           ProjectionExpression="version", ConsistentRead=True)
+        return order_id, {int(item["version"]) for item in items}
+
+    with ThreadPoolExecutor(max_workers=READ_CONCURRENCY) as pool:
+        return dict(pool.map(versions, list(dict.fromkeys(order_ids))))
+
+
+# --- reconciliation --------------------------------------------------------------------------
+
+# every recorded change of the orders touched since a moment (a change touches its order)
+RECENT_CHANGES = text("""
+    SELECT c.order_id, c.version, c.previous_status, c.new_status, c.actor_id, c.actor_role,
+           c.changed_at, o.total, o.currency
+    FROM orders o JOIN order_status_changes c ON c.order_id = o.id
+    WHERE o.updated_at >= :since
+    ORDER BY c.order_id, c.version
+""")
+
+
+def recent_changes(session: Session, since: datetime) -> list[StatusChange]:
+    """PostgreSQL's record of the status changes of orders updated since `since`."""
+    return [StatusChange(
+        order_id=str(row.order_id), version=row.version, previous_status=row.previous_status,
+        new_status=row.new_status,
+        actor_id=str(row.actor_id) if row.actor_id is not None else None,
+        actor_role=row.actor_role, changed_at=row.changed_at, total=row.total,
+        currency=row.currency,
+    ) for row in session.execute(RECENT_CHANGES, {"since": since})]
+
+
+def reconcile(client: DynamoDBClient, session: Session, since: datetime) -> dict:
+    """Compare the orders updated since `since`: every version in order_status_changes
+    must be in the DynamoDB log. The missing ones are written through the consumers' own
+    path (write_history: counted in the metrics unless they were already), and a log item
+    lost after it was counted is put back alone. Returns {"checked": orders compared,
+    "repaired": [{"order_id", "version"}]}."""
+    changes = recent_changes(session, since)
+    session.rollback()  # a read: end the transaction, hold no snapshot while DynamoDB works
+    order_ids = list(dict.fromkeys(change.order_id for change in changes))
+    missing = missing_changes(changes, logged_versions(client, order_ids))
+    if missing:
+        write_history(client, missing)
+        # the changes still missing had a marker: counted before, their log item lost since
+        still = missing_changes(missing, logged_versions(
+            client, [change.order_id for change in missing]))
+        restore_log_items(client, still)
+    return {"checked": len(order_ids),
+            "repaired": [{"order_id": change.order_id, "version": change.version}
+                         for change in missing]}
