@@ -16,7 +16,7 @@ from shared.config import ConfigError, env, env_float, env_int, nameko_config
 
 SERVICE_NAME = "gateway"
 # downstream services /ready asks; others join as they are built
-DOWNSTREAM = ("catalog", "rankings", "analytics")
+DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
 
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")

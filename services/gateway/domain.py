@@ -6,6 +6,7 @@ from __future__ import annotations
 import hmac
 import re
 import uuid
+from datetime import UTC
 
 from werkzeug.wrappers import Request
 
@@ -77,6 +78,35 @@ def require_admin(request: Request, configured_token: str | None) -> None:
         raise Unauthorized("this route needs an admin token", {"header": ADMIN_TOKEN_HEADER})
     if not hmac.compare_digest(presented.encode(), configured_token.encode()):
         raise Forbidden("the admin token is not valid")
+
+
+def admin_presented(request: Request, configured_token: str | None) -> bool:
+    """Whether the request speaks as an admin on a route open to users too.
+
+    No (or an empty) X-Admin-Token: an ordinary user (False). A token: it must be the valid
+    one (else require_admin's 403), so a mistyped token is told so instead of the request
+    silently going on with a user's rights."""
+    if not request.headers.get(ADMIN_TOKEN_HEADER):
+        return False
+    require_admin(request, configured_token)
+    return True
+
+
+def order_request(fields: dict) -> dict:
+    """A validated order body (OrderInput) as the orders service takes it: ids as text."""
+    data = {
+        "restaurant_id": str(fields["restaurant_id"]),
+        "items": [{"dish_id": str(item["dish_id"]), "quantity": item["quantity"]}
+                  for item in fields["items"]],
+    }
+    if "notes" in fields:
+        data["notes"] = fields["notes"]
+    return data
+
+
+def metrics_window(query: dict) -> tuple[str, str]:
+    """The validated from/to of GET /orders/metrics as UTC ISO-8601 text."""
+    return tuple(query[key].astimezone(UTC).isoformat() for key in ("from", "to"))
 
 
 def view_context(request: Request, *, dev_user_header: bool = False) -> dict:

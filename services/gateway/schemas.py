@@ -1,13 +1,15 @@
 """The gateway's own payload shapes (the catalog's come from services.catalog.schemas,
 rankings' from services.rankings.schemas)."""
 
-from marshmallow import RAISE, Schema, fields, validate
+from datetime import UTC, timedelta
+
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from services.catalog.schemas import NOT_BLANK, DishSchema, RestaurantSchema
 from services.gateway.domain import ANONYMOUS_ID, DEVICE_TYPES
 from services.rankings.schemas.reviews import ReviewSummarySchema
 from services.rankings.schemas.users import ProfileLiteSchema
-from shared.schemas import QuerySchema
+from shared.schemas import Money, QuerySchema, paging_fields
 
 
 class ErrorDetailSchema(Schema):
@@ -191,3 +193,120 @@ class LeaderboardSchema(Schema):
     restaurants = fields.List(fields.Nested(LeaderboardRestaurantSchema), required=True)
     users = fields.List(fields.Nested(LeaderboardUserSchema), required=True)
     updated_at = fields.String(required=True, allow_none=True)  # ISO-8601, None until refreshed
+
+
+# --- orders (SPEC §6): checked here too, so a bad order never reaches the orders service --
+# (the gateway's own copies of the orders contract: its image carries no orders code; the
+# limits are the orders service's, which checks them again)
+
+ORDER_STATUSES = ("PENDING", "CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY",
+                  "DELIVERED", "CANCELLED")
+ACTOR_ROLES = ("customer", "owner", "admin")
+ORDERS_PAGE = {"default_limit": 20, "max_limit": 100}  # as the orders service
+MAX_ORDER_ITEMS = 50
+MAX_QUANTITY = 20
+MAX_NOTES = 500
+MAX_METRICS_DAYS = 31  # hours are counted one row per status: a bounded read
+
+
+class OrderItemInput(Schema):
+    """One line of an order: which dish and how many. Never its price: prices are the
+    catalog's, so a `price` here is an unknown field (422)."""
+
+    class Meta:
+        unknown = RAISE
+
+    dish_id = fields.UUID(required=True)
+    quantity = fields.Integer(required=True, strict=True,
+                              validate=validate.Range(min=1, max=MAX_QUANTITY))
+
+
+class OrderInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    restaurant_id = fields.UUID(required=True)
+    items = fields.List(fields.Nested(OrderItemInput), required=True,
+                        validate=validate.Length(min=1, max=MAX_ORDER_ITEMS))
+    notes = fields.String(allow_none=True, validate=validate.Length(max=MAX_NOTES))
+
+
+class OrderStatusInput(Schema):
+    class Meta:
+        unknown = RAISE
+
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+
+
+class OrdersQuery(QuerySchema):
+    limit, offset = paging_fields(**ORDERS_PAGE).values()
+
+
+class _MetricsWindow(QuerySchema):
+    @validates_schema
+    def bounded(self, data: dict, **kwargs) -> None:
+        if data["from"] > data["to"]:
+            raise ValidationError("from must not be after to", "from")
+        if data["to"] - data["from"] > timedelta(days=MAX_METRICS_DAYS):
+            raise ValidationError(f"at most {MAX_METRICS_DAYS} days at a time", "to")
+
+
+# `from` is a Python keyword: a class body cannot name a field so, from_dict can
+OrderMetricsQuery = _MetricsWindow.from_dict({
+    # a time without an offset is UTC, as the hours are
+    "from": fields.AwareDateTime(required=True, default_timezone=UTC),
+    "to": fields.AwareDateTime(required=True, default_timezone=UTC),
+}, name="OrderMetricsQuery")
+
+
+class OrderLineSchema(Schema):
+    dish_id = fields.UUID(required=True)
+    dish_name = fields.String(required=True)  # as the catalog named it when ordered
+    quantity = fields.Integer(required=True)
+    unit_price = Money(required=True)  # the catalog's price when ordered
+    line_total = Money(required=True)
+
+
+class OrderSchema(Schema):
+    id = fields.UUID(required=True)
+    customer_id = fields.UUID(required=True)
+    restaurant_id = fields.UUID(required=True)
+    restaurant_owner_id = fields.UUID(required=True, allow_none=True)
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    version = fields.Integer(required=True)  # 1 at creation, +1 per status change
+    items = fields.List(fields.Nested(OrderLineSchema), required=True)
+    subtotal = Money(required=True)
+    total = Money(required=True)
+    currency = fields.String(required=True)
+    notes = fields.String(required=True, allow_none=True)
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class StatusChangeSchema(Schema):
+    version = fields.Integer(required=True)
+    # None at creation; an enum must list null itself for a nullable field (OpenAPI 3.0.3)
+    previous_status = fields.String(required=True, allow_none=True,
+                                    validate=validate.OneOf([*ORDER_STATUSES, None]))
+    new_status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    actor_id = fields.UUID(required=True, allow_none=True)
+    actor_role = fields.String(required=True, validate=validate.OneOf(ACTOR_ROLES))
+    changed_at = fields.AwareDateTime(required=True)
+    metadata = fields.Dict(required=True)  # total, currency at the time
+
+
+class OrderHistorySchema(Schema):
+    """Most recent first."""
+
+    items = fields.List(fields.Nested(StatusChangeSchema), required=True)
+
+
+class StatusMetricSchema(Schema):
+    status = fields.String(required=True, validate=validate.OneOf(ORDER_STATUSES))
+    hour = fields.String(required=True)  # yyyy-mm-dd-hh, UTC
+    count = fields.Integer(required=True)  # orders that reached the status in that hour
+    total_value = Money(required=True)  # their totals
+
+
+class OrderMetricsSchema(Schema):
+    items = fields.List(fields.Nested(StatusMetricSchema), required=True)

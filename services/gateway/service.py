@@ -32,6 +32,13 @@ from services.gateway.schemas import (
     ExpertsSchema,
     HealthSchema,
     LeaderboardSchema,
+    OrderHistorySchema,
+    OrderInput,
+    OrderMetricsQuery,
+    OrderMetricsSchema,
+    OrderSchema,
+    OrdersQuery,
+    OrderStatusInput,
     ReadySchema,
     TopQuery,
     TrackViewInput,
@@ -78,6 +85,7 @@ USER = "/users/<uuid:user_id>"
 REVIEW = "/reviews/<uuid:review_id>"
 # a dish type is free text, URL-encoded in the path (/rankings/my/nasi%20lemak)
 MY_LIST = "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"
+ORDER = "/orders/<uuid:order_id>"
 LEADERBOARD = ("/leaderboards/<string(minlength=1, maxlength=100):city>"
                "/<string(minlength=1, maxlength=100):cuisine>")
 
@@ -126,6 +134,7 @@ class GatewayService:
     catalog = RpcClient("catalog")
     rankings = RpcClient("rankings")
     analytics = RpcClient("analytics")
+    orders = RpcClient("orders")
     dispatch = EventDispatcher()
     config = Config()
     correlation = CorrelationId()
@@ -146,6 +155,11 @@ class GatewayService:
         """The signed-in user's id, or None for an anonymous request."""
         return domain.acting_user_id(request,
                                      dev_user_header=self.config.get("DEV_USER_HEADER", False))
+
+    def as_admin(self, request) -> bool:
+        """True for a request with the valid admin token, False without one, 403 with a
+        wrong one: on routes a user reaches for their own things and an admin for any."""
+        return domain.admin_presented(request, self.config.get("ADMIN_TOKEN"))
 
     def view_context(self, request) -> dict:
         return domain.view_context(request,
@@ -525,3 +539,58 @@ class GatewayService:
         data = {**fields, "entity_id": str(fields["entity_id"])}
         return self.analytics.record_engagement(data, user_id=self.acting_user(request),
                                                 idempotency_key=idempotency_key(request))
+
+    # --- orders -----------------------------------------------------------------------
+    # The orders service decides who may see or move an order (customer, the restaurant's
+    # owner, an admin); the gateway says who is asking and refuses malformed requests
+    # before anyone is asked. GET /orders/metrics cannot be taken for an order id: the
+    # uuid converter refuses "metrics".
+
+    @route("POST", "/orders", summary="Order dishes of one restaurant (prices are the "
+           "catalog's)", tag="orders", body=OrderInput, response=OrderSchema, status=201,
+           user=True, errors=(413, 422))
+    def create_order(self, request):
+        customer_id = self.signed_in_user(request)
+        fields = load(OrderInput(), json_body(request))
+        return self.orders.create_order(customer_id, domain.order_request(fields),
+                                        idempotency_key=idempotency_key(request))
+
+    @route("GET", "/orders", summary="The signed-in user's orders, newest first",
+           tag="orders", query=OrdersQuery, response=OrderSchema, paged=True, user=True,
+           errors=(400,))
+    def list_orders(self, request):
+        customer_id = self.signed_in_user(request)
+        query = parsed_query(OrdersQuery, request)
+        return self.orders.list_orders(customer_id, limit=query["limit"],
+                                       offset=query["offset"])
+
+    @route("GET", "/orders/metrics", summary="Orders reaching each status per hour: counts "
+           "and values (at most 31 days)", tag="orders", query=OrderMetricsQuery,
+           response=OrderMetricsSchema, admin=True, errors=(400, 401, 403))
+    def get_order_metrics(self, request):
+        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        start, end = domain.metrics_window(parsed_query(OrderMetricsQuery, request))
+        return self.orders.get_status_metrics(start, end)
+
+    @route("GET", ORDER, summary="One order: its customer, the restaurant's owner or an "
+           "admin", tag="orders", response=OrderSchema, user=True, errors=(403, 404))
+    def get_order(self, request, order_id):
+        actor_id = self.signed_in_user(request)
+        return self.orders.get_order(str(order_id), actor_id, is_admin=self.as_admin(request))
+
+    @route("POST", ORDER + "/status", summary="Move an order on (the restaurant's owner, an "
+           "admin) or cancel it (also its customer)", tag="orders", body=OrderStatusInput,
+           response=OrderSchema, user=True, errors=(403, 404, 409, 413, 422))
+    def change_order_status(self, request, order_id):
+        actor_id = self.signed_in_user(request)
+        is_admin = self.as_admin(request)
+        status = load(OrderStatusInput(), json_body(request))["status"]
+        return self.orders.change_status(str(order_id), status, actor_id, is_admin=is_admin,
+                                         idempotency_key=idempotency_key(request))
+
+    @route("GET", ORDER + "/history", summary="An order's status changes, most recent first",
+           tag="orders", response=OrderHistorySchema, user=True, errors=(403, 404))
+    def get_order_history(self, request, order_id):
+        actor_id = self.signed_in_user(request)
+        return self.orders.get_order_history(str(order_id), actor_id,
+                                             is_admin=self.as_admin(request))

@@ -1,5 +1,5 @@
-"""Gateway-only fixtures: the gateway over real HTTP, with the real catalog and rankings
-behind it."""
+"""Gateway-only fixtures: the gateway over real HTTP, with the real catalog, rankings and
+orders behind it."""
 
 from __future__ import annotations
 

@@ -3,6 +3,9 @@ analytics payloads. No I/O."""
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+
 import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
@@ -416,4 +419,37 @@ def test_dev_user_header_setting_refuses_other_words(monkeypatch, raw):
 
 
 def test_ready_asks_every_downstream_service():
-    assert config.DOWNSTREAM == ("catalog", "rankings", "analytics")
+    assert config.DOWNSTREAM == ("catalog", "rankings", "analytics", "orders")
+
+
+# --- orders ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": ""}])
+def test_no_admin_token_is_an_ordinary_user(headers):
+    assert domain.admin_presented(request(headers), "s3cret") is False
+
+
+def test_the_admin_token_makes_an_admin():
+    assert domain.admin_presented(request({"X-Admin-Token": "s3cret"}), "s3cret") is True
+
+
+@pytest.mark.parametrize("configured", ["s3cret", None])
+def test_a_wrong_admin_token_is_refused_not_ignored(configured):
+    with pytest.raises(Forbidden):
+        domain.admin_presented(request({"X-Admin-Token": "wrong"}), configured)
+
+
+def test_order_request_is_what_the_orders_service_takes():
+    restaurant, dish = uuid.uuid4(), uuid.uuid4()
+    fields = {"restaurant_id": restaurant, "items": [{"dish_id": dish, "quantity": 2}]}
+    assert domain.order_request(fields) == {
+        "restaurant_id": str(restaurant), "items": [{"dish_id": str(dish), "quantity": 2}]}
+    assert domain.order_request({**fields, "notes": None})["notes"] is None
+
+
+def test_metrics_window_is_utc_text():
+    plus8 = timezone(timedelta(hours=8))
+    query = {"from": datetime(2024, 5, 1, 8, 30, tzinfo=plus8),
+             "to": datetime(2024, 5, 2, 0, 0, tzinfo=UTC)}
+    assert domain.metrics_window(query) == ("2024-05-01T00:30:00+00:00",
+                                            "2024-05-02T00:00:00+00:00")

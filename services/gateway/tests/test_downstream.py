@@ -148,13 +148,13 @@ def test_unexpected_downstream_error_is_a_bare_500(container_factory, service_co
 
 # --- /ready and /health ----------------------------------------------------------------------
 
-def test_ready_with_everything_up(catalog, rankings_service, analytics_service, start_gateway,
-                                  web_session):
+def test_ready_with_everything_up(catalog, rankings_service, analytics_service, orders_service,
+                                  start_gateway, web_session):
     start_gateway()
     response, elapsed = timed(web_session, "GET", "/ready")
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "checks": {
-        "broker": "ok", "catalog": "ok", "rankings": "ok", "analytics": "ok"}}
+        "broker": "ok", "catalog": "ok", "rankings": "ok", "analytics": "ok", "orders": "ok"}}
     assert elapsed < READY_TIMEOUT
 
 
@@ -163,7 +163,8 @@ def test_ready_with_nothing_started(start_gateway, web_session):
     response, elapsed = timed(web_session, "GET", "/ready")
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unavailable",
-                                  "rankings": "unavailable", "analytics": "unavailable"}}
+                                  "rankings": "unavailable", "analytics": "unavailable",
+                                  "orders": "unavailable"}}
     assert elapsed < READY_TIMEOUT + SLACK
 
 
@@ -172,11 +173,11 @@ def test_ready_with_one_service_missing(catalog, start_gateway, web_session):
     response = web_session.get("/ready")
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "ok", "rankings": "unavailable",
-                                  "analytics": "unavailable"}}
+                                  "analytics": "unavailable", "orders": "unavailable"}}
 
 
-def test_ready_with_catalog_stopped(catalog, rankings_service, analytics_service, start_gateway,
-                                    web_session):
+def test_ready_with_catalog_stopped(catalog, rankings_service, analytics_service,
+                                    orders_service, start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
     assert web_session.get("/ready").status_code == 200
     catalog.kill()  # as good as stop() here (its queue stays), and 2 s faster
@@ -185,7 +186,7 @@ def test_ready_with_catalog_stopped(catalog, rankings_service, analytics_service
     # gone, not slow: nobody consumes its queue (READY_TIMEOUT and RPC_TIMEOUT are equal
     # here, so which of the two gave up first must not change the verdict)
     assert details == {"checks": {"broker": "ok", "catalog": "unavailable", "rankings": "ok",
-                                  "analytics": "ok"}}
+                                  "analytics": "ok", "orders": "ok"}}
     assert elapsed < READY_TIMEOUT + SLACK
 
 
@@ -197,7 +198,7 @@ def test_ready_with_catalog_slow(container_factory, service_config, rankings_ser
     response, elapsed = timed(web_session, "GET", "/ready")
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unhealthy", "rankings": "ok",
-                                  "analytics": "unavailable"}}
+                                  "analytics": "unavailable", "orders": "unavailable"}}
     assert READY_TIMEOUT <= elapsed < 2.0
 
 
