@@ -56,6 +56,8 @@ OPTIONAL_ENV = {
     "BATCH_MAX_IN_FLIGHT",
     "LEADERBOARD_REFRESH_INTERVAL",
     "DYNAMODB_CREATE_TABLES",
+    "RECONCILE_INTERVAL",
+    "RECONCILE_WINDOW_HOURS",
 }
 DYNAMODB_ENV = {
     "DYNAMODB_ENDPOINT",
@@ -69,8 +71,7 @@ SERVICE_ENV = {
     "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "ADMIN_TOKEN"},
     "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL", "ADMIN_EMAILS"},
     "analytics": COMMON_ENV | DYNAMODB_ENV,
-    # joins with its code (and its Dockerfile):
-    # "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
+    "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
 }
 # Read by boto3 itself, so they need not appear in our code.
 LIBRARY_ENV = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}

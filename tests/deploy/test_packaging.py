@@ -30,6 +30,12 @@ DISTRIBUTIONS = {
         "services/analytics/tables.py", "services/analytics/domain/views.py",
         "services/analytics/storage/activity.py",
     ]),
+    "services/orders": ("bellyfed_orders", [
+        "services/orders/service.py", "services/orders/__main__.py",
+        "services/orders/domain/status.py", "services/orders/storage/history.py",
+        "services/orders/migrations/env.py", "services/orders/migrations/script.py.mako",
+        "services/orders/migrations/versions/0001_orders_tables.py",
+    ]),
     "services/gateway": ("bellyfed_gateway", [
         "services/gateway/service.py", "services/gateway/__main__.py",
     ]),
@@ -63,7 +69,7 @@ def test_wheel_holds_the_code_and_no_tests(wheels, folder):
 
 
 @pytest.mark.parametrize("folder", ["services/catalog", "services/rankings", "services/analytics",
-                                    "services/gateway"])
+                                    "services/orders", "services/gateway"])
 def test_service_depends_only_on_bellyfed_distributions(folder):
     project = tomllib.loads((ROOT / folder / "pyproject.toml").read_text())["project"]
     assert "bellyfed-shared==0.1.0" in project["dependencies"]

@@ -51,6 +51,7 @@ def running_system(rabbit_config, tmp_path):
     port, moto_port = find_free_port(), find_free_port()
     database_url = fresh_database("bellyfed_test_e2e_catalog")
     rankings_url = fresh_database("bellyfed_test_e2e_rankings")
+    orders_url = fresh_database("bellyfed_test_e2e_orders")
     env = {
         **os.environ,
         "PORT": str(port),
@@ -58,6 +59,7 @@ def running_system(rabbit_config, tmp_path):
         "AMQP_URI": rabbit_config["AMQP_URI"],
         "CATALOG_DATABASE_URL": database_url,
         "RANKINGS_DATABASE_URL": rankings_url,
+        "ORDERS_DATABASE_URL": orders_url,
         "ADMIN_TOKEN": "e2e-admin-token",
         "RPC_TIMEOUT": "5",
     }
@@ -76,7 +78,7 @@ def running_system(rabbit_config, tmp_path):
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait()
-        for url in (database_url, rankings_url):
+        for url in (database_url, rankings_url, orders_url):
             drop_database(url.rsplit("/", 1)[1])
 
 
@@ -140,6 +142,33 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     trending = requests.get(f"{base}/trending/restaurants", params={"period": "day"},
                             timeout=5).json()
     assert trending["items"][0]["restaurant_id"] == viewed
+
+    # an order of two dishes, moved to DELIVERED; its history comes back from DynamoDB
+    customer = requests.post(f"{base}/auth/register", json={
+        "email": "e2e@example.com", "username": "e2e", "password": "e2e-secret-1"}, timeout=5)
+    assert customer.status_code == 201, customer.text
+    as_customer = {"X-User-Id": customer.json()["id"]}
+    dishes = [dish["id"] for dish in menu.json()["items"] if dish["is_available"]][:2]
+    order = requests.post(f"{base}/orders", headers={**as_customer, "Idempotency-Key": "e2e-1"},
+                          json={"restaurant_id": viewed,
+                                "items": [{"dish_id": dish, "quantity": 1} for dish in dishes]},
+                          timeout=5)
+    assert order.status_code == 201, order.text
+    order_id = order.json()["id"]
+    as_admin = {**as_customer, "X-Admin-Token": "e2e-admin-token"}
+    for status in ("CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY", "DELIVERED"):
+        moved = requests.post(f"{base}/orders/{order_id}/status", json={"status": status},
+                              headers=as_admin, timeout=5)
+        assert moved.status_code == 200, moved.text
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        history = requests.get(f"{base}/orders/{order_id}/history", headers=as_customer,
+                               timeout=5).json()["items"]
+        if len(history) >= 6:
+            break
+        time.sleep(0.5)
+    assert [entry["new_status"] for entry in history] == [
+        "DELIVERED", "OUT_FOR_DELIVERY", "READY", "PREPARING", "CONFIRMED", "PENDING"]
 
     # Ctrl-C in a terminal signals the whole foreground process group
     os.killpg(process.pid, signal.SIGINT)
