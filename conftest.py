@@ -135,6 +135,42 @@ def moto_endpoint():
     server.stop()
 
 
+class StoppableDynamoDB:
+    """A moto server of a test's own, stopped and started again on one port, for outage
+    tests (its data lives in this process, so it survives a restart as a table would)."""
+
+    def __init__(self):
+        from nameko.testing.utils import find_free_port
+
+        from shared.local_dynamodb import patch_moto
+
+        patch_moto()
+        self.port = find_free_port()
+        self.server = None
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self):
+        from moto.server import ThreadedMotoServer
+
+        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port)
+        self.server.start()
+
+    def stop(self):
+        self.server.stop()
+
+
+@pytest.fixture
+def stoppable_dynamodb():
+    """A DynamoDB (moto) the test may stop and start: `.stop()`, `.start()`, `.endpoint`."""
+    store = StoppableDynamoDB()
+    store.start()
+    yield store
+    store.stop()
+
+
 @pytest.fixture
 def dynamodb_settings(moto_endpoint):
     """DYNAMODB settings with a table prefix of this test's own."""

@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import functools
 import time
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -21,6 +22,8 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 from nameko.extensions import DependencyProvider
+
+from shared.errors import ServiceUnavailable
 
 DYNAMODB_CONFIG_KEY = "DYNAMODB"
 # markers outlive any redelivery (RabbitMQ keeps nothing near this long)
@@ -43,6 +46,23 @@ def is_transient(exc: BaseException) -> bool:
     if isinstance(exc, ClientError):
         return exc.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES
     return False
+
+
+def unavailable_when_down(method):
+    """For RPCs that read or write DynamoDB: while it is down (is_transient), answer the
+    caller ServiceUnavailable (503 at the gateway) instead of an internal error."""
+
+    @functools.wraps(method)
+    def wrapper(*args, **kwargs):
+        try:
+            return method(*args, **kwargs)
+        except Exception as exc:
+            if is_transient(exc):
+                raise ServiceUnavailable("the data store is unavailable, try again shortly",
+                                         {"store": "dynamodb"}) from None
+            raise
+
+    return wrapper
 
 
 class DynamoDBClient:

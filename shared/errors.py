@@ -68,8 +68,10 @@ class PayloadTooLarge(BellyfedError):
     code = "payload_too_large"
 
 
+@deserialize_to_instance
 class ServiceUnavailable(BellyfedError):
-    """No instance of a downstream service is running."""
+    """No instance of a downstream service is running, or a service's own store is down
+    (it says so itself, and the caller gets the same type)."""
 
     status = 503
     code = "service_unavailable"

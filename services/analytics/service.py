@@ -14,7 +14,7 @@ from services.analytics.storage import activity, ingest, views
 from services.analytics.tables import TABLES
 from shared.batch_consumer import consume_batch
 from shared.context import CorrelationId
-from shared.dynamodb import DynamoDB, is_transient
+from shared.dynamodb import DynamoDB, is_transient, unavailable_when_down
 from shared.errors import InvalidInput
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
@@ -71,23 +71,27 @@ class AnalyticsService:
     # --- views and traffic ----------------------------------------------------------------
 
     @service_rpc
+    @unavailable_when_down
     def get_entity_views(self, entity_type: str, entity_id: str) -> dict:
         return views.entity_views(self.dynamodb,
                                   *views_domain.parse_entity(entity_type, entity_id))
 
     @service_rpc
+    @unavailable_when_down
     def get_restaurant_traffic(self, restaurant_id: str, period: str = "week") -> dict:
         return views.restaurant_traffic(self.dynamodb,
                                         str(parse_id(restaurant_id, "restaurant_id")),
                                         periods.parse_period(period), today())
 
     @service_rpc
+    @unavailable_when_down
     def get_time_series(self, entity_type: str, entity_id: str, period: str = "week") -> dict:
         return {"items": views.time_series(
             self.dynamodb, *views_domain.parse_entity(entity_type, entity_id),
             periods.parse_period(period), today())}
 
     @service_rpc
+    @unavailable_when_down
     def get_trending_restaurants(self, period: str = "week", limit: int = 10) -> dict:
         period = periods.parse_period(period)
         return {"items": views.trending_restaurants(self.dynamodb, period, parse_limit(limit),
@@ -97,30 +101,36 @@ class AnalyticsService:
     # --- trending dishes, experts, leaderboards -------------------------------------------
 
     @service_rpc
+    @unavailable_when_down
     def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
         return {"items": activity.trending_dishes(self.dynamodb, city, parse_limit(limit),
                                                   datetime.now(UTC)),
                 "city": city}
 
     @service_rpc
+    @unavailable_when_down
     def get_top_influencers(self, limit: int = 10) -> dict:
         return {"items": activity.top_influencers(self.dynamodb, parse_limit(limit))}
 
     @service_rpc
+    @unavailable_when_down
     def get_user_popularity(self, user_id: str) -> dict:
         return activity.user_popularity(self.dynamodb, str(parse_id(user_id, "user_id")))
 
     @service_rpc
+    @unavailable_when_down
     def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
         return activity.leaderboard(self.dynamodb, city, cuisine, parse_limit(limit))
 
     @service_rpc
+    @unavailable_when_down
     def refresh_leaderboards(self) -> dict:
         return activity.refresh_leaderboards(self.dynamodb, datetime.now(UTC))
 
     # --- engagement -----------------------------------------------------------------------
 
     @service_rpc
+    @unavailable_when_down
     def record_engagement(self, data: dict, user_id: str | None = None,
                           idempotency_key: str | None = None) -> dict:
         fields = load(EngagementInput(), data)

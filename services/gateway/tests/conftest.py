@@ -8,6 +8,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
+from services.gateway.tests.orders_support import Shop
 from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
 
 
@@ -151,3 +152,42 @@ def validate_against(document):
         assert errors == [], (method, path, response.status_code, errors)
 
     return check
+
+
+@pytest.fixture
+def shop(catalog, rankings_service, orders_service, document, web_session, validate_against,
+         admin_headers):
+    return Shop(web_session, validate_against, admin_headers)
+
+
+@pytest.fixture
+def people(register):
+    """The restaurant's owner, a customer and a stranger: accounts registered through the
+    gateway."""
+    return {name: register(name)["id"] for name in ("owner", "customer", "stranger")}
+
+
+@pytest.fixture
+def menu(web_session, admin_headers, people):
+    """A restaurant owned by `owner` (created through the admin catalog routes) with two
+    dishes on sale and one off; another restaurant with a dish of its own."""
+
+    def post(url: str, body: dict) -> dict:
+        response = web_session.post(url, json=body, headers=admin_headers)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    house = post("/restaurants", {"name": "Nasi Lemak House", "city": "Kuala Lumpur",
+                                  "owner_id": people["owner"]})
+    other = post("/restaurants", {"name": "Sushi Zen", "city": "Kuala Lumpur"})
+    dishes = f"/restaurants/{house['id']}/dishes"
+    return {
+        "house": house,
+        "nasi": post(dishes, {"name": "Nasi Lemak Special", "dish_type": "nasi lemak",
+                              "price": "12.50"}),
+        "teh": post(dishes, {"name": "Teh Tarik", "dish_type": "drink", "price": "3.00"}),
+        "off": post(dishes, {"name": "Seasonal Curry", "dish_type": "curry",
+                             "price": "15.00", "is_available": False}),
+        "sushi": post(f"/restaurants/{other['id']}/dishes",
+                      {"name": "Salmon Nigiri", "dish_type": "sushi", "price": "25.00"}),
+    }

@@ -20,6 +20,7 @@ from services.orders.schemas.history import HistoryQueryInput, MetricsRangeInput
 from services.orders.schemas.orders import OrderCreatedPayload, OrderStatusChangedPayload
 from services.orders.storage import history
 from shared.consumer import consume_event
+from shared.dynamodb import unavailable_when_down
 from shared.errors import NotFound
 from shared.rpc import service_rpc
 from shared.schemas import load
@@ -42,6 +43,7 @@ class HistoryEntrypoints:
         history.write_history(self.dynamodb, [change_from_status_changed(payload)])
 
     @service_rpc
+    @unavailable_when_down
     def get_order_history(self, order_id: str, actor_id: str, is_admin: bool = False) -> dict:
         """{"items": [{version, previous_status, new_status, actor_id, actor_role,
         changed_at, metadata {total, currency}}]}, most recent first. Whoever may see the
@@ -58,6 +60,7 @@ class HistoryEntrypoints:
         return {"items": history.order_history(self.dynamodb, str(query["order_id"]))}
 
     @service_rpc
+    @unavailable_when_down
     def get_status_metrics(self, start: str, end: str) -> dict:
         """{"items": [{status, hour "yyyy-mm-dd-hh", count, total_value}]}: per status and
         UTC hour of [start, end] (ISO datetimes, at most 31 days apart), hours in which no
@@ -66,6 +69,7 @@ class HistoryEntrypoints:
         return {"items": history.status_metrics(self.dynamodb, bounds["start"], bounds["end"])}
 
     @service_rpc
+    @unavailable_when_down
     def reconcile(self, window_hours: float | None = None) -> dict:
         """Repair the DynamoDB history of the orders changed in the last `window_hours`
         (RECONCILE_WINDOW_HOURS by default) from PostgreSQL's order_status_changes:

@@ -6,54 +6,21 @@ from __future__ import annotations
 import uuid
 
 import eventlet
-import pytest
 from kombu import Connection
-from moto.server import ThreadedMotoServer
 from nameko.standalone.rpc import ClusterRpcProxy
-from nameko.testing.utils import find_free_port
 
 from services.analytics.service import AnalyticsService
 from shared.consumer import dead_letter_queue_name
 from shared.events import EnvelopePublisher, make_envelope
-from shared.local_dynamodb import patch_moto
-
-
-class Store:
-    """A moto server of the test's own, that can be stopped and started on one port (its
-    data lives in the process, so it survives a restart as a real table would)."""
-
-    def __init__(self):
-        patch_moto()
-        self.port = find_free_port()
-        self.server = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port)
-        self.server.start()
-
-    def stop(self):
-        self.server.stop()
-
-
-@pytest.fixture
-def store():
-    store = Store()
-    store.start()
-    yield store
-    store.stop()
 
 
 def test_views_wait_out_an_outage_and_are_counted_once(container_factory, service_config,
-                                                       store):
+                                                       stoppable_dynamodb):
     config = {**service_config, "SERVICE_NAME": "analytics", "BATCH_MAX_WAIT": 0.05,
               # the retry path would dead-letter an event within a second
               "EVENT_MAX_ATTEMPTS": 2, "EVENT_RETRY_DELAY": 0.1,
               "LEADERBOARD_REFRESH_INTERVAL": 3600,
-              "DYNAMODB": {"endpoint_url": store.endpoint, "region": "us-east-1",
+              "DYNAMODB": {"endpoint_url": stoppable_dynamodb.endpoint, "region": "us-east-1",
                            "table_prefix": f"o{uuid.uuid4().hex[:8]}-"}}
     container_factory(AnalyticsService, config).start()
     gateway = EnvelopePublisher(config["AMQP_URI"], "gateway")
@@ -84,14 +51,14 @@ def test_views_wait_out_an_outage_and_are_counted_once(container_factory, servic
         gateway.publish(envelope)
     assert wait_for_views(10)["view_count"] == 10
 
-    store.stop()
+    stoppable_dynamodb.stop()
     during = [view(n) for n in range(10, 40)]
     for envelope in during + during[:5] + before[:3]:  # with redeliveries
         gateway.publish(envelope)
     eventlet.sleep(3.0)  # several retry rounds against nothing
     assert dead_letters() == 0
 
-    store.start()
+    stoppable_dynamodb.start()
     views = wait_for_views(40)
     eventlet.sleep(0.5)  # any double count would show now
     views = counted()

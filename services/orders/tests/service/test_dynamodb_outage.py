@@ -7,9 +7,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from moto.server import ThreadedMotoServer
 from nameko.testing.services import entrypoint_waiter
-from nameko.testing.utils import find_free_port
 
 from conftest import drop_database, empty_tables, fresh_database
 from services.orders.service import OrdersService
@@ -22,41 +20,11 @@ from services.orders.tests.service.history_support import (
     wait_for_versions,
 )
 from shared.dynamodb import DynamoDBClient
-from shared.local_dynamodb import patch_moto
 from shared.migrations import upgrade
 
 pytestmark = pytest.mark.service
 
 ORDERS = 20  # × the 5 moves of FLOW = 100 status changes while DynamoDB is down
-
-
-class Store:
-    """A moto server of the test's own, that can be stopped and started on one port (its
-    data lives in the process, so it survives a restart as a real table would)."""
-
-    def __init__(self):
-        patch_moto()
-        self.port = find_free_port()
-        self.server = None
-
-    @property
-    def endpoint(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def start(self):
-        self.server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port)
-        self.server.start()
-
-    def stop(self):
-        self.server.stop()
-
-
-@pytest.fixture
-def store():
-    store = Store()
-    store.start()
-    yield store
-    store.stop()
 
 
 @pytest.fixture
@@ -80,8 +48,8 @@ def failures(expected: int):
 
 
 def test_status_changes_wait_out_an_outage_and_are_logged_once(
-        container_factory, service_config, orders_db_url, store):
-    dynamodb = {"endpoint_url": store.endpoint, "region": "us-east-1",
+        container_factory, service_config, orders_db_url, stoppable_dynamodb):
+    dynamodb = {"endpoint_url": stoppable_dynamodb.endpoint, "region": "us-east-1",
                 "table_prefix": f"o{uuid.uuid4().hex[:8]}-"}
     config = {**service_config, "DATABASE_URL": orders_db_url, "SERVICE_NAME": "orders",
               "DYNAMODB": dynamodb, "RECONCILE_INTERVAL": 3600,
@@ -97,7 +65,7 @@ def test_status_changes_wait_out_an_outage_and_are_logged_once(
     placed = [orders.place()["id"] for _ in range(ORDERS)]
     wait_for_versions(client, dict.fromkeys(placed, 1))
 
-    store.stop()
+    stoppable_dynamodb.stop()
     # every one of the 100 changes commits and answers while the history cannot be written
     for status in FLOW:
         for order_id in placed:
@@ -109,7 +77,7 @@ def test_status_changes_wait_out_an_outage_and_are_logged_once(
         pass
     assert dead_letters(config["AMQP_URI"]) == 0
 
-    store.start()
+    stoppable_dynamodb.start()
     found = wait_for_versions(client, dict.fromkeys(placed, 1 + len(FLOW)), timeout=60)
     assert found == dict.fromkeys(placed, list(range(1, 2 + len(FLOW))))
     assert all([entry["version"] for entry in orders.history(order_id)] ==
