@@ -13,6 +13,8 @@ import os
 import uuid
 from functools import cache
 
+from eventlet import tpool
+
 from services.rankings.domain.rewards import reward_summary
 from services.rankings.schemas.users import (
     ProfileLiteSchema,
@@ -41,9 +43,11 @@ def _b64(raw: bytes) -> str:
 
 
 def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
+    # In a real thread (hashlib releases the GIL): tens of milliseconds of hashing on the
+    # eventlet hub would stall every other request of the service meanwhile.
     # surrogatepass: any string JSON can carry hashes, rather than failing on a lone surrogate
-    return hashlib.scrypt(password.encode("utf-8", "surrogatepass"), salt=salt, n=n, r=r, p=p,
-                          dklen=length, maxmem=MAX_SCRYPT_MEMORY)
+    return tpool.execute(hashlib.scrypt, password.encode("utf-8", "surrogatepass"), salt=salt,
+                         n=n, r=r, p=p, dklen=length, maxmem=MAX_SCRYPT_MEMORY)
 
 
 def hash_password(password: str) -> str:
