@@ -11,13 +11,16 @@ import uuid
 from services.catalog.schemas import (
     CuisineSchema,
     DishDeletedSchema,
+    DishRankedPayload,
     DishSchema,
     DishSearchResultSchema,
+    RankingMovedPayload,
+    RankingRemovedPayload,
     RestaurantDeletedSchema,
     RestaurantSchema,
 )
 from shared.errors import InvalidInput, NotFound
-from shared.schemas import normalize_dish_type, page
+from shared.schemas import load, normalize_dish_type, page
 
 restaurant_schema = RestaurantSchema()
 dish_schema = DishSchema()
@@ -213,3 +216,36 @@ def delete_dish(store, dish_id: uuid.UUID, idempotency_key: str | None = None) -
         store.emit("dish_deleted", DishDeletedSchema().dump(dish))
 
     store.command("delete_dish", idempotency_key, {"dish_id": dish_id}, apply)
+
+
+# --- rank totals, from rankings' events ----------------------------------------------------
+# Each event is applied once (claimed by event id in the same transaction as its UPDATE).
+# An event for a dish the catalog no longer has changes nothing. No dish_updated follows:
+# average_rank is a figure derived from rankings' own events, and announcing it would echo
+# every ranking back as a catalog event (to rankings among others) for no new fact.
+
+
+def _change_rank_totals(store, consumer: str, event: dict, dish_id: uuid.UUID,
+                        rank_delta: int, count_delta: int) -> None:
+    with store.transaction():
+        if store.first_time(consumer, event):
+            store.change_dish_rank_totals(dish_id, rank_delta, count_delta)
+
+
+def dish_ranked(store, consumer: str, event: dict) -> None:
+    """A dish entered a user's list at `rank`: one more rank in its average."""
+    ranked = load(DishRankedPayload(), event["payload"])
+    _change_rank_totals(store, consumer, event, ranked["dish_id"], ranked["rank"], 1)
+
+
+def ranking_moved(store, consumer: str, event: dict) -> None:
+    """A ranked dish moved (or was shifted) from `old_rank` to `new_rank` in one list."""
+    moved = load(RankingMovedPayload(), event["payload"])
+    _change_rank_totals(store, consumer, event, moved["dish_id"],
+                        moved["new_rank"] - moved["old_rank"], 0)
+
+
+def ranking_removed(store, consumer: str, event: dict) -> None:
+    """A dish left a user's list (removed, dropped past the last rank, or tasted)."""
+    removed = load(RankingRemovedPayload(), event["payload"])
+    _change_rank_totals(store, consumer, event, removed["dish_id"], -removed["old_rank"], -1)

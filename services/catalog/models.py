@@ -95,6 +95,8 @@ class Dish(Base):
     __tablename__ = "dishes"
     __table_args__ = (
         CheckConstraint("price >= 0", name="ck_dishes_price"),
+        CheckConstraint("rank_sum >= 0", name="ck_dishes_rank_sum"),
+        CheckConstraint("rank_count >= 0", name="ck_dishes_rank_count"),
         Index("idx_dishes_restaurant", "restaurant_id", "name"),
         Index("idx_dishes_type", "dish_type"),
         Index("idx_dishes_tags", "tags", postgresql_using="gin"),
@@ -115,7 +117,10 @@ class Dish(Base):
                                             server_default="{}")
     is_seasonal: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="false")
     is_available: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default="true")
-    # kept from rankings' dish statistics once that service publishes them; NULL = unranked
+    # the dish's current ranks across every user's list, kept from rankings' events
+    # (storage.change_dish_rank_totals); average_rank = rank_sum / rank_count, NULL = unranked
+    rank_sum: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
+    rank_count: Mapped[int] = mapped_column(Integer, nullable=False, server_default="0")
     average_rank: Mapped[Decimal | None] = mapped_column(Numeric(4, 2))
     search_vector = mapped_column(TSVECTOR, Computed(DISH_SEARCH_VECTOR, persisted=True))
     created_at: Mapped[datetime] = mapped_column(

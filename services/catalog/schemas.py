@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.schemas import Money, QuerySchema, paging_fields
 
@@ -165,3 +165,30 @@ class DishSearchQuery(QuerySchema):
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
             raise ValidationError("must not be above price_max", "price_min")
+
+
+# --- what the catalog reads from rankings' events (it ignores every other field) ---------
+
+def _rank() -> fields.Integer:
+    # average_rank is NUMERIC(4, 2): a rank above 99 could not be averaged into it
+    return fields.Integer(strict=True, required=True, validate=validate.Range(min=1, max=99))
+
+
+class RankingPayload(Schema):
+    class Meta:
+        unknown = EXCLUDE
+
+    dish_id = fields.UUID(required=True)
+
+
+class DishRankedPayload(RankingPayload):
+    rank = _rank()
+
+
+class RankingMovedPayload(RankingPayload):
+    old_rank = _rank()
+    new_rank = _rank()
+
+
+class RankingRemovedPayload(RankingPayload):
+    old_rank = _rank()

@@ -11,6 +11,7 @@ from services.catalog.schemas import (
     RestaurantListQuery,
 )
 from services.catalog.storage import CatalogStore
+from shared.consumer import consume_event
 from shared.context import CorrelationId
 from shared.db import Database
 from shared.outbox import OutboxRelay
@@ -105,3 +106,17 @@ class CatalogService:
     @service_rpc
     def delete_dish(self, dish_id: str, idempotency_key: str | None = None) -> None:
         domain.delete_dish(self.store, parse_id(dish_id, "dish_id"), idempotency_key)
+
+    # --- rank totals, from rankings' events (domain: why no dish_updated follows) ----------
+
+    @consume_event("rankings", "dish_ranked")
+    def on_dish_ranked(self, event: dict) -> None:
+        domain.dish_ranked(self.store, "catalog.on_dish_ranked", event)
+
+    @consume_event("rankings", "ranking_moved")
+    def on_ranking_moved(self, event: dict) -> None:
+        domain.ranking_moved(self.store, "catalog.on_ranking_moved", event)
+
+    @consume_event("rankings", "ranking_removed")
+    def on_ranking_removed(self, event: dict) -> None:
+        domain.ranking_removed(self.store, "catalog.on_ranking_removed", event)

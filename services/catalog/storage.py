@@ -6,7 +6,7 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Select, func, literal_column, select, text
+from sqlalchemy import Numeric, Select, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
@@ -136,6 +136,31 @@ class CatalogStore(Store):
     def delete_dish(self, dish: Dish) -> None:
         self.session.delete(dish)
         self.session.flush()
+
+    def change_dish_rank_totals(self, dish_id: uuid.UUID, rank_delta: int,
+                                count_delta: int) -> bool:
+        """Add to a dish's rank totals and recompute its average, in one UPDATE (the row lock
+        serialises concurrent events; nothing is read first). False if there is no such dish
+        (deleted since it was ranked): nothing to change.
+
+        Each total is clamped at 0. Events of different types travel on different queues, so
+        a ranking_removed may overtake the dish_ranked it undoes; unclamped, the totals
+        would go negative (and break their CHECKs) until the other arrived. The price: the
+        clamped part of such an event is lost, and the totals can stay off by it.
+        """
+        rank_sum = func.greatest(Dish.rank_sum + rank_delta, 0)
+        rank_count = func.greatest(Dish.rank_count + count_delta, 0)
+        # SET sees the old row, so the average is computed from the same new totals
+        average = cast(rank_sum, Numeric) / func.nullif(rank_count, 0)
+        changed = self.session.execute(
+            update(Dish).where(Dish.id == dish_id)
+            .values(rank_sum=rank_sum, rank_count=rank_count, average_rank=average,
+                    # not an edit of the dish: updated_at dates its details (consumers
+                    # order dish_updated events by it), so it stays
+                    updated_at=Dish.updated_at)
+            .execution_options(synchronize_session=False)
+        )
+        return changed.rowcount > 0
 
     def search_dishes(self, *, q: str | None = None, dish_type: str | None = None,
                       tags: list[str] | None = None, price_min: Decimal | None = None,
