@@ -63,6 +63,15 @@ class Forbidden(BellyfedError):
     code = "forbidden"
 
 
+@deserialize_to_instance
+class TooManyRequests(BellyfedError):
+    """Too many attempts: `details["retry_after"]` says in how many seconds to try again
+    (the gateway sends it as the Retry-After header too)."""
+
+    status = 429
+    code = "too_many_requests"
+
+
 class PayloadTooLarge(BellyfedError):
     status = 413
     code = "payload_too_large"
@@ -85,4 +94,5 @@ class ServiceTimeout(BellyfedError):
 
 
 # Errors a service raises on purpose: logged as warnings, not tracebacks.
-EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict, Unauthorized, Forbidden)
+EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict, Unauthorized, Forbidden,
+                   TooManyRequests)

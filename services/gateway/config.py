@@ -4,15 +4,28 @@
 |---|---|---|
 | GATEWAY_ADDRESS | 0.0.0.0:8000 | where the HTTP server listens |
 | ADMIN_TOKEN | (unset: admin routes closed) | temporary admin check, see README |
-| DEV_USER_HEADER | off | development only: trust `X-User-Id: <user uuid>` as the signed-in user |
-|   | | (on: 1/true/yes/on). Anyone can claim to be anyone: never enable it on a |
-|   | | deployed gateway. Off, routes that need a user answer 401 until the |
-|   | | security issue brings real sign-in. |
+| JWT_SECRET | (required) | signs and checks access tokens; at least 32 characters. Unset, the |
+|   | | gateway refuses to start, unless DEV_MODE is on: then a random secret per |
+|   | | process (tokens die with it) and a warning in the log |
+| DEV_MODE | off | local development (scripts/run turns it on); never on a deployed gateway |
+| JWT_ALGORITHM | HS256 | the one algorithm tokens are signed with and accepted in (HS256/384/512) |
+| JWT_TTL_SECONDS | 3600 | how long an access token lasts |
+| JWT_ISSUER | bellyfed | the tokens' `iss`, checked on every request |
+| JWT_AUDIENCE | bellyfed-clients | the tokens' `aud`, checked on every request |
+| LOGIN_MAX_FAILURES_PER_ACCOUNT | 5 | failed sign-ins of one email per window, then 429 |
+| LOGIN_MAX_FAILURES_PER_ADDRESS | 20 | failed sign-ins from one client address per window |
+| LOGIN_WINDOW_SECONDS | 900 | the sliding window of both (counted per gateway replica) |
 | MAX_BODY_BYTES | 65536 | larger request bodies get 413 |
 | READY_TIMEOUT | 2 | seconds each /ready check may take |
 """
 
+import logging
+import secrets
+
+from services.gateway.auth import MIN_SECRET_LENGTH
 from shared.config import ConfigError, env, env_float, env_int, nameko_config
+
+log = logging.getLogger(__name__)
 
 SERVICE_NAME = "gateway"
 # downstream services /ready asks; others join as they are built
@@ -20,6 +33,8 @@ DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
 
 _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
+# HMAC only: one shared secret, no key files (an asymmetric key can come later)
+ALGORITHMS = ("HS256", "HS384", "HS512")
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -34,12 +49,42 @@ def env_flag(name: str, default: bool = False) -> bool:
     raise ConfigError(f"{name} must be one of {', '.join(_ON + _OFF)}, got {raw!r}")
 
 
+def jwt_secret() -> str:
+    """JWT_SECRET; without one, a random secret in development and an error elsewhere."""
+    secret = env("JWT_SECRET")
+    if secret:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"JWT_SECRET must be at least {MIN_SECRET_LENGTH} characters")
+        return secret
+    if not env_flag("DEV_MODE"):
+        raise ConfigError("JWT_SECRET is not set (set it to a long random secret; "
+                          "DEV_MODE=1 allows a random one for local development)")
+    log.warning("JWT_SECRET is not set: DEV_MODE signs tokens with a random secret, "
+                "valid until this gateway stops")
+    return secrets.token_urlsafe(48)
+
+
+def jwt_algorithm() -> str:
+    algorithm = env("JWT_ALGORITHM", "HS256")
+    if algorithm not in ALGORITHMS:
+        raise ConfigError(f"JWT_ALGORITHM must be one of {', '.join(ALGORITHMS)}, "
+                          f"got {algorithm!r}")
+    return algorithm
+
+
 def load() -> dict:
     return nameko_config(
         SERVICE_NAME,
         WEB_SERVER_ADDRESS=env("GATEWAY_ADDRESS", "0.0.0.0:8000"),
         ADMIN_TOKEN=env("ADMIN_TOKEN"),
-        DEV_USER_HEADER=env_flag("DEV_USER_HEADER"),
+        JWT_SECRET=jwt_secret(),
+        JWT_ALGORITHM=jwt_algorithm(),
+        JWT_TTL_SECONDS=env_int("JWT_TTL_SECONDS", 3600),
+        JWT_ISSUER=env("JWT_ISSUER", "bellyfed"),
+        JWT_AUDIENCE=env("JWT_AUDIENCE", "bellyfed-clients"),
+        LOGIN_MAX_FAILURES_PER_ACCOUNT=env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),
+        LOGIN_MAX_FAILURES_PER_ADDRESS=env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
+        LOGIN_WINDOW_SECONDS=env_float("LOGIN_WINDOW_SECONDS", 900.0),
         MAX_BODY_BYTES=env_int("MAX_BODY_BYTES", 65536),
         READY_TIMEOUT=env_float("READY_TIMEOUT", 2.0),
     )

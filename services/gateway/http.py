@@ -22,7 +22,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from shared.context import CORRELATION_ID_KEY, new_correlation_id
-from shared.errors import BadRequest, BellyfedError, PayloadTooLarge
+from shared.errors import BadRequest, BellyfedError, PayloadTooLarge, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +51,10 @@ def error_body(code: str, message: str, details: dict | None = None) -> dict:
 def error_response(exc: BaseException) -> Response:
     """The one place exceptions become HTTP answers."""
     if isinstance(exc, BellyfedError):
-        return json_response(error_body(exc.code, exc.message, exc.details), exc.status)
+        response = json_response(error_body(exc.code, exc.message, exc.details), exc.status)
+        if isinstance(exc, TooManyRequests) and "retry_after" in exc.details:
+            response.headers["Retry-After"] = str(exc.details["retry_after"])
+        return response
     if isinstance(exc, RequestEntityTooLarge):
         return error_response(PayloadTooLarge("the request body is too large"))
     if isinstance(exc, HTTPException):

@@ -31,10 +31,10 @@ WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 SECURITY_SCHEMES = {
     "adminToken": {"type": "apiKey", "in": "header", "name": "X-Admin-Token"},
-    "devUser": {"type": "apiKey", "in": "header", "name": "X-User-Id",
-                "description": "Development sign-in until tokens come: the user's id. "
-                               "Accepted only by a gateway started with DEV_USER_HEADER on; "
-                               "otherwise these operations answer 401."},
+    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                   "description": "The access_token of POST /auth/login. Optional on the "
+                                  "other routes, where it names the viewer; an invalid "
+                                  "token is 401 everywhere."},
 }
 
 NULL = {"type": "object", "nullable": True, "enum": [None]}  # only null (OpenAPI 3.0.3)
@@ -192,9 +192,10 @@ def operation(entrypoint, components: dict, operation_id: str) -> dict:
         op["requestBody"] = {"required": True, "content": {"application/json": {
             "schema": {"$ref": register(doc["body"], components, writing=True)}}}}
     if doc["admin"]:
-        op["security"] = [{"adminToken": []}]
+        # an admin's access token, or (temporarily) the admin token header
+        op["security"] = [{"bearerAuth": []}, {"adminToken": []}]
     if doc["user"]:
-        op["security"] = [{"devUser": []}]
+        op["security"] = [{"bearerAuth": []}]
     op["responses"][str(doc["status"])] = _success(doc, components)
     error_ref = {"$ref": register(ErrorSchema, components)}
     errors = set(doc["errors"]) | set(ALWAYS)

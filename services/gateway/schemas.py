@@ -68,6 +68,14 @@ class AcceptedSchema(Schema):
     status = fields.String(required=True)
 
 
+class AccessTokenSchema(Schema):
+    """POST /auth/login's answer: send `Authorization: Bearer <access_token>`."""
+
+    access_token = fields.String(required=True)
+    token_type = fields.String(required=True, validate=validate.OneOf(["bearer"]))
+    expires_in = fields.Integer(required=True)
+
+
 class EngagementInput(Schema):
     class Meta:
         unknown = RAISE

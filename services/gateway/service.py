@@ -20,11 +20,13 @@ from services.catalog.schemas import (
     RestaurantSchema,
 )
 from services.gateway import domain
+from services.gateway.auth import LoginThrottle, TokenSettings, issue_token
 from services.gateway.config import DOWNSTREAM
 from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
 from services.gateway.schemas import (
     AcceptedSchema,
+    AccessTokenSchema,
     DashboardQuery,
     DashboardSchema,
     EngagementInput,
@@ -66,13 +68,14 @@ from services.rankings.schemas.reviews import (
 )
 from services.rankings.schemas.rewards import BadgeProgressSchema
 from services.rankings.schemas.users import (
+    CredentialsInput,
     PublicProfileSchema,
     RegisterInput,
     UserPrivateSchema,
     UserUpdateInput,
 )
 from shared.context import CorrelationId
-from shared.errors import ServiceUnavailable
+from shared.errors import ServiceUnavailable, Unauthorized
 from shared.events import EventDispatcher
 from shared.rpc import RpcClient, count_consumers
 from shared.schemas import load, load_query
@@ -93,6 +96,37 @@ LEADERBOARD = ("/leaderboards/<string(minlength=1, maxlength=100):city>"
 class Config(DependencyProvider):
     def get_dependency(self, worker_ctx):
         return self.container.config
+
+
+class Auth:
+    """What signing in needs: the token settings and the failed sign-in counts."""
+
+    def __init__(self, tokens: TokenSettings | None, throttle: LoginThrottle):
+        self.tokens = tokens
+        self.throttle = throttle
+
+
+class AuthProvider(DependencyProvider):
+    """One Auth per gateway process: every worker counts sign-ins in the same windows."""
+
+    def setup(self):
+        config = self.container.config
+        secret = config.get("JWT_SECRET")
+        tokens = TokenSettings(
+            secret=secret,
+            algorithm=config.get("JWT_ALGORITHM", "HS256"),
+            ttl_seconds=int(config.get("JWT_TTL_SECONDS", 3600)),
+            issuer=config.get("JWT_ISSUER", "bellyfed"),
+            audience=config.get("JWT_AUDIENCE", "bellyfed-clients"),
+        ) if secret else None  # config.load() refuses to start without one
+        self.auth = Auth(tokens, LoginThrottle(
+            per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
+            per_address=int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+            window=float(config.get("LOGIN_WINDOW_SECONDS", 900)),
+        ))
+
+    def get_dependency(self, worker_ctx):
+        return self.auth
 
 
 def forwarded(query_schema, request) -> tuple[dict, dict]:
@@ -137,6 +171,7 @@ class GatewayService:
     orders = RpcClient("orders")
     dispatch = EventDispatcher()
     config = Config()
+    auth = AuthProvider()
     correlation = CorrelationId()
 
     def emit_view_event(self, event_type: str, payload: dict) -> None:
@@ -148,22 +183,24 @@ class GatewayService:
 
     def signed_in_user(self, request) -> str:
         """The acting user's id, or 401: for routes declared with `user=True`."""
-        return domain.acting_user_id(request, required=True,
-                                     dev_user_header=self.config.get("DEV_USER_HEADER", False))
+        return domain.acting_user_id(request, self.auth.tokens, required=True)
 
     def acting_user(self, request) -> str | None:
-        """The signed-in user's id, or None for an anonymous request."""
-        return domain.acting_user_id(request,
-                                     dev_user_header=self.config.get("DEV_USER_HEADER", False))
+        """The signed-in user's id, None for an anonymous request, 401 for a bad token."""
+        return domain.acting_user_id(request, self.auth.tokens)
+
+    def require_admin(self, request) -> None:
+        """401/403 unless an admin asks: for routes declared with `admin=True`."""
+        domain.require_admin(request, self.config.get("ADMIN_TOKEN"), self.auth.tokens)
 
     def as_admin(self, request) -> bool:
-        """True for a request with the valid admin token, False without one, 403 with a
-        wrong one: on routes a user reaches for their own things and an admin for any."""
-        return domain.admin_presented(request, self.config.get("ADMIN_TOKEN"))
+        """True for an admin's request, False for anyone else's, 403 with a wrong admin
+        token: on routes a user reaches for their own things and an admin for any."""
+        return domain.admin_presented(request, self.config.get("ADMIN_TOKEN"),
+                                      self.auth.tokens)
 
     def view_context(self, request) -> dict:
-        return domain.view_context(request,
-                                   dev_user_header=self.config.get("DEV_USER_HEADER", False))
+        return domain.view_context(request, self.auth.tokens)
 
     # --- operations -------------------------------------------------------------------
 
@@ -250,41 +287,41 @@ class GatewayService:
            body=RestaurantInputSchema, response=RestaurantSchema, status=201, admin=True,
            errors=(400, 401, 403, 413, 422))
     def create_restaurant(self, request):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         return self.catalog.create_restaurant(json_body(request), idempotency_key(request))
 
     @route("PATCH", RESTAURANT, summary="Change a restaurant", tag="catalog admin",
            body=RestaurantInputSchema, response=RestaurantSchema, admin=True,
            errors=(400, 401, 403, 404, 413, 422))
     def update_restaurant(self, request, restaurant_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         return self.catalog.update_restaurant(str(restaurant_id), json_body(request),
                                               idempotency_key(request))
 
     @route("DELETE", RESTAURANT, summary="Delete a restaurant and its dishes",
            tag="catalog admin", status=204, admin=True, errors=(401, 403, 404))
     def delete_restaurant(self, request, restaurant_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         self.catalog.delete_restaurant(str(restaurant_id), idempotency_key(request))
 
     @route("POST", RESTAURANT + "/dishes", summary="Add a dish to a restaurant's menu",
            tag="catalog admin", body=DishInputSchema, response=DishSchema, status=201,
            admin=True, errors=(400, 401, 403, 404, 413, 422))
     def create_dish(self, request, restaurant_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         return self.catalog.create_dish(str(restaurant_id), json_body(request),
                                         idempotency_key(request))
 
     @route("PATCH", DISH, summary="Change a dish", tag="catalog admin", body=DishInputSchema,
            response=DishSchema, admin=True, errors=(400, 401, 403, 404, 413, 422))
     def update_dish(self, request, dish_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         return self.catalog.update_dish(str(dish_id), json_body(request), idempotency_key(request))
 
     @route("DELETE", DISH, summary="Delete a dish", tag="catalog admin", status=204,
            admin=True, errors=(401, 403, 404))
     def delete_dish(self, request, dish_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         self.catalog.delete_dish(str(dish_id), idempotency_key(request))
 
     # --- users ------------------------------------------------------------------------
@@ -294,6 +331,23 @@ class GatewayService:
            errors=(400, 409, 413, 422))
     def register(self, request):
         return self.rankings.register_user(json_body(request), idempotency_key(request))
+
+    @route("POST", "/auth/login", summary="Sign in: an access token for the Authorization "
+           "header", tag="users", body=CredentialsInput, response=AccessTokenSchema,
+           errors=(400, 401, 413, 422, 429))
+    def login(self, request):
+        credentials = load(CredentialsInput(), json_body(request))
+        email, address = credentials["email"], request.remote_addr
+        if self.auth.tokens is None:
+            raise ServiceUnavailable("sign-in is not configured on this gateway")
+        self.auth.throttle.check(email, address)
+        try:
+            user = self.rankings.verify_credentials(email, credentials["password"])
+        except Unauthorized:
+            self.auth.throttle.failed(email, address)
+            raise
+        self.auth.throttle.succeeded(email)
+        return issue_token(self.auth.tokens, user["id"], user["role"])
 
     @route("GET", "/users/me", summary="The signed-in user's account", tag="users",
            response=UserPrivateSchema, user=True, errors=(404,))
@@ -470,7 +524,7 @@ class GatewayService:
            query=DashboardQuery, response=DashboardSchema, admin=True,
            errors=(400, 401, 403, 404))
     def get_restaurant_analytics(self, request, restaurant_id):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         period = parsed_query(DashboardQuery, request)["period"]
         restaurant_id = str(restaurant_id)
         answers, unavailable = domain.settle(at_once(
@@ -568,7 +622,7 @@ class GatewayService:
            "and values (at most 31 days)", tag="orders", query=OrderMetricsQuery,
            response=OrderMetricsSchema, admin=True, errors=(400, 401, 403))
     def get_order_metrics(self, request):
-        domain.require_admin(request, self.config["ADMIN_TOKEN"])
+        self.require_admin(request)
         start, end = domain.metrics_window(parsed_query(OrderMetricsQuery, request))
         return self.orders.get_status_metrics(start, end)
 

@@ -147,7 +147,10 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     customer = requests.post(f"{base}/auth/register", json={
         "email": "e2e@example.com", "username": "e2e", "password": "e2e-secret-1"}, timeout=5)
     assert customer.status_code == 201, customer.text
-    as_customer = {"X-User-Id": customer.json()["id"]}
+    login = requests.post(f"{base}/auth/login", json={
+        "email": "e2e@example.com", "password": "e2e-secret-1"}, timeout=5)
+    assert login.status_code == 200, login.text
+    as_customer = {"Authorization": f"Bearer {login.json()['access_token']}"}
     dishes = [dish["id"] for dish in menu.json()["items"] if dish["is_available"]][:2]
     order = requests.post(f"{base}/orders", headers={**as_customer, "Idempotency-Key": "e2e-1"},
                           json={"restaurant_id": viewed,

@@ -9,7 +9,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.orders_support import Shop
-from services.gateway.tests.support import ADMIN_TOKEN, MAX_BODY_BYTES, READY_TIMEOUT
+from services.gateway.tests.support import ADMIN_TOKEN, JWT_SECRET, MAX_BODY_BYTES, READY_TIMEOUT
 
 
 @pytest.fixture
@@ -21,7 +21,7 @@ def start_gateway(container_factory, service_config, web_config):
             **service_config,
             **web_config,
             "ADMIN_TOKEN": ADMIN_TOKEN,
-            "DEV_USER_HEADER": True,  # X-User-Id says who is asking (off by default)
+            "JWT_SECRET": JWT_SECRET,  # as_user's tokens are signed with it
             "MAX_BODY_BYTES": MAX_BODY_BYTES,
             "READY_TIMEOUT": READY_TIMEOUT,
             **overrides,

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import re
 
+from services.gateway.auth import TokenSettings, issue_token
+
 ADMIN_TOKEN = "test-admin"
+# the test gateway's JWT_SECRET; tokens as_user mints are signed with it
+JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 4  # 80 chars: fine for HS512 too
+TOKENS = TokenSettings(secret=JWT_SECRET)
 MAX_BODY_BYTES = 4096
 READY_TIMEOUT = 1.0
 
@@ -54,6 +59,21 @@ def assert_page(response, names: list[str], total: int, next_offset: int | None)
     return body["items"]
 
 
+def bearer(token: str) -> dict:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def token_for(user_id: str, role: str = "user", **overrides) -> str:
+    """An access token the test gateway accepts (overrides: other settings, say an expiry)."""
+    settings = TokenSettings(**{**TOKENS.__dict__, **overrides})
+    return issue_token(settings, user_id, role)["access_token"]
+
+
 def as_user(user_id: str) -> dict:
-    """Headers of a request made by this user (the development sign-in, DEV_USER_HEADER on)."""
-    return {"X-User-Id": user_id}
+    """Headers of a request made by this user: a token signed with the test secret."""
+    return bearer(token_for(user_id))
+
+
+def as_admin_user(user_id: str) -> dict:
+    """Headers of a request made by this user with the admin role."""
+    return bearer(token_for(user_id, "admin"))

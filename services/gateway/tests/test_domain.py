@@ -11,6 +11,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from services.gateway import config, domain
+from services.gateway.tests.support import TOKENS, as_admin_user, as_user, bearer, token_for
 from shared.config import ConfigError
 from shared.errors import Forbidden, NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
 
@@ -89,7 +90,7 @@ def test_require_admin_without_header_is_unauthorized():
     with pytest.raises(Unauthorized) as raised:
         domain.require_admin(request(), "s3cret")
     assert raised.value.status == 401
-    assert raised.value.details == {"header": "X-Admin-Token"}
+    assert raised.value.details == {"header": "Authorization"}
 
 
 def test_require_admin_with_empty_header_is_unauthorized():
@@ -106,12 +107,37 @@ def test_require_admin_with_wrong_token_is_forbidden(presented):
 
 
 @pytest.mark.parametrize("configured", [None, ""])
-@pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": "s3cret"}, {"X-Admin-Token": ""},
-                                     {"X-Admin-Token": "None"}])
-def test_require_admin_without_configured_token_is_closed(configured, headers):
+@pytest.mark.parametrize("presented", ["s3cret", "None"])
+def test_require_admin_without_configured_token_refuses_admin_tokens(configured, presented):
     with pytest.raises(Forbidden) as raised:
-        domain.require_admin(request(headers), configured)
-    assert raised.value.message == "admin routes are disabled on this gateway"
+        domain.require_admin(request({"X-Admin-Token": presented}), configured, TOKENS)
+    assert raised.value.message == "admin tokens are disabled on this gateway"
+
+
+@pytest.mark.parametrize("configured", [None, "", "s3cret"])
+def test_require_admin_accepts_an_admins_access_token(configured):
+    assert domain.require_admin(request(as_admin_user(USER)), configured, TOKENS) is None
+    assert domain.admin_presented(request(as_admin_user(USER)), configured, TOKENS) is True
+
+
+def test_require_admin_refuses_a_users_access_token():
+    with pytest.raises(Forbidden):
+        domain.require_admin(request(as_user(USER)), "s3cret", TOKENS)
+    assert domain.admin_presented(request(as_user(USER)), "s3cret", TOKENS) is False
+    assert domain.admin_presented(request(), "s3cret", TOKENS) is False
+
+
+def test_require_admin_refuses_a_bad_access_token():
+    with pytest.raises(Unauthorized):
+        domain.require_admin(request(bearer("garbage")), "s3cret", TOKENS)
+    with pytest.raises(Unauthorized):
+        domain.admin_presented(request(bearer("garbage")), "s3cret", TOKENS)
+
+
+def test_a_wrong_admin_token_is_refused_beside_a_valid_access_token():
+    headers = {**as_admin_user(USER), "X-Admin-Token": "wrong"}
+    with pytest.raises(Forbidden):
+        domain.admin_presented(request(headers), "s3cret", TOKENS)
 
 
 def test_require_admin_header_name_is_case_insensitive():
@@ -344,77 +370,89 @@ def test_joined_puts_what_was_found_beside_each_item():
 USER = "0b7c6a3e-52f4-4c1e-9d0a-8a6f2f3e4b5c"
 
 
-def test_acting_user_is_nobody_until_authentication_lands():
-    assert domain.acting_user_id(request({"Authorization": "Bearer x"})) is None
+def test_acting_user_is_the_tokens_user():
+    assert domain.acting_user_id(request(as_user(USER)), TOKENS) == USER
+    assert domain.acting_user_id(request(as_user(USER)), TOKENS, required=True) == USER
+    lower = {"authorization": "bearer " + token_for(USER)}
+    assert domain.acting_user_id(request(lower), TOKENS) == USER
 
 
-def test_dev_user_header_off_ignores_x_user_id():
-    assert domain.acting_user_id(request({"X-User-Id": USER})) is None
-    assert domain.acting_user_id(request({"X-User-Id": USER}), dev_user_header=False) is None
+def test_no_token_is_anonymous_unless_required():
+    assert domain.acting_user_id(request(), TOKENS) is None
     with pytest.raises(Unauthorized) as raised:
-        domain.acting_user_id(request({"X-User-Id": USER}), required=True)
-    assert raised.value.details == {}  # no hint to send a header that would not count
-
-
-def test_dev_user_header_on_names_the_user():
-    assert domain.acting_user_id(request({"X-User-Id": USER}), dev_user_header=True) == USER
-    assert domain.acting_user_id(request({"x-user-id": USER}), dev_user_header=True,
-                                 required=True) == USER
-
-
-@pytest.mark.parametrize("presented", [USER.upper(), "{" + USER + "}", USER.replace("-", ""),
-                                       "urn:uuid:" + USER])
-def test_dev_user_header_is_normalized(presented):
-    assert domain.acting_user_id(request({"X-User-Id": presented}),
-                                 dev_user_header=True) == USER
-
-
-def test_dev_user_header_missing():
-    assert domain.acting_user_id(request(), dev_user_header=True) is None
-    with pytest.raises(Unauthorized) as raised:
-        domain.acting_user_id(request(), dev_user_header=True, required=True)
+        domain.acting_user_id(request(), TOKENS, required=True)
     assert raised.value.status == 401
-    assert raised.value.details == {"header": "X-User-Id"}
+    assert raised.value.details == {"header": "Authorization"}
 
 
-@pytest.mark.parametrize("presented", ["", "not-a-uuid", "1234", USER[:-1], USER + "0",
-                                       USER + " " + USER, "Bearer " + USER])
-def test_dev_user_header_malformed(presented):
-    assert domain.acting_user_id(request({"X-User-Id": presented}),
-                                 dev_user_header=True) is None  # an anonymous reader
+@pytest.mark.parametrize("headers", [
+    bearer("garbage"), bearer(""), {"Authorization": "Bearer"}, {"Authorization": ""},
+    {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": token_for(USER)},
+    bearer(token_for(USER, secret="another-secret-that-is-long-enough-too")),
+])
+@pytest.mark.parametrize("required", [False, True])
+def test_a_bad_token_is_refused_even_where_anonymous_is_fine(headers, required):
     with pytest.raises(Unauthorized) as raised:
-        domain.acting_user_id(request({"X-User-Id": presented}), dev_user_header=True,
-                              required=True)
-    assert raised.value.message == "X-User-Id must be a user id (a uuid)"
-    assert raised.value.details == {"header": "X-User-Id"}
+        domain.acting_user_id(request(headers), TOKENS, required=required)
+    assert raised.value.details["header"] == "Authorization"
+
+
+def test_the_dev_header_is_gone():
+    assert domain.acting_user_id(request({"X-User-Id": USER}), TOKENS) is None
+    with pytest.raises(Unauthorized):
+        domain.acting_user_id(request({"X-User-Id": USER}), TOKENS, required=True)
+
+
+def test_a_token_on_a_gateway_without_tokens_is_refused():
+    with pytest.raises(Unauthorized):
+        domain.acting_user_id(request(as_user(USER)), None)
 
 
 def test_view_context_names_the_user_when_known():
-    headers = {"User-Agent": IPHONE, "X-User-Id": USER}
-    assert domain.view_context(request(headers), dev_user_header=True)["user_id"] == USER
-    assert domain.view_context(request(headers))["user_id"] is None
-    assert domain.view_context(request({"X-User-Id": "nope"}),
-                               dev_user_header=True)["user_id"] is None
+    headers = {"User-Agent": IPHONE, **as_user(USER)}
+    assert domain.view_context(request(headers), TOKENS)["user_id"] == USER
+    assert domain.view_context(request({"User-Agent": IPHONE}), TOKENS)["user_id"] is None
+    with pytest.raises(Unauthorized):
+        domain.view_context(request(bearer("nope")), TOKENS)
 
 
-# --- config: DEV_USER_HEADER ----------------------------------------------------------------
+# --- config: JWT --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("raw, expected", [
-    (None, False), ("", False), ("0", False), ("false", False), ("No", False), ("off", False),
-    ("1", True), ("true", True), ("TRUE", True), ("yes", True), (" on ", True),
-])
-def test_dev_user_header_setting(monkeypatch, raw, expected):
-    if raw is None:
-        monkeypatch.delenv("DEV_USER_HEADER", raising=False)
-    else:
-        monkeypatch.setenv("DEV_USER_HEADER", raw)
-    assert config.load()["DEV_USER_HEADER"] is expected
+def test_jwt_secret_is_required_outside_dev_mode(monkeypatch):
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.delenv("DEV_MODE", raising=False)
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        config.load()
+    monkeypatch.setenv("DEV_MODE", "0")
+    with pytest.raises(ConfigError, match="JWT_SECRET"):
+        config.load()
 
 
-@pytest.mark.parametrize("raw", ["2", "ture", "enabled"])
-def test_dev_user_header_setting_refuses_other_words(monkeypatch, raw):
-    monkeypatch.setenv("DEV_USER_HEADER", raw)
-    with pytest.raises(ConfigError, match="DEV_USER_HEADER"):
+def test_dev_mode_makes_a_random_secret(monkeypatch, caplog):
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("DEV_MODE", "1")
+    first, second = config.load()["JWT_SECRET"], config.load()["JWT_SECRET"]
+    assert first != second and len(first) >= 32
+    assert "JWT_SECRET is not set" in caplog.text
+
+
+def test_jwt_settings(monkeypatch):
+    monkeypatch.setenv("JWT_SECRET", "x" * 32)
+    loaded = config.load()
+    assert loaded["JWT_SECRET"] == "x" * 32
+    assert (loaded["JWT_ALGORITHM"], loaded["JWT_TTL_SECONDS"], loaded["JWT_ISSUER"],
+            loaded["JWT_AUDIENCE"]) == ("HS256", 3600, "bellyfed", "bellyfed-clients")
+    assert (loaded["LOGIN_MAX_FAILURES_PER_ACCOUNT"], loaded["LOGIN_MAX_FAILURES_PER_ADDRESS"],
+            loaded["LOGIN_WINDOW_SECONDS"]) == (5, 20, 900.0)
+
+
+@pytest.mark.parametrize("name, value", [("JWT_SECRET", "short"), ("JWT_ALGORITHM", "none"),
+                                         ("JWT_ALGORITHM", "RS256"), ("DEV_MODE", "maybe")])
+def test_jwt_settings_refuse_unusable_values(monkeypatch, name, value):
+    monkeypatch.delenv("JWT_SECRET", raising=False)
+    monkeypatch.setenv("DEV_MODE", "1")
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ConfigError, match=name):
         config.load()
 
 

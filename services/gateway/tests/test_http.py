@@ -262,7 +262,7 @@ def test_admin_routes_need_the_admin_token(gateway, seeded, catalog_rpc, web_ses
         method, path, body = admin_routes(seeded)[route]
         details = assert_error(web_session.request(method, path, json=body), 401,
                                "unauthorized")
-        assert details == {"header": "X-Admin-Token"}, route
+        assert details == {"header": "Authorization"}, route
         assert_error(web_session.request(method, path, json=body,
                                          headers={"X-Admin-Token": ""}),
                      401, "unauthorized")
@@ -281,9 +281,11 @@ def test_admin_routes_closed_without_configured_token(catalog, catalog_rpc, seed
     before = catalog_snapshot(catalog_rpc)
     for route in ADMIN_ROUTES:
         method, path, body = admin_routes(seeded)[route]
-        for headers in ({"X-Admin-Token": ADMIN_TOKEN}, {"X-Admin-Token": "None"}, {}):
+        for headers in ({"X-Admin-Token": ADMIN_TOKEN}, {"X-Admin-Token": "None"}):
             response = web_session.request(method, path, json=body, headers=headers)
             assert_error(response, 403, "forbidden")
+        # no admin token either way: sign in as an admin
+        assert_error(web_session.request(method, path, json=body), 401, "unauthorized")
     assert catalog_snapshot(catalog_rpc) == before
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from services.gateway.openapi import openapi_document
 from services.gateway.service import GatewayService
-from services.gateway.tests.support import assert_error
+from services.gateway.tests.support import as_user, assert_error, bearer, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -31,7 +31,7 @@ CATALOG_READS = {
     ("get", "/dishes/search"),
 }
 OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json")}
-# routes that need a signed-in user (for now: X-User-Id, see DEV_USER_HEADER)
+# routes that need a signed-in user (Authorization: Bearer <access token>)
 USER_OPERATIONS = {
     ("get", "/users/me"),
     ("patch", "/users/me"),
@@ -59,6 +59,7 @@ GATEWAY_CHECKED_BODIES = {("post", "/orders"), ("post", "/orders/{order_id}/stat
 # ... and what anyone may do with rankings, signed in or not
 RANKINGS_READS = {
     ("post", "/auth/register"),
+    ("post", "/auth/login"),
     ("get", "/users/{user_id}"),
     ("get", "/users/{user_id}/followers"),
     ("get", "/users/{user_id}/following"),
@@ -202,24 +203,24 @@ def test_admin_routes_declare_the_admin_token(document):
         "type": "apiKey", "in": "header", "name": "X-Admin-Token"}
     for method, path, op in operations(doc):
         if (method, path) in ADMIN_OPERATIONS:
-            assert op["security"] == [{"adminToken": []}], (method, path)
+            assert op["security"] == [{"bearerAuth": []}, {"adminToken": []}], (method, path)
             assert {"401", "403"} <= set(op["responses"]), (method, path)
         elif (method, path) in USER_OPERATIONS:
-            assert op["security"] == [{"devUser": []}], (method, path)
+            assert op["security"] == [{"bearerAuth": []}], (method, path)
             assert "401" in op["responses"], (method, path)
         else:
             assert "security" not in op, (method, path)  # anonymous reads stay anonymous
     assert "security" not in doc  # no global requirement
 
 
-def test_user_routes_declare_the_dev_user_header(document):
+def test_user_routes_declare_the_bearer_token(document):
     _, doc = document
-    scheme = doc["components"]["securitySchemes"]["devUser"]
-    assert {key: scheme[key] for key in ("type", "in", "name")} == {
-        "type": "apiKey", "in": "header", "name": "X-User-Id"}
-    assert "DEV_USER_HEADER" in scheme["description"]
+    scheme = doc["components"]["securitySchemes"]["bearerAuth"]
+    assert {key: scheme[key] for key in ("type", "scheme", "bearerFormat")} == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    assert set(doc["components"]["securitySchemes"]) == {"bearerAuth", "adminToken"}
     declared = {(method, path) for method, path, op in operations(doc)
-                if op.get("security") == [{"devUser": []}]}
+                if op.get("security") == [{"bearerAuth": []}]}
     assert declared == USER_OPERATIONS
 
 
@@ -247,30 +248,30 @@ def test_security_as_documented_is_security_as_served(document, web_session):
 def test_user_routes_pass_with_a_user_and_refuse_a_malformed_one(document, web_session):
     _, doc = document
     for method, path, op in operations(doc):
-        if op.get("security") != [{"devUser": []}]:
+        if op.get("security") != [{"bearerAuth": []}]:
             continue
-        for malformed in ("not-a-uuid", "", "1234", str(uuid.uuid4())[:-1]):
-            response = web_session.request(method, fill(path), json={},
-                                           headers={"X-User-Id": malformed})
+        for malformed in (bearer("not-a-token"), bearer(""), {"X-User-Id": str(uuid.uuid4())},
+                          bearer(token_for(str(uuid.uuid4()))[:-1])):
+            response = web_session.request(method, fill(path), json={}, headers=malformed)
             assert_error(response, 401, "unauthorized")
         response = web_session.request(method, fill(path), json={},
-                                       headers={"X-User-Id": str(uuid.uuid4())})
+                                       headers=as_user(str(uuid.uuid4())))
         if (method, path) in GATEWAY_CHECKED_BODIES:
             assert_error(response, 422, "invalid_input")  # let through, then checked
         else:
             assert_error(response, 503, "service_unavailable")  # let through, to nobody
 
 
-def test_user_routes_are_closed_when_the_dev_header_is_off(start_gateway, web_session):
-    start_gateway(DEV_USER_HEADER=False)
+def test_user_routes_refuse_another_gateways_tokens(start_gateway, web_session):
+    start_gateway(JWT_SECRET="another-gateway-secret-long-enough-for-hs256")
     doc = web_session.get("/openapi.json").json()
     assert doc == openapi_document(GatewayService)  # the same document either way
     for method, path, op in operations(doc):
-        if op.get("security") == [{"devUser": []}]:
+        if op.get("security") == [{"bearerAuth": []}]:
             response = web_session.request(method, fill(path), json={},
-                                           headers={"X-User-Id": str(uuid.uuid4())})
+                                           headers=as_user(str(uuid.uuid4())))
             details = assert_error(response, 401, "unauthorized")
-            assert details == {}, (method, path)
+            assert details == {"header": "Authorization"}, (method, path)
 
 
 def test_restaurant_list_parameters(document):
@@ -444,7 +445,8 @@ def test_a_password_is_sent_but_never_received(document):
                                                   "maxLength": 128}
     assert register["properties"]["username"]["pattern"] == "^[A-Za-z0-9_.-]{3,50}$"
     assert not [name for name, schema in schemas.items()
-                if "password" in schema.get("properties", {}) and name != "RegisterInput"]
+                if "password" in schema.get("properties", {})
+                and name not in ("RegisterInput", "CredentialsInput")]
     answer = doc["paths"]["/auth/register"]["post"]["responses"]["201"]
     assert answer["content"]["application/json"]["schema"] == {
         "$ref": "#/components/schemas/UserPrivate"}
@@ -509,7 +511,7 @@ def test_rankings_answers_match_the_document(rankings_service, known, document, 
     dish = known.dish(restaurant, "Nasi Lemak Doc")
     other_dish = known.dish(restaurant, "Nasi Lemak Two")
     author, reader = register("author"), register("reader")
-    me, them = {"X-User-Id": author["id"]}, {"X-User-Id": reader["id"]}
+    me, them = as_user(author["id"]), as_user(reader["id"])
     review = web_session.post(f"/restaurants/{restaurant}/reviews", headers=me,
                               json={"rating": 4, "content": "good"})
     rid = review.json()["id"]

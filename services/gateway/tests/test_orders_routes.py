@@ -27,7 +27,7 @@ from services.gateway.tests.orders_support import (
     placed,
     two_dishes,
 )
-from services.gateway.tests.support import UUID_RE, as_user, assert_error
+from services.gateway.tests.support import UUID_RE, as_user, assert_error, bearer
 
 pytestmark = pytest.mark.e2e
 
@@ -263,7 +263,7 @@ def test_who_may_see_and_move_an_order(shop, people, menu, admin_headers):
     for url, path in [(f"/orders/{oid}", ORDER), (f"/orders/{oid}/history", HISTORY),
                       ("/orders", "/orders")]:
         assert_error(shop.call("GET", path, url), 401, "unauthorized")
-        assert_error(shop.call("GET", path, url, headers={"X-User-Id": "nobody"}),
+        assert_error(shop.call("GET", path, url, headers=bearer("nobody")),
                      401, "unauthorized")
     shop.checked()
 
@@ -324,7 +324,8 @@ def test_metrics_are_for_admins_over_a_bounded_window(shop, people, menu, admin_
     window = metrics_window()
 
     assert_error(shop.metrics(window, headers={}), 401, "unauthorized")
-    assert_error(shop.metrics(window, headers=as_user(people["owner"])), 401, "unauthorized")
+    # a user who is no admin
+    assert_error(shop.metrics(window, headers=as_user(people["owner"])), 403, "forbidden")
     assert_error(shop.metrics(window, headers={"X-Admin-Token": "nope"}), 403, "forbidden")
 
     now = datetime.now(UTC)
@@ -369,11 +370,11 @@ def test_the_document_describes_the_orders_routes(document):
         "CANCELLED"]
     assert "409" in paths[STATUS]["post"]["responses"]
     metrics = paths[METRICS]["get"]
-    assert metrics["security"] == [{"adminToken": []}]
+    assert metrics["security"] == [{"bearerAuth": []}, {"adminToken": []}]
     parameters = {p["name"]: p for p in metrics["parameters"]}
     assert {name: (p["required"], p["schema"]) for name, p in parameters.items()} == {
         name: (True, {"type": "string", "format": "date-time"}) for name in ("from", "to")}
     for path in (ORDER, HISTORY):
-        assert paths[path]["get"]["security"] == [{"devUser": []}]
+        assert paths[path]["get"]["security"] == [{"bearerAuth": []}]
         assert {"401", "403", "404"} <= set(paths[path]["get"]["responses"])
     assert schemas["Order"]["properties"]["total"] == {"type": "string", "format": "decimal"}

@@ -8,7 +8,7 @@ import uuid
 import eventlet
 import pytest
 
-from services.gateway.tests.support import as_user, assert_error
+from services.gateway.tests.support import as_user, assert_error, bearer, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -266,8 +266,9 @@ def test_my_rankings_need_a_user(rankings_gateway, nasi_lemak, register, web_ses
     aisyah = register("aisyah")
     place(web_session, aisyah, nasi_lemak["NL1"], rank=1)
     dish = nasi_lemak["NL1"]["id"]
-    for headers in ({}, {"X-User-Id": "aisyah"}, {"X-User-Id": aisyah["id"][:-2]},
-                    {"X-User-Id": ""}):
+    for headers in ({}, {"X-User-Id": aisyah["id"]}, bearer("aisyah"),
+                    bearer(token_for(aisyah["id"])[:-2]), {"Authorization": ""},
+                    bearer(token_for(aisyah["id"], secret="x" * 40))):
         for method, path, body in [
             ("GET", "/rankings/my", None),
             ("GET", NASI_LEMAK, None),
@@ -276,7 +277,7 @@ def test_my_rankings_need_a_user(rankings_gateway, nasi_lemak, register, web_ses
         ]:
             response = web_session.request(method, path, headers=headers, json=body)
             details = assert_error(response, 401, "unauthorized")
-            assert details == {"header": "X-User-Id"}, (method, path, headers)
+            assert details == {"header": "Authorization"}, (method, path, headers)
     assert ranked(web_session.get(NASI_LEMAK, headers=as_user(aisyah["id"])).json()) == [
         (1, "NL1")]
 

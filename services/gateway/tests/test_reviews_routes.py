@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from services.gateway.tests.support import as_user, assert_error
+from services.gateway.tests.support import as_user, assert_error, bearer, token_for
 
 pytestmark = pytest.mark.e2e
 
@@ -182,7 +182,8 @@ def test_comments(rankings_gateway, warung, people, web_session):
 def test_review_writes_need_a_user(rankings_gateway, warung, people, web_session):
     mine = review(web_session, warung, people["aisyah"])
     rid = mine["id"]
-    for headers in ({}, {"X-User-Id": "aisyah"}, {"X-User-Id": people["ben"]["id"] + "x"}):
+    for headers in ({}, {"X-User-Id": people["ben"]["id"]}, bearer("aisyah"),
+                    bearer(token_for(people["ben"]["id"]) + "x")):
         for method, path, body in [
             ("POST", f"/restaurants/{warung}/reviews", {"rating": 1}),
             ("PATCH", f"/reviews/{rid}", {"rating": 1}),
@@ -193,7 +194,7 @@ def test_review_writes_need_a_user(rankings_gateway, warung, people, web_session
         ]:
             response = web_session.request(method, path, headers=headers, json=body)
             details = assert_error(response, 401, "unauthorized")
-            assert details == {"header": "X-User-Id"}, (method, path)
+            assert details == {"header": "Authorization"}, (method, path)
     assert web_session.get(f"/restaurants/{warung}/reviews").json()["items"] == [mine]
     assert web_session.get(f"/reviews/{rid}/comments").json()["total"] == 0
 

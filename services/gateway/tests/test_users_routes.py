@@ -7,7 +7,13 @@ import uuid
 
 import pytest
 
-from services.gateway.tests.support import UUID_RE, as_user, assert_error, assert_no_leak
+from services.gateway.tests.support import (
+    UUID_RE,
+    as_user,
+    assert_error,
+    assert_no_leak,
+    bearer,
+)
 
 pytestmark = pytest.mark.e2e
 
@@ -122,33 +128,34 @@ def test_me_invalid_edits_are_422(rankings_gateway, register, web_session):
 
 def test_me_needs_a_user(rankings_gateway, register, web_session):
     register("aisyah")
-    for headers in ({}, {"X-User-Id": "aisyah"}, {"X-User-Id": "12345"},
-                    {"Authorization": "Bearer whatever"}):
+    for headers in ({}, {"X-User-Id": str(uuid.uuid4())}, bearer("12345"),
+                    {"Authorization": "Bearer whatever"}, {"Authorization": "Basic eDp5"}):
         for method in ("GET", "PATCH"):
             response = web_session.request(method, "/users/me", headers=headers,
                                            json={"bio": "hacked"})
             details = assert_error(response, 401, "unauthorized")
-            assert details == {"header": "X-User-Id"}
+            assert details == {"header": "Authorization"}
 
 
 def test_me_of_an_unknown_user_is_404(rankings_gateway, web_session):
-    """A well-formed id nobody has (the development header vouches for nothing)."""
+    """A valid token naming an id nobody has (say, an account deleted since)."""
     response = web_session.get("/users/me", headers=as_user(str(uuid.uuid4())))
     assert_error(response, 404, "not_found")
 
 
-def test_user_routes_are_401_when_the_dev_header_is_off(rankings_service, register,
-                                                        start_gateway, web_session):
-    start_gateway(DEV_USER_HEADER=False)
+def test_user_routes_refuse_tokens_signed_with_another_secret(rankings_service, register,
+                                                              start_gateway, web_session):
+    start_gateway(JWT_SECRET="another-gateway-secret-long-enough-for-hs256")
     aisyah = register("aisyah")  # registering needs no user
     headers = as_user(aisyah["id"])
     for method, path in [("GET", "/users/me"), ("PATCH", "/users/me"),
                          ("POST", f"/users/{aisyah['id']}/follow"),
                          ("GET", "/rankings/my"), ("GET", "/rankings/my/laksa")]:
         response = web_session.request(method, path, headers=headers, json={"bio": "x"})
-        assert assert_error(response, 401, "unauthorized") == {}, (method, path)
+        details = assert_error(response, 401, "unauthorized")
+        assert details == {"header": "Authorization"}, (method, path)
     # anonymous reads still answer
-    assert web_session.get(f"/users/{aisyah['id']}", headers=headers).status_code == 200
+    assert web_session.get(f"/users/{aisyah['id']}").status_code == 200
 
 
 # --- GET /users/{id}: the public profile ----------------------------------------------------
@@ -232,7 +239,7 @@ def test_follow_rules(rankings_gateway, register, web_session):
 def test_follow_needs_a_user(rankings_gateway, register, web_session):
     aisyah = register("aisyah")
     for method in ("POST", "DELETE"):
-        for headers in ({}, {"X-User-Id": "ben"}):
+        for headers in ({}, {"X-User-Id": aisyah["id"]}, bearer("ben")):
             response = web_session.request(method, f"/users/{aisyah['id']}/follow",
                                            headers=headers)
             assert_error(response, 401, "unauthorized")

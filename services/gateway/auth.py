@@ -1,0 +1,189 @@
+"""Access tokens and sign-in attempts, with no I/O.
+
+A token is a JWT signed with the gateway's secret under one fixed algorithm (HS256 unless
+configured otherwise); reading one accepts that algorithm only, so `alg: none` and tokens
+signed with another algorithm or key are refused. `exp`, `iat` and `sub` are required, and
+the issuer and audience must be this API's.
+
+Failed sign-ins are counted in a sliding window per account and per client address. The
+counts live in the gateway process: each replica counts its own (a shared store such as
+Redis can take over when there are several).
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import jwt
+
+from shared.errors import TooManyRequests, Unauthorized
+
+TOKEN_TYPE = "bearer"
+ROLES = ("user", "admin")
+REQUIRED_CLAIMS = ("exp", "iat", "sub")
+# at least 256 bits for HMAC-SHA256 (RFC 7518 §3.2)
+MIN_SECRET_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class TokenSettings:
+    secret: str
+    algorithm: str = "HS256"
+    ttl_seconds: int = 3600
+    issuer: str = "bellyfed"
+    audience: str = "bellyfed-clients"
+
+
+@dataclass(frozen=True)
+class Identity:
+    """Who a valid token speaks for."""
+
+    user_id: str
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def issue_token(settings: TokenSettings, user_id: str, role: str,
+                now: float | None = None) -> dict:
+    """The login answer: `{access_token, token_type, expires_in}` for this user."""
+    if role not in ROLES:
+        raise ValueError(f"unknown role {role!r}")
+    issued_at = int(time.time() if now is None else now)
+    claims = {
+        "sub": str(user_id),
+        "role": role,
+        "iat": issued_at,
+        "exp": issued_at + settings.ttl_seconds,
+        "iss": settings.issuer,
+        "aud": settings.audience,
+    }
+    token = jwt.encode(claims, settings.secret, algorithm=settings.algorithm)
+    return {"access_token": token, "token_type": TOKEN_TYPE,
+            "expires_in": settings.ttl_seconds}
+
+
+# what each refusal tells the client: enough to fix their side, nothing about ours
+_REFUSALS = (
+    (jwt.ExpiredSignatureError, "the access token has expired"),
+    (jwt.InvalidAudienceError, "the access token is not meant for this API"),
+    (jwt.InvalidIssuerError, "the access token was not issued by this API"),
+    (jwt.InvalidAlgorithmError, "the access token is not signed with the expected algorithm"),
+    (jwt.InvalidSignatureError, "the access token's signature is not valid"),
+    (jwt.ImmatureSignatureError, "the access token is not valid yet"),
+)
+
+
+def read_token(settings: TokenSettings, token: str | None) -> Identity:
+    """Who the token speaks for, or Unauthorized saying what is wrong with it."""
+    if not token:
+        raise Unauthorized("an access token is required")
+    try:
+        claims = jwt.decode(token, settings.secret, algorithms=[settings.algorithm],
+                            options={"require": list(REQUIRED_CLAIMS)},
+                            audience=settings.audience, issuer=settings.issuer)
+    except jwt.MissingRequiredClaimError as exc:
+        raise Unauthorized(f"the access token has no {exc.claim} claim") from None
+    except jwt.InvalidTokenError as exc:
+        message = next((text for kind, text in _REFUSALS if isinstance(exc, kind)),
+                       "the access token is not valid")
+        raise Unauthorized(message) from None
+    try:
+        user_id = str(uuid.UUID(str(claims["sub"])))
+    except ValueError:
+        raise Unauthorized("the access token does not name a user") from None
+    role = claims.get("role", "user")
+    if role not in ROLES:
+        raise Unauthorized("the access token has an unknown role")
+    return Identity(user_id, role)
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header; None without the header.
+    Any other scheme, or no token after it, is Unauthorized: never silently anonymous."""
+    if authorization is None:
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme.lower() != TOKEN_TYPE or not token.strip():
+        raise Unauthorized("the Authorization header must be 'Bearer <access token>'")
+    return token.strip()
+
+
+# --- sign-in attempts ---------------------------------------------------------------------
+
+@dataclass
+class SlidingWindow:
+    """At most `limit` events per key in any `window` seconds."""
+
+    limit: int
+    window: float
+    clock: Callable[[], float] = time.monotonic
+    max_keys: int = 100_000
+    _events: dict[str, deque] = field(default_factory=dict)
+
+    def retry_after(self, key: str) -> float:
+        """0 while the key is under its limit, else the seconds until it will be."""
+        events = self._recent(key)
+        if len(events) < self.limit:
+            return 0.0
+        return max(events[-self.limit] + self.window - self.clock(), 0.0)
+
+    def record(self, key: str) -> None:
+        if len(self._events) >= self.max_keys:
+            self._forget_idle()
+        self._events.setdefault(key, deque()).append(self.clock())
+
+    def forget(self, key: str) -> None:
+        self._events.pop(key, None)
+
+    def _recent(self, key: str) -> deque:
+        events = self._events.get(key)
+        if events is None:
+            return deque()
+        horizon = self.clock() - self.window
+        while events and events[0] <= horizon:
+            events.popleft()
+        if not events:
+            del self._events[key]
+        return events
+
+    def _forget_idle(self) -> None:
+        for key in list(self._events):
+            self._recent(key)
+
+
+class LoginThrottle:
+    """Failed sign-ins per account (its email) and per client address."""
+
+    def __init__(self, per_account: int, per_address: int, window: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.accounts = SlidingWindow(per_account, window, clock)
+        self.addresses = SlidingWindow(per_address, window, clock)
+
+    @staticmethod
+    def account(email) -> str:
+        return str(email).strip().lower()
+
+    def check(self, email, address: str | None) -> None:
+        """TooManyRequests while the account or the address has used up its failures."""
+        wait = max(self.accounts.retry_after(self.account(email)),
+                   self.addresses.retry_after(address or "unknown"))
+        if wait > 0:
+            retry_after = max(int(wait + 0.999), 1)  # whole seconds, rounded up
+            raise TooManyRequests("too many failed sign-ins, try again later",
+                                  {"retry_after": retry_after})
+
+    def failed(self, email, address: str | None) -> None:
+        self.accounts.record(self.account(email))
+        self.addresses.record(address or "unknown")
+
+    def succeeded(self, email) -> None:
+        """The account's own count starts again; the address's does not (one address
+        guessing many accounts' passwords stays limited)."""
+        self.accounts.forget(self.account(email))
