@@ -24,17 +24,13 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse
-import os
 import random
-import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import quote, urlparse
 
-import requests
 from kombu import Connection, Producer
 from nameko.containers import ServiceContainer
 from nameko.events import get_event_exchange
@@ -42,6 +38,7 @@ from nameko.events import get_event_exchange
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.support import Vhost, start_moto
 from services.analytics.domain.views import view_writes
 from services.analytics.service import AnalyticsService
 from shared.config import amqp_uri
@@ -49,43 +46,6 @@ from shared.dynamodb import DynamoDBClient, ensure_tables
 from shared.events import make_envelope
 
 DEVICES = ("mobile", "tablet", "desktop")
-
-
-def start_moto() -> tuple[str, subprocess.Popen | None]:
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
-    if endpoint:
-        return endpoint, None
-    port = 4700 + random.randrange(200)
-    process = subprocess.Popen([sys.executable, "-m", "shared.local_dynamodb",
-                                "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(endpoint, timeout=0.5)
-            return endpoint, process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("moto_server did not start")
-
-
-class Vhost:
-    """A throwaway RabbitMQ vhost (management API), so nothing else consumes our events."""
-
-    def __init__(self, base_uri: str):
-        parts = urlparse(base_uri)
-        self.name = f"bellyfed_bench_{uuid.uuid4().hex[:8]}"
-        self.api = f"http://{parts.hostname}:15672/api"
-        self.auth = (parts.username or "guest", parts.password or "guest")
-        self.uri = f"{parts.scheme}://{parts.netloc}/{quote(self.name, safe='')}"
-        user = self.auth[0]
-        requests.put(f"{self.api}/vhosts/{self.name}", auth=self.auth, timeout=10
-                     ).raise_for_status()
-        requests.put(f"{self.api}/permissions/{self.name}/{user}", auth=self.auth, timeout=10,
-                     json={"configure": ".*", "write": ".*", "read": ".*"}).raise_for_status()
-
-    def delete(self):
-        requests.delete(f"{self.api}/vhosts/{self.name}", auth=self.auth, timeout=10)
 
 
 def raw_update_rate(dynamodb: DynamoDBClient, seconds: float) -> float:

@@ -27,16 +27,12 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse
-import os
-import random
-import subprocess
 import sys
 import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import requests
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
@@ -46,7 +42,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.analytics_ingest import Vhost
+from bench.support import Vhost, start_moto
 from services.orders.service import OrdersService
 from services.orders.storage import history
 from shared.config import amqp_uri, database_url
@@ -69,24 +65,6 @@ class BenchCatalog:
         return {"restaurant": {"id": restaurant_id, "name": "Bench", "owner_id": OWNER},
                 "dishes": [{"id": dish_id, "restaurant_id": restaurant_id, "name": "Dish",
                             "price": PRICE, "is_available": True} for dish_id in dish_ids]}
-
-
-def start_moto() -> tuple[str, subprocess.Popen | None]:
-    endpoint = os.environ.get("DYNAMODB_ENDPOINT")
-    if endpoint:
-        return endpoint, None
-    port = 4700 + random.randrange(200)
-    process = subprocess.Popen([sys.executable, "-m", "shared.local_dynamodb",
-                                "-H", "127.0.0.1", "-p", str(port)], cwd=ROOT,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    endpoint = f"http://127.0.0.1:{port}"
-    for _ in range(100):
-        try:
-            requests.get(endpoint, timeout=0.5)
-            return endpoint, process
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise SystemExit("moto_server did not start")
 
 
 def bench_database() -> str:

@@ -308,6 +308,17 @@ def _marker_key(consumer: str, event_id) -> str:
     return f"EVENT#{consumer}#{event_id}"
 
 
+def query_all(table, **arguments) -> list[dict]:
+    """Every item a Query on `table` (a boto3 Table) answers, page after page."""
+    items: list[dict] = []
+    while True:
+        page = table.query(**arguments)
+        items.extend(page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        arguments = {**arguments, "ExclusiveStartKey": page["LastEvaluatedKey"]}
+
+
 def existing_keys(dynamodb: DynamoDBClient, keys: list[tuple[str, dict]]) -> set[tuple]:
     """Which of the (table, key) pairs name an item that exists (BatchGetItem, 100 a call)."""
     found: set[tuple] = set()

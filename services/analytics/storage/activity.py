@@ -62,7 +62,7 @@ from services.analytics.domain.keys import (
     trending_location,
     user_board,
 )
-from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once
+from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once, query_all
 
 INFLUENCE_INDEX = "InfluenceScoreIndex"
 TRENDING_INDEX = "TrendingScoreIndex"
@@ -117,16 +117,6 @@ def batch_get(client: DynamoDBClient, table: str, keys: Iterable[dict],
             found += response.get("Responses", {}).get(name, [])
             pending = response.get("UnprocessedKeys") or {}
     return found
-
-
-def _query_all(client: DynamoDBClient, table: str, **arguments) -> list[dict]:
-    items: list[dict] = []
-    while True:
-        response = client.table(table).query(**arguments)
-        items += response.get("Items", [])
-        if "LastEvaluatedKey" not in response:
-            return items
-        arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
 
 # --- recording -------------------------------------------------------------------------------
@@ -309,8 +299,8 @@ def trending_dishes(client: DynamoDBClient, city: str, limit: int, now: datetime
 # --- leaderboards ----------------------------------------------------------------------------
 
 def _members(client: DynamoDBClient, board: str) -> list[str]:
-    return [item["entity_id"] for item in _query_all(
-        client, LEADERBOARD_MEMBERS, KeyConditionExpression=Key("board").eq(board),
+    return [item["entity_id"] for item in query_all(
+        client.table(LEADERBOARD_MEMBERS), KeyConditionExpression=Key("board").eq(board),
         ProjectionExpression="entity_id")]
 
 
@@ -346,8 +336,8 @@ def _rewrite_slots(client: DynamoDBClient, board: str, standings: list[tuple[str
                    now: datetime) -> None:
     """Ranks 1..N of `board` as `standings` say: only the slots that changed are written,
     the slots past N deleted."""
-    current = {int(item["rank"]): item for item in _query_all(
-        client, LEADERBOARDS, KeyConditionExpression=Key("leaderboard_type").eq(board))}
+    current = {int(item["rank"]): item for item in query_all(
+        client.table(LEADERBOARDS), KeyConditionExpression=Key("leaderboard_type").eq(board))}
     with client.table(LEADERBOARDS).batch_writer() as writer:
         for rank, (entity_id, score) in enumerate(standings, start=1):
             slot = current.get(rank) or {}
@@ -369,8 +359,8 @@ def refresh_leaderboards(client: DynamoDBClient, now: datetime, size: int = 100)
     change without touching the board, so there is no cheap "dirty" flag), at the cost of
     reading each board's members; only slots whose entity or score changed are written.
     """
-    boards = _query_all(client, LEADERBOARD_MEMBERS,
-                        KeyConditionExpression=Key("board").eq(BOARD_REGISTRY))
+    boards = query_all(client.table(LEADERBOARD_MEMBERS),
+                       KeyConditionExpression=Key("board").eq(BOARD_REGISTRY))
     registry = client.table(LEADERBOARD_MEMBERS)
     for board in boards:
         city, cuisine = board["city"], board["cuisine"]

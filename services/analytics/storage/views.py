@@ -24,7 +24,7 @@ from services.analytics.domain.views import (
     view_writes,
 )
 from services.analytics.schemas import DEVICE_TYPES, ENGAGEMENT_TYPES
-from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once
+from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once, query_all
 
 PERIOD_VIEWS_INDEX = "PeriodViewsIndex"
 HOURS = tuple(f"{hour:02d}" for hour in range(24))
@@ -95,14 +95,7 @@ def _daily_items(client: DynamoDBClient, pk: str, days: list[date],
         arguments["ProjectionExpression"] = ", ".join(f"#p{n}" for n in range(len(projection)))
         arguments["ExpressionAttributeNames"] = {f"#p{n}": name
                                                  for n, name in enumerate(projection)}
-    table = client.table(ANALYTICS)
-    items: list[dict] = []
-    while True:
-        page = table.query(**arguments)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+    return query_all(client.table(ANALYTICS), **arguments)
 
 
 def _series(items: list[dict], days: list[date]) -> list[dict]:

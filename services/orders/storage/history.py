@@ -41,6 +41,7 @@ from shared.dynamodb import (
     TableSpec,
     apply_once,
     is_transient,
+    query_all,
 )
 
 TABLES = [
@@ -109,19 +110,9 @@ def restore_log_items(client: DynamoDBClient, changes: Iterable[StatusChange]) -
 
 # --- reading ---------------------------------------------------------------------------------
 
-def _query_all(table, **arguments) -> list[dict]:
-    items: list[dict] = []
-    while True:
-        page = table.query(**arguments)
-        items.extend(page.get("Items", []))
-        if "LastEvaluatedKey" not in page:
-            return items
-        arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
-
-
 def order_history(client: DynamoDBClient, order_id: str) -> list[dict]:
     """The order's status history, most recent first (empty for an order never logged)."""
-    items = _query_all(client.table(LOGS), KeyConditionExpression=Key("order_id").eq(
+    items = query_all(client.table(LOGS), KeyConditionExpression=Key("order_id").eq(
         str(order_id)), ScanIndexForward=False)
     return newest_first(history_entry(item) for item in items)
 
@@ -133,7 +124,7 @@ def status_metrics(client: DynamoDBClient, start: datetime, end: datetime) -> li
     table = client.table(METRICS)
 
     def one_status(status: str) -> list[dict]:
-        return _query_all(table, KeyConditionExpression=Key("status").eq(status)
+        return query_all(table, KeyConditionExpression=Key("status").eq(status)
                           & Key("hour").between(first, last))
 
     with ThreadPoolExecutor(max_workers=len(STATUSES)) as pool:
@@ -146,7 +137,7 @@ def logged_versions(client: DynamoDBClient, order_ids: Iterable[str]) -> dict[st
     table = client.table(LOGS)
 
     def versions(order_id: str) -> tuple[str, set[int]]:
-        items = _query_all(table, KeyConditionExpression=Key("order_id").eq(order_id),
+        items = query_all(table, KeyConditionExpression=Key("order_id").eq(order_id),
                            ProjectionExpression="version", ConsistentRead=True)
         return order_id, {int(item["version"]) for item in items}
 
