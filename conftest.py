@@ -66,6 +66,29 @@ def migrated_database(service: str):
     return url
 
 
+def session_database(service: str):
+    """For a session fixture: `service`'s migrated database, dropped after the session."""
+    url = migrated_database(service)
+    yield url
+    drop_database(url.rsplit("/", 1)[1])
+
+
+def emptied_after(url: str, keep: tuple[str, ...] = ()):
+    """For a test fixture: the database at `url`, emptied after the test."""
+    yield url
+    empty_tables(url, keep)
+
+
+def running(container_factory, service_cls: type, config: dict):
+    """For a test fixture: `service_cls` started, and killed before the test's database is
+    emptied (its consumers of its own events would otherwise still be writing during the
+    TRUNCATE; Database.kill drops the connections of workers killed mid-flight)."""
+    container = container_factory(service_cls, config)
+    container.start()
+    yield container
+    container.kill()
+
+
 def empty_tables(url: str, keep: tuple[str, ...] = ()) -> None:
     """Truncate every table but alembic's and the reference tables in `keep`."""
     engine = make_engine(url)
@@ -79,30 +102,24 @@ def empty_tables(url: str, keep: tuple[str, ...] = ()) -> None:
 
 @pytest.fixture(scope="session")
 def catalog_db_url():
-    url = migrated_database("catalog")
-    yield url
-    drop_database(url.rsplit("/", 1)[1])
+    yield from session_database("catalog")
 
 
 @pytest.fixture
 def catalog_db(catalog_db_url):
     """The catalog database, emptied after each test."""
-    yield catalog_db_url
-    empty_tables(catalog_db_url)
+    yield from emptied_after(catalog_db_url)
 
 
 @pytest.fixture(scope="session")
 def rankings_db_url():
-    url = migrated_database("rankings")
-    yield url
-    drop_database(url.rsplit("/", 1)[1])
+    yield from session_database("rankings")
 
 
 @pytest.fixture
 def rankings_db(rankings_db_url):
     """The rankings database, emptied after each test (badges and career levels stay)."""
-    yield rankings_db_url
-    empty_tables(rankings_db_url, keep=("badges", "career_levels"))
+    yield from emptied_after(rankings_db_url, keep=("badges", "career_levels"))
 
 
 @pytest.fixture
@@ -219,24 +236,18 @@ def rankings_service(container_factory, rankings_config):
     own events would otherwise still be writing during the TRUNCATE)."""
     from services.rankings.service import RankingsService
 
-    container = container_factory(RankingsService, rankings_config)
-    container.start()
-    yield container
-    container.kill()  # Database.kill drops the connections of workers killed mid-flight
+    yield from running(container_factory, RankingsService, rankings_config)
 
 
 @pytest.fixture(scope="session")
 def orders_db_url():
-    url = migrated_database("orders")
-    yield url
-    drop_database(url.rsplit("/", 1)[1])
+    yield from session_database("orders")
 
 
 @pytest.fixture
 def orders_db(orders_db_url):
     """The orders database, emptied after each test."""
-    yield orders_db_url
-    empty_tables(orders_db_url)
+    yield from emptied_after(orders_db_url)
 
 
 @pytest.fixture
@@ -254,10 +265,7 @@ def orders_service(container_factory, orders_config):
     own events would otherwise still be writing during the TRUNCATE)."""
     from services.orders.service import OrdersService
 
-    container = container_factory(OrdersService, orders_config)
-    container.start()
-    yield container
-    container.kill()
+    yield from running(container_factory, OrdersService, orders_config)
 
 
 @pytest.fixture
