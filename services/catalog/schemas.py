@@ -119,7 +119,7 @@ class RestaurantInputSchema(Schema):
     cuisine_type = fields.List(_name(100), validate=validate.Length(max=10))
     price_range = fields.Integer(allow_none=True, strict=True,
                                  validate=validate.Range(min=1, max=4))
-    owner_id = fields.UUID(allow_none=True)
+    # no owner_id: who owns a restaurant is its creator (the create RPC's owner_id)
 
 
 class DishInputSchema(Schema):

@@ -51,8 +51,12 @@ class CatalogService:
         return domain.get_menu(self.store, restaurant, load(MenuQuery(), query))
 
     @service_rpc
-    def create_restaurant(self, data: dict, idempotency_key: str | None = None) -> dict:
+    def create_restaurant(self, data: dict, idempotency_key: str | None = None,
+                          owner_id: str | None = None) -> dict:
+        """`owner_id`: who owns it, the creator the gateway signed in (never the body's)."""
         fields = load(RestaurantInputSchema(), data)
+        if owner_id is not None:
+            fields["owner_id"] = parse_id(owner_id, "owner_id")
         return domain.create_restaurant(self.store, fields, idempotency_key)
 
     @service_rpc

@@ -187,3 +187,26 @@ class LoginThrottle:
         """The account's own count starts again; the address's does not (one address
         guessing many accounts' passwords stays limited)."""
         self.accounts.forget(self.account(email))
+
+
+class WriteLimit:
+    """Writes (anything but GET/HEAD/OPTIONS) per signed-in user, and per client address
+    for anonymous ones, in a sliding window: past it, 429 with Retry-After.
+
+    Counted by the token's user rather than the token itself, so signing in again does not
+    start a fresh allowance. Like the sign-in counts, it is per gateway replica."""
+
+    def __init__(self, per_user: int, per_address: int, window: float,
+                 clock: Callable[[], float] = time.monotonic):
+        self.users = SlidingWindow(per_user, window, clock)
+        self.addresses = SlidingWindow(per_address, window, clock)
+
+    def check(self, identity: Identity | None, address: str | None) -> None:
+        """Count one write, or TooManyRequests (not counted) when its allowance is spent."""
+        window, key = ((self.users, f"user:{identity.user_id}") if identity
+                       else (self.addresses, f"address:{address or 'unknown'}"))
+        wait = window.retry_after(key)
+        if wait > 0:
+            raise TooManyRequests("too many changes in a short time, slow down",
+                                  {"retry_after": max(int(wait + 0.999), 1)})
+        window.record(key)

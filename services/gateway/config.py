@@ -3,7 +3,6 @@
 | variable | default | meaning |
 |---|---|---|
 | GATEWAY_ADDRESS | 0.0.0.0:8000 | where the HTTP server listens |
-| ADMIN_TOKEN | (unset: admin routes closed) | temporary admin check, see README |
 | JWT_SECRET | (required) | signs and checks access tokens; at least 32 characters. Unset, the |
 |   | | gateway refuses to start, unless DEV_MODE is on: then a random secret per |
 |   | | process (tokens die with it) and a warning in the log |
@@ -16,10 +15,16 @@
 | LOGIN_MAX_FAILURES_PER_ADDRESS | 20 | failed sign-ins from one client address per window |
 | LOGIN_WINDOW_SECONDS | 900 | the sliding window of both (counted per gateway replica) |
 | MAX_BODY_BYTES | 65536 | larger request bodies get 413 |
+| WRITE_LIMIT_PER_USER | 120 | writes (POST/PUT/PATCH/DELETE) one signed-in user may make per |
+|   | | window, then 429 with Retry-After |
+| WRITE_LIMIT_PER_ADDRESS | 600 | anonymous writes (sign-ins, views...) per client address |
+| WRITE_WINDOW_SECONDS | 60 | the sliding window of both (counted per gateway replica) |
+| CORS_ORIGINS | (none) | comma-separated origins browsers may call the API from; `*` for any |
 | READY_TIMEOUT | 2 | seconds each /ready check may take |
 """
 
 import logging
+import re
 import secrets
 
 from services.gateway.auth import MIN_SECRET_LENGTH
@@ -35,6 +40,7 @@ _ON = ("1", "true", "yes", "on")
 _OFF = ("0", "false", "no", "off")
 # HMAC only: one shared secret, no key files (an asymmetric key can come later)
 ALGORITHMS = ("HS256", "HS384", "HS512")
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
 
 
 def env_flag(name: str, default: bool = False) -> bool:
@@ -72,11 +78,21 @@ def jwt_algorithm() -> str:
     return algorithm
 
 
+def cors_origins() -> list[str]:
+    """CORS_ORIGINS: "*", or origins like https://app.bellyfed.com (scheme, host, port)."""
+    origins = [origin.strip().rstrip("/") for origin in (env("CORS_ORIGINS") or "").split(",")
+               if origin.strip()]
+    for origin in origins:
+        if origin != "*" and not ORIGIN.fullmatch(origin):
+            raise ConfigError(f"CORS_ORIGINS: {origin!r} is not an origin such as "
+                              "https://app.example.com or http://localhost:3000")
+    return origins
+
+
 def load() -> dict:
     return nameko_config(
         SERVICE_NAME,
         WEB_SERVER_ADDRESS=env("GATEWAY_ADDRESS", "0.0.0.0:8000"),
-        ADMIN_TOKEN=env("ADMIN_TOKEN"),
         JWT_SECRET=jwt_secret(),
         JWT_ALGORITHM=jwt_algorithm(),
         JWT_TTL_SECONDS=env_int("JWT_TTL_SECONDS", 3600),
@@ -86,5 +102,9 @@ def load() -> dict:
         LOGIN_MAX_FAILURES_PER_ADDRESS=env_int("LOGIN_MAX_FAILURES_PER_ADDRESS", 20),
         LOGIN_WINDOW_SECONDS=env_float("LOGIN_WINDOW_SECONDS", 900.0),
         MAX_BODY_BYTES=env_int("MAX_BODY_BYTES", 65536),
+        WRITE_LIMIT_PER_USER=env_int("WRITE_LIMIT_PER_USER", 120),
+        WRITE_LIMIT_PER_ADDRESS=env_int("WRITE_LIMIT_PER_ADDRESS", 600),
+        WRITE_WINDOW_SECONDS=env_float("WRITE_WINDOW_SECONDS", 60.0),
+        CORS_ORIGINS=cors_origins(),
         READY_TIMEOUT=env_float("READY_TIMEOUT", 2.0),
     )

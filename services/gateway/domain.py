@@ -3,7 +3,6 @@ answers of several services join into one."""
 
 from __future__ import annotations
 
-import hmac
 import re
 import uuid
 from datetime import UTC
@@ -11,10 +10,9 @@ from datetime import UTC
 from werkzeug.wrappers import Request
 
 from services.gateway.auth import Identity, TokenSettings, bearer_token, read_token
-from shared.errors import Forbidden, ServiceTimeout, ServiceUnavailable, Unauthorized
+from shared.errors import ServiceTimeout, ServiceUnavailable, Unauthorized
 
 DEVICE_TYPES = ("mobile", "tablet", "desktop")
-ADMIN_TOKEN_HEADER = "X-Admin-Token"
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|windows phone", re.I)
 MAX_USER_AGENT = 512
@@ -36,23 +34,19 @@ def device_type(user_agent: str | None, declared: str | None = None) -> str:
 
 
 AUTHORIZATION_HEADER = "Authorization"
-SIGN_IN_NEEDED = "this route needs a signed-in user: send 'Authorization: Bearer <access token>'"
 
 
-def acting_identity(request: Request, tokens: TokenSettings | None = None, *,
-                    required: bool = False) -> Identity | None:
+def acting_identity(request: Request, tokens: TokenSettings | None = None) -> Identity | None:
     """Who is asking: the identity of the request's access token, or None for an anonymous
     request (no Authorization header).
 
-    The one place that decides it. A route that needs a user (`required=True`) refuses an
-    anonymous request with Unauthorized; any route refuses a bad token (expired, forged,
-    malformed...) with Unauthorized too, never treating it as anonymous.
+    The one place that reads it. A bad token (expired, forged, malformed...) is
+    Unauthorized on every route, never treated as anonymous; what each route lets an
+    identity do is services.gateway.access's business.
     """
     try:
         token = bearer_token(request.headers.get(AUTHORIZATION_HEADER))
         if token is None:
-            if required:
-                raise Unauthorized(SIGN_IN_NEEDED)
             return None
         if tokens is None:
             raise Unauthorized("sign-in is not configured on this gateway")
@@ -60,55 +54,6 @@ def acting_identity(request: Request, tokens: TokenSettings | None = None, *,
     except Unauthorized as exc:
         exc.details = {"header": AUTHORIZATION_HEADER, **exc.details}
         raise
-
-
-def acting_user_id(request: Request, tokens: TokenSettings | None = None, *,
-                   required: bool = False) -> str | None:
-    """The acting user's id (see acting_identity), or None for an anonymous request."""
-    identity = acting_identity(request, tokens, required=required)
-    return identity.user_id if identity else None
-
-
-def require_admin(request: Request, configured_token: str | None,
-                  tokens: TokenSettings | None = None) -> None:
-    """Admin routes answer to an access token with the admin role, or (temporarily, see
-    README) to X-Admin-Token equal to the ADMIN_TOKEN the gateway was started with.
-
-    An X-Admin-Token, when sent, decides: a wrong one (or none configured) is 403. Without
-    one, a signed-in user who is no admin gets 403, an anonymous request 401.
-    """
-    if request.headers.get(ADMIN_TOKEN_HEADER):
-        _check_admin_token(request, configured_token)
-        return
-    identity = acting_identity(request, tokens)
-    if identity is None:
-        raise Unauthorized("this route needs an admin: sign in as one",
-                           {"header": AUTHORIZATION_HEADER})
-    if not identity.is_admin:
-        raise Forbidden("this route is for admins")
-
-
-def _check_admin_token(request: Request, configured_token: str | None) -> None:
-    if not configured_token:
-        raise Forbidden("admin tokens are disabled on this gateway")
-    presented = request.headers.get(ADMIN_TOKEN_HEADER)
-    if not hmac.compare_digest(presented.encode(), configured_token.encode()):
-        raise Forbidden("the admin token is not valid")
-
-
-def admin_presented(request: Request, configured_token: str | None,
-                    tokens: TokenSettings | None = None) -> bool:
-    """Whether the request speaks as an admin on a route open to users too: an access
-    token with the admin role, or a valid X-Admin-Token.
-
-    No (or an empty) X-Admin-Token and no admin token: an ordinary user (False). An
-    X-Admin-Token must be the valid one (else 403), so a mistyped one is told so instead of
-    the request silently going on with a user's rights."""
-    if request.headers.get(ADMIN_TOKEN_HEADER):
-        _check_admin_token(request, configured_token)
-        return True
-    identity = acting_identity(request, tokens)
-    return bool(identity and identity.is_admin)
 
 
 def order_request(fields: dict) -> dict:
@@ -128,11 +73,16 @@ def metrics_window(query: dict) -> tuple[str, str]:
     return tuple(query[key].astimezone(UTC).isoformat() for key in ("from", "to"))
 
 
-def view_context(request: Request, tokens: TokenSettings | None = None) -> dict:
+def user_id_of(identity: Identity | None) -> str | None:
+    """The signed-in user's id, None for an anonymous request."""
+    return identity.user_id if identity else None
+
+
+def view_context(request: Request, identity: Identity | None) -> dict:
     """Who looked, from what: carried on every analytics event the gateway emits."""
     user_agent = (request.headers.get("User-Agent") or "")[:MAX_USER_AGENT]
     return {
-        "user_id": acting_user_id(request, tokens),
+        "user_id": user_id_of(identity),
         "anonymous_id": anonymous_id(request.headers.get(ANONYMOUS_ID_HEADER)),
         "device_type": device_type(user_agent, request.headers.get("X-Device-Type")),
         "user_agent": user_agent,

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import json
 import logging
-from functools import partial
+from dataclasses import dataclass
+from functools import partial, wraps
 
 from eventlet.event import Event
 from marshmallow import Schema
 from nameko.exceptions import RemoteError
+from nameko.extensions import register_entrypoint
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
+from services.gateway.access import Access
 from shared.context import CORRELATION_ID_KEY, new_correlation_id
-from shared.errors import BadRequest, BellyfedError, PayloadTooLarge, TooManyRequests
+from shared.errors import BadRequest, BellyfedError, Forbidden, PayloadTooLarge, TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +33,9 @@ REQUEST_ID_HEADER = "X-Request-ID"
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
     "Referrer-Policy": "no-referrer",
+    "Strict-Transport-Security": "max-age=31536000; includeSubDomains",
     "Cache-Control": "no-store",
 }
 
@@ -103,14 +108,57 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+@dataclass(frozen=True)
+class CorsPolicy:
+    """Which web origins browsers may call the API from (CORS_ORIGINS): none by default,
+    "*" for any. Requests from other origins still get their answer, without the headers
+    that would let a browser hand it to the page; their preflights are 403."""
+
+    origins: frozenset[str] = frozenset()
+    allowed_headers: str = ("Authorization, Content-Type, Idempotency-Key, X-Request-ID, "
+                            "X-Anonymous-Id, X-Device-Type")
+    exposed_headers: str = "X-Request-ID, Retry-After"
+    max_age: int = 600
+
+    def allows(self, origin: str | None) -> bool:
+        return bool(origin) and ("*" in self.origins or origin in self.origins)
+
+    def headers(self, origin: str | None) -> dict:
+        """What an answer to a request from `origin` carries."""
+        if not self.allows(origin):
+            return {"Vary": "Origin"} if self.origins else {}
+        return {"Access-Control-Allow-Origin": "*" if "*" in self.origins else origin,
+                "Access-Control-Expose-Headers": self.exposed_headers, "Vary": "Origin"}
+
+    def preflight(self, origin: str | None, methods: set[str]) -> Response:
+        if not self.allows(origin):
+            raise Forbidden("this origin may not call the API from a browser",
+                            {"header": "Origin"})
+        response = Response(status=204, headers={
+            **SECURITY_HEADERS,
+            "Access-Control-Allow-Methods": ", ".join(sorted(methods)),
+            "Access-Control-Allow-Headers": self.allowed_headers,
+            "Access-Control-Max-Age": str(self.max_age),
+        })
+        del response.headers["Content-Type"]
+        return response
+
+
+def is_preflight(request: Request) -> bool:
+    return (request.method == "OPTIONS" and "Origin" in request.headers
+            and "Access-Control-Request-Method" in request.headers)
+
+
 class JsonWebServer(WebServer):
-    """nameko's web server, with JSON for routing errors and the correlation id from headers."""
+    """nameko's web server, with JSON for routing errors, the correlation id from headers
+    and the CORS policy."""
 
     def context_data_from_headers(self, request: Request) -> dict:
         return {CORRELATION_ID_KEY: new_correlation_id(request.headers.get(REQUEST_ID_HEADER))}
 
     def get_wsgi_app(self):
         app = super().get_wsgi_app()
+        cors = CorsPolicy(frozenset(self.container.config.get("CORS_ORIGINS") or ()))
 
         def json_errors(environ, start_response):
             if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
@@ -118,41 +166,48 @@ class JsonWebServer(WebServer):
                 # werkzeug would read them as empty (the size limit still applies)
                 environ["wsgi.input_terminated"] = True
             request = Request(environ, shallow=True)
+            origin = request.headers.get("Origin")
+            adapter = app.url_map.bind_to_environ(environ)
             try:
-                provider, values = app.url_map.bind_to_environ(environ).match()
-            except HTTPException as exc:
+                if is_preflight(request):
+                    methods = adapter.allowed_methods()
+                    if not methods:
+                        raise NotFound()
+                    response = cors.preflight(origin, set(methods) - {"OPTIONS"})
+                else:
+                    provider, values = adapter.match()
+                    request.path_values = values
+                    response = provider.handle_request(request)
+            except Exception as exc:
                 response = error_response(exc)
+            if REQUEST_ID_HEADER not in response.headers:
                 response.headers[REQUEST_ID_HEADER] = new_correlation_id(
                     request.headers.get(REQUEST_ID_HEADER))
-                return response(environ, start_response)
-            request.path_values = values
-            return provider.handle_request(request)(environ, start_response)
+            response.headers.update(cors.headers(origin))
+            return response(environ, start_response)
 
         return json_errors
 
 
 class Route(HttpRequestHandler):
-    """An HTTP route with its documentation; see `route`.
-
-    `admin=True` documents the admin token (the handler calls domain.require_admin),
-    `user=True` a signed-in user (the handler asks domain.acting_user_id with
-    required=True); the OpenAPI tests check that what is documented is what is served.
-    """
+    """An HTTP route with who may call it and its documentation; see `route`."""
 
     server = JsonWebServer()
 
     def __init__(self, method: str, url: str, *, summary: str, tag: str,
                  query: type[Schema] | None = None, body: type[Schema] | None = None,
                  response: type[Schema] | None = None, many: bool = False,
-                 paged: bool = False, status: int = 200, admin: bool = False,
-                 user: bool = False, errors: tuple[int, ...] = (), **kwargs):
+                 paged: bool = False, status: int = 200, access: Access,
+                 errors: tuple[int, ...] = (), **kwargs):
         # our own errors are answers, not crashes: log them without a traceback
         kwargs.setdefault("expected_exceptions", (BellyfedError,))
         super().__init__(method, url, **kwargs)
+        self.access = access
         self.doc = {
             "summary": summary, "tag": tag, "query": query, "body": body,
             "response": response, "many": many, "paged": paged, "status": status,
-            "admin": admin, "user": user, "errors": errors,
+            "access": access, "admin": access.who == "admin", "user": access.needs_user,
+            "errors": errors,
         }
 
     def handle_request(self, request: Request) -> Response:
@@ -186,4 +241,21 @@ class Route(HttpRequestHandler):
         return json_response(result, self.doc["status"])
 
 
-route = Route.decorator
+def route(method: str, url: str, *, access: Access, **doc):
+    """Declare a route: `access` says who may call it (see services.gateway.access), the
+    rest documents it (and the OpenAPI tests check that what is documented is served).
+
+    The handler runs only once the service's `authorize(access, request, path_values)`
+    has let the request through; it finds the caller in `request.identity` (None when
+    anonymous)."""
+
+    def declare(handler):
+        @wraps(handler)
+        def guarded(service, request, *args, **path_values):
+            request.identity = service.authorize(access, request, path_values)
+            return handler(service, request, *args, **path_values)
+
+        register_entrypoint(guarded, Route(method, url, access=access, **doc))
+        return guarded
+
+    return declare

@@ -20,7 +20,8 @@ from services.catalog.schemas import (
     RestaurantSchema,
 )
 from services.gateway import domain
-from services.gateway.auth import LoginThrottle, TokenSettings, issue_token
+from services.gateway.access import ADMIN, ANYONE, SIGNED_IN, Access, authorize, owner_of, parties
+from services.gateway.auth import Identity, LoginThrottle, TokenSettings, WriteLimit, issue_token
 from services.gateway.config import DOWNSTREAM
 from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
@@ -89,6 +90,11 @@ REVIEW = "/reviews/<uuid:review_id>"
 # a dish type is free text, URL-encoded in the path (/rankings/my/nasi%20lemak)
 MY_LIST = "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"
 ORDER = "/orders/<uuid:order_id>"
+READ_METHODS = ("GET", "HEAD", "OPTIONS")
+AUTHOR = parties("the review's author")
+ORDER_PARTIES = parties("the order's customer, the restaurant's owner or an admin; others get 404")
+ORDER_MOVERS = parties("the restaurant's owner or an admin moves an order on; its customer may "
+                       "cancel it; others get 404")
 LEADERBOARD = ("/leaderboards/<string(minlength=1, maxlength=100):city>"
                "/<string(minlength=1, maxlength=100):cuisine>")
 
@@ -99,11 +105,14 @@ class Config(DependencyProvider):
 
 
 class Auth:
-    """What signing in needs: the token settings and the failed sign-in counts."""
+    """What signing in needs: the token settings, the failed sign-in counts and the write
+    allowances."""
 
-    def __init__(self, tokens: TokenSettings | None, throttle: LoginThrottle):
+    def __init__(self, tokens: TokenSettings | None, throttle: LoginThrottle,
+                 writes: WriteLimit):
         self.tokens = tokens
         self.throttle = throttle
+        self.writes = writes
 
 
 class AuthProvider(DependencyProvider):
@@ -123,6 +132,10 @@ class AuthProvider(DependencyProvider):
             per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
             per_address=int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
             window=float(config.get("LOGIN_WINDOW_SECONDS", 900)),
+        ), WriteLimit(
+            per_user=int(config.get("WRITE_LIMIT_PER_USER", 120)),
+            per_address=int(config.get("WRITE_LIMIT_PER_ADDRESS", 600)),
+            window=float(config.get("WRITE_WINDOW_SECONDS", 60)),
         ))
 
     def get_dependency(self, worker_ctx):
@@ -181,36 +194,35 @@ class GatewayService:
         except Exception:
             log.warning("could not dispatch %s", event_type, exc_info=True)
 
-    def signed_in_user(self, request) -> str:
-        """The acting user's id, or 401: for routes declared with `user=True`."""
-        return domain.acting_user_id(request, self.auth.tokens, required=True)
+    def authorize(self, access: Access, request, path_values: dict) -> Identity | None:
+        """Who is asking, once `access` lets them (see http.route): 401/403/404 otherwise,
+        and 429 past their share of writes."""
+        identity = domain.acting_identity(request, self.auth.tokens)
+        authorize(access, identity, lambda: self.restaurant_owner(access.owns, path_values))
+        if request.method not in READ_METHODS:
+            self.auth.writes.check(identity, request.remote_addr)
+        return identity
 
-    def acting_user(self, request) -> str | None:
-        """The signed-in user's id, None for an anonymous request, 401 for a bad token."""
-        return domain.acting_user_id(request, self.auth.tokens)
-
-    def require_admin(self, request) -> None:
-        """401/403 unless an admin asks: for routes declared with `admin=True`."""
-        domain.require_admin(request, self.config.get("ADMIN_TOKEN"), self.auth.tokens)
-
-    def as_admin(self, request) -> bool:
-        """True for an admin's request, False for anyone else's, 403 with a wrong admin
-        token: on routes a user reaches for their own things and an admin for any."""
-        return domain.admin_presented(request, self.config.get("ADMIN_TOKEN"),
-                                      self.auth.tokens)
+    def restaurant_owner(self, parameter: str, path_values: dict) -> str | None:
+        """The owner of the restaurant a path names: itself, or the dish of one (404 if
+        there is no such restaurant or dish)."""
+        restaurant_id = str(path_values[parameter])
+        if parameter == "dish_id":
+            restaurant_id = self.catalog.get_dish(restaurant_id)["restaurant_id"]
+        return self.catalog.get_restaurant(restaurant_id)["owner_id"]
 
     def view_context(self, request) -> dict:
-        return domain.view_context(request, self.auth.tokens)
+        return domain.view_context(request, request.identity)
 
     # --- operations -------------------------------------------------------------------
 
     @route("GET", "/health", summary="The gateway process is up", tag="operations",
-           response=HealthSchema)
+           response=HealthSchema, access=ANYONE)
     def health(self, request):
         return {"status": "ok", "service": self.name}
 
     @route("GET", "/ready", summary="Broker and downstream services are reachable",
-           tag="operations", response=ReadySchema, errors=(503,))
+           tag="operations", response=ReadySchema, errors=(503,), access=ANYONE)
     def ready(self, request):
         timeout = self.config["READY_TIMEOUT"]
         checks = {"broker": self.check_broker(timeout)}
@@ -242,7 +254,8 @@ class GatewayService:
         except Exception:
             return "unhealthy"
 
-    @route("GET", "/openapi.json", summary="This API's OpenAPI 3 document", tag="operations")
+    @route("GET", "/openapi.json", summary="This API's OpenAPI 3 document", tag="operations",
+           access=ANYONE)
     def openapi(self, request):
         return json_response(openapi_document(type(self)))
 
@@ -250,7 +263,7 @@ class GatewayService:
 
     @route("GET", "/restaurants", summary="List restaurants by city, cuisine or text",
            tag="catalog", query=RestaurantListQuery, response=RestaurantSchema, paged=True,
-           errors=(400,))
+           errors=(400,), access=ANYONE)
     def list_restaurants(self, request):
         args, query = forwarded(RestaurantListQuery, request)
         answer = self.catalog.list_restaurants(**args)
@@ -258,7 +271,7 @@ class GatewayService:
         return answer
 
     @route("GET", RESTAURANT, summary="One restaurant", tag="catalog",
-           response=RestaurantSchema, errors=(404,))
+           response=RestaurantSchema, errors=(404,), access=ANYONE)
     def get_restaurant(self, request, restaurant_id):
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
         self.emit_view_event("restaurant_viewed", domain.restaurant_event(
@@ -266,7 +279,7 @@ class GatewayService:
         return restaurant
 
     @route("GET", RESTAURANT + "/menu", summary="A restaurant's dishes", tag="catalog",
-           query=MenuQuery, response=DishSchema, paged=True, errors=(400, 404))
+           query=MenuQuery, response=DishSchema, paged=True, errors=(400, 404), access=ANYONE)
     def get_menu(self, request, restaurant_id):
         args, _ = forwarded(MenuQuery, request)
         menu = self.catalog.get_menu(str(restaurant_id), **args)
@@ -276,65 +289,62 @@ class GatewayService:
 
     @route("GET", "/dishes/search", summary="Full-text search over available dishes",
            tag="catalog", query=DishSearchQuery, response=DishSearchResultSchema, paged=True,
-           errors=(400,))
+           errors=(400,), access=ANYONE)
     def search_dishes(self, request):
         args, _ = forwarded(DishSearchQuery, request)
         return self.catalog.search_dishes(**args)
 
-    # --- catalog administration (admin only until owners get tokens) -------------------
+    # --- catalog writes: a restaurant's owner (its creator) or an admin -----------------
 
-    @route("POST", "/restaurants", summary="Create a restaurant", tag="catalog admin",
-           body=RestaurantInputSchema, response=RestaurantSchema, status=201, admin=True,
-           errors=(400, 401, 403, 413, 422))
+    @route("POST", "/restaurants", summary="Create a restaurant: you become its owner",
+           tag="catalog", body=RestaurantInputSchema, response=RestaurantSchema, status=201,
+           errors=(400, 401, 413, 422), access=SIGNED_IN)
     def create_restaurant(self, request):
-        self.require_admin(request)
-        return self.catalog.create_restaurant(json_body(request), idempotency_key(request))
+        return self.catalog.create_restaurant(json_body(request), idempotency_key(request),
+                                              owner_id=request.identity.user_id)
 
-    @route("PATCH", RESTAURANT, summary="Change a restaurant", tag="catalog admin",
-           body=RestaurantInputSchema, response=RestaurantSchema, admin=True,
-           errors=(400, 401, 403, 404, 413, 422))
+    @route("PATCH", RESTAURANT, summary="Change a restaurant", tag="catalog",
+           body=RestaurantInputSchema, response=RestaurantSchema,
+           errors=(400, 401, 403, 404, 413, 422), access=owner_of("restaurant_id"))
     def update_restaurant(self, request, restaurant_id):
-        self.require_admin(request)
         return self.catalog.update_restaurant(str(restaurant_id), json_body(request),
                                               idempotency_key(request))
 
     @route("DELETE", RESTAURANT, summary="Delete a restaurant and its dishes",
-           tag="catalog admin", status=204, admin=True, errors=(401, 403, 404))
+           tag="catalog", status=204, errors=(401, 403, 404),
+           access=owner_of("restaurant_id"))
     def delete_restaurant(self, request, restaurant_id):
-        self.require_admin(request)
         self.catalog.delete_restaurant(str(restaurant_id), idempotency_key(request))
 
     @route("POST", RESTAURANT + "/dishes", summary="Add a dish to a restaurant's menu",
-           tag="catalog admin", body=DishInputSchema, response=DishSchema, status=201,
-           admin=True, errors=(400, 401, 403, 404, 413, 422))
+           tag="catalog", body=DishInputSchema, response=DishSchema, status=201,
+           errors=(400, 401, 403, 404, 413, 422), access=owner_of("restaurant_id"))
     def create_dish(self, request, restaurant_id):
-        self.require_admin(request)
         return self.catalog.create_dish(str(restaurant_id), json_body(request),
                                         idempotency_key(request))
 
-    @route("PATCH", DISH, summary="Change a dish", tag="catalog admin", body=DishInputSchema,
-           response=DishSchema, admin=True, errors=(400, 401, 403, 404, 413, 422))
+    @route("PATCH", DISH, summary="Change a dish", tag="catalog", body=DishInputSchema,
+           response=DishSchema, errors=(400, 401, 403, 404, 413, 422),
+           access=owner_of("dish_id"))
     def update_dish(self, request, dish_id):
-        self.require_admin(request)
         return self.catalog.update_dish(str(dish_id), json_body(request), idempotency_key(request))
 
-    @route("DELETE", DISH, summary="Delete a dish", tag="catalog admin", status=204,
-           admin=True, errors=(401, 403, 404))
+    @route("DELETE", DISH, summary="Delete a dish", tag="catalog", status=204,
+           errors=(401, 403, 404), access=owner_of("dish_id"))
     def delete_dish(self, request, dish_id):
-        self.require_admin(request)
         self.catalog.delete_dish(str(dish_id), idempotency_key(request))
 
     # --- users ------------------------------------------------------------------------
 
     @route("POST", "/auth/register", summary="Create an account", tag="users",
            body=RegisterInput, response=UserPrivateSchema, status=201,
-           errors=(400, 409, 413, 422))
+           errors=(400, 409, 413, 422), access=ANYONE)
     def register(self, request):
         return self.rankings.register_user(json_body(request), idempotency_key(request))
 
     @route("POST", "/auth/login", summary="Sign in: an access token for the Authorization "
            "header", tag="users", body=CredentialsInput, response=AccessTokenSchema,
-           errors=(400, 401, 413, 422, 429))
+           errors=(400, 401, 413, 422, 429), access=ANYONE)
     def login(self, request):
         credentials = load(CredentialsInput(), json_body(request))
         email, address = credentials["email"], request.remote_addr
@@ -350,81 +360,81 @@ class GatewayService:
         return issue_token(self.auth.tokens, user["id"], user["role"])
 
     @route("GET", "/users/me", summary="The signed-in user's account", tag="users",
-           response=UserPrivateSchema, user=True, errors=(404,))
+           response=UserPrivateSchema, errors=(404,), access=SIGNED_IN)
     def get_me(self, request):
-        return self.rankings.get_user(self.signed_in_user(request))
+        return self.rankings.get_user(request.identity.user_id)
 
     @route("PATCH", "/users/me", summary="Change the signed-in user's profile", tag="users",
-           body=UserUpdateInput, response=UserPrivateSchema, user=True,
-           errors=(404, 413, 422))
+           body=UserUpdateInput, response=UserPrivateSchema,
+           errors=(404, 413, 422), access=SIGNED_IN)
     def update_me(self, request):
-        user_id = self.signed_in_user(request)
+        user_id = request.identity.user_id
         return self.rankings.update_user(user_id, json_body(request), idempotency_key(request))
 
     @route("GET", USER, summary="A user's public profile: points, badges, career level",
-           tag="users", response=PublicProfileSchema, errors=(404,))
+           tag="users", response=PublicProfileSchema, errors=(404,), access=ANYONE)
     def get_profile(self, request, user_id):
         return self.rankings.get_public_profile(str(user_id))
 
     @route("POST", USER + "/follow", summary="Follow a user", tag="users",
-           response=FollowSchema, user=True, errors=(404, 422))
+           response=FollowSchema, errors=(404, 422), access=SIGNED_IN)
     def follow(self, request, user_id):
-        return self.rankings.follow_user(self.signed_in_user(request), str(user_id),
+        return self.rankings.follow_user(request.identity.user_id, str(user_id),
                                          idempotency_key(request))
 
     @route("DELETE", USER + "/follow", summary="Stop following a user", tag="users",
-           status=204, user=True, errors=(404,))
+           status=204, errors=(404,), access=SIGNED_IN)
     def unfollow(self, request, user_id):
-        self.rankings.unfollow_user(self.signed_in_user(request), str(user_id),
+        self.rankings.unfollow_user(request.identity.user_id, str(user_id),
                                     idempotency_key(request))
 
     @route("GET", USER + "/followers", summary="Who follows a user, newest first",
            tag="users", query=FollowsQuery, response=FollowerSchema, paged=True,
-           errors=(400, 404))
+           errors=(400, 404), access=ANYONE)
     def list_followers(self, request, user_id):
         args, _ = forwarded(FollowsQuery, request)
         return self.rankings.list_followers(str(user_id), **args)
 
     @route("GET", USER + "/following", summary="Whom a user follows, newest first",
            tag="users", query=FollowsQuery, response=FollowerSchema, paged=True,
-           errors=(400, 404))
+           errors=(400, 404), access=ANYONE)
     def list_following(self, request, user_id):
         args, _ = forwarded(FollowsQuery, request)
         return self.rankings.list_following(str(user_id), **args)
 
     @route("GET", USER + "/badges", summary="Every badge, with the user's progress to it",
-           tag="users", response=BadgeProgressSchema, many=True, errors=(404,))
+           tag="users", response=BadgeProgressSchema, many=True, errors=(404,), access=ANYONE)
     def list_badges(self, request, user_id):
         return self.rankings.get_user_badges(str(user_id))
 
     # --- rankings ---------------------------------------------------------------------
 
     @route("GET", "/rankings/my", summary="The signed-in user's lists, one per dish type",
-           tag="rankings", response=RankingListSchema, paged=True, user=True, errors=(404,))
+           tag="rankings", response=RankingListSchema, paged=True, errors=(404,), access=SIGNED_IN)
     def get_my_rankings(self, request):
-        return self.rankings.get_my_rankings(self.signed_in_user(request))
+        return self.rankings.get_my_rankings(request.identity.user_id)
 
     @route("GET", MY_LIST, summary="The signed-in user's list of one dish type, by rank",
-           tag="rankings", response=RankingListSchema, user=True, errors=(404, 422))
+           tag="rankings", response=RankingListSchema, errors=(404, 422), access=SIGNED_IN)
     def get_my_list(self, request, dish_type):
-        return self.rankings.get_my_list(self.signed_in_user(request), dish_type)
+        return self.rankings.get_my_list(request.identity.user_id, dish_type)
 
     @route("PUT", MY_LIST, summary="Place a dish at a rank, or give it a taste status",
-           tag="rankings", body=PlaceDishInput, response=RankingListSchema, user=True,
-           errors=(404, 413, 422))
+           tag="rankings", body=PlaceDishInput, response=RankingListSchema,
+           errors=(404, 413, 422), access=SIGNED_IN)
     def place_dish(self, request, dish_type):
-        user_id = self.signed_in_user(request)
+        user_id = request.identity.user_id
         return self.rankings.place_dish(user_id, dish_type, json_body(request),
                                         idempotency_key(request))
 
     @route("DELETE", MY_LIST + "/<uuid:dish_id>", summary="Take a dish off the list",
-           tag="rankings", response=RankingListSchema, user=True, errors=(404, 422))
+           tag="rankings", response=RankingListSchema, errors=(404, 422), access=SIGNED_IN)
     def remove_dish(self, request, dish_type, dish_id):
-        return self.rankings.remove_dish(self.signed_in_user(request), dish_type, str(dish_id),
+        return self.rankings.remove_dish(request.identity.user_id, dish_type, str(dish_id),
                                          idempotency_key(request))
 
     @route("GET", DISH + "/rankings", summary="How a dish is ranked and tasted",
-           tag="rankings", response=DishStatsSchema, errors=(404,))
+           tag="rankings", response=DishStatsSchema, errors=(404,), access=ANYONE)
     def get_dish_stats(self, request, dish_id):
         stats = self.rankings.get_dish_stats(str(dish_id))
         self.emit_view_event("dish_viewed", domain.dish_event(str(dish_id),
@@ -433,7 +443,7 @@ class GatewayService:
 
     @route("GET", "/rankings/best", summary="The best dishes of a type in a city",
            tag="rankings", query=BestDishesQuery, response=BestDishSchema, paged=True,
-           errors=(400,))
+           errors=(400,), access=ANYONE)
     def get_best_dishes(self, request):
         args, _ = forwarded(BestDishesQuery, request)
         return self.rankings.get_best_dishes(**args)
@@ -442,7 +452,7 @@ class GatewayService:
 
     @route("GET", RESTAURANT + "/reviews", summary="A restaurant's reviews, newest first",
            tag="reviews", query=ReviewsQuery, response=ReviewSchema, paged=True,
-           errors=(400, 404))
+           errors=(400, 404), access=ANYONE)
     def list_reviews(self, request, restaurant_id):
         args, _ = forwarded(ReviewsQuery, request)
         reviews = self.rankings.list_reviews(str(restaurant_id), **args)
@@ -451,50 +461,50 @@ class GatewayService:
         return reviews
 
     @route("POST", RESTAURANT + "/reviews", summary="Review a restaurant (once)",
-           tag="reviews", body=ReviewInput, response=ReviewSchema, status=201, user=True,
-           errors=(404, 413, 422))
+           tag="reviews", body=ReviewInput, response=ReviewSchema, status=201,
+           errors=(404, 413, 422), access=SIGNED_IN)
     def create_review(self, request, restaurant_id):
-        user_id = self.signed_in_user(request)
+        user_id = request.identity.user_id
         return self.rankings.create_review(user_id, str(restaurant_id), json_body(request),
                                            idempotency_key(request))
 
     @route("PATCH", REVIEW, summary="Change your review", tag="reviews", body=ReviewInput,
-           response=ReviewSchema, user=True, errors=(403, 404, 413, 422))
+           response=ReviewSchema, errors=(403, 404, 413, 422), access=AUTHOR)
     def update_review(self, request, review_id):
-        user_id = self.signed_in_user(request)
+        user_id = request.identity.user_id
         return self.rankings.update_review(user_id, str(review_id), json_body(request),
                                            idempotency_key(request))
 
     @route("DELETE", REVIEW, summary="Delete your review", tag="reviews", status=204,
-           user=True, errors=(403, 404))
+           errors=(403, 404), access=AUTHOR)
     def delete_review(self, request, review_id):
-        self.rankings.delete_review(self.signed_in_user(request), str(review_id),
+        self.rankings.delete_review(request.identity.user_id, str(review_id),
                                     idempotency_key(request))
 
     @route("POST", REVIEW + "/like", summary="Like a review", tag="reviews",
-           response=LikeSchema, user=True, errors=(404,))
+           response=LikeSchema, errors=(404,), access=SIGNED_IN)
     def like_review(self, request, review_id):
-        return self.rankings.like_review(self.signed_in_user(request), str(review_id),
+        return self.rankings.like_review(request.identity.user_id, str(review_id),
                                          idempotency_key(request))
 
     @route("DELETE", REVIEW + "/like", summary="Take back your like", tag="reviews",
-           response=LikeSchema, user=True, errors=(404,))
+           response=LikeSchema, errors=(404,), access=SIGNED_IN)
     def unlike_review(self, request, review_id):
-        return self.rankings.unlike_review(self.signed_in_user(request), str(review_id),
+        return self.rankings.unlike_review(request.identity.user_id, str(review_id),
                                            idempotency_key(request))
 
     @route("GET", REVIEW + "/comments", summary="A review's comments, oldest first",
            tag="reviews", query=CommentsQuery, response=CommentSchema, paged=True,
-           errors=(400, 404))
+           errors=(400, 404), access=ANYONE)
     def list_comments(self, request, review_id):
         args, _ = forwarded(CommentsQuery, request)
         return self.rankings.list_comments(str(review_id), **args)
 
     @route("POST", REVIEW + "/comments", summary="Comment on a review", tag="reviews",
-           body=CommentInput, response=CommentSchema, status=201, user=True,
-           errors=(404, 413, 422))
+           body=CommentInput, response=CommentSchema, status=201,
+           errors=(404, 413, 422), access=SIGNED_IN)
     def add_comment(self, request, review_id):
-        user_id = self.signed_in_user(request)
+        user_id = request.identity.user_id
         return self.rankings.add_comment(user_id, str(review_id), json_body(request),
                                          idempotency_key(request))
 
@@ -502,7 +512,7 @@ class GatewayService:
 
     @route("POST", RESTAURANT + "/analytics", summary="Record a view of a restaurant",
            tag="analytics", body=TrackViewInput, response=AcceptedSchema, status=202,
-           errors=(400, 404, 413, 422))
+           errors=(400, 404, 413, 422), access=ANYONE)
     def track_restaurant_view(self, request, restaurant_id):
         body = load(TrackViewInput(), json_body(request))
         key = idempotency_key(request)
@@ -521,10 +531,9 @@ class GatewayService:
 
     @route("GET", RESTAURANT + "/analytics", summary="A restaurant's dashboard: views, "
            "unique viewers, traffic by day and hour, devices, reviews", tag="analytics",
-           query=DashboardQuery, response=DashboardSchema, admin=True,
-           errors=(400, 401, 403, 404))
+           query=DashboardQuery, response=DashboardSchema,
+           errors=(400, 401, 403, 404), access=owner_of("restaurant_id"))
     def get_restaurant_analytics(self, request, restaurant_id):
-        self.require_admin(request)
         period = parsed_query(DashboardQuery, request)["period"]
         restaurant_id = str(restaurant_id)
         answers, unavailable = domain.settle(at_once(
@@ -537,7 +546,7 @@ class GatewayService:
 
     @route("GET", "/trending/restaurants", summary="The most viewed restaurants of a period",
            tag="analytics", query=TrendingRestaurantsQuery, response=TrendingRestaurantsSchema,
-           errors=(400,))
+           errors=(400,), access=ANYONE)
     def get_trending_restaurants(self, request):
         query = parsed_query(TrendingRestaurantsQuery, request)
         trending = self.analytics.get_trending_restaurants(query["period"], query["limit"])
@@ -549,7 +558,7 @@ class GatewayService:
 
     @route("GET", "/trending/dishes", summary="A city's trending dishes: rankings and views, "
            "decayed with a 7-day half-life", tag="analytics", query=TrendingDishesQuery,
-           response=TrendingDishesSchema, errors=(400,))
+           response=TrendingDishesSchema, errors=(400,), access=ANYONE)
     def get_trending_dishes(self, request):
         query = parsed_query(TrendingDishesQuery, request)
         trending = self.analytics.get_trending_dishes(query["city"], query["limit"])
@@ -559,7 +568,7 @@ class GatewayService:
                 "city": trending["city"]}
 
     @route("GET", "/experts", summary="The most influential users, with their profiles",
-           tag="analytics", query=TopQuery, response=ExpertsSchema, errors=(400,))
+           tag="analytics", query=TopQuery, response=ExpertsSchema, errors=(400,), access=ANYONE)
     def get_experts(self, request):
         query = parsed_query(TopQuery, request)
         items = self.analytics.get_top_influencers(query["limit"])["items"]
@@ -568,7 +577,8 @@ class GatewayService:
         return {"items": domain.joined(items, "user_id", profiles, "profile")}
 
     @route("GET", LEADERBOARD, summary="Top restaurants and users of a city and cuisine",
-           tag="analytics", query=TopQuery, response=LeaderboardSchema, errors=(400,))
+           tag="analytics", query=TopQuery, response=LeaderboardSchema, errors=(400,),
+           access=ANYONE)
     def get_leaderboard(self, request, city, cuisine):
         query = parsed_query(TopQuery, request)
         board = self.analytics.get_leaderboard(city, cuisine, query["limit"])
@@ -587,64 +597,65 @@ class GatewayService:
 
     @route("POST", "/engagement", summary="Record a click, share, save, call… on a "
            "restaurant, dish, menu or reviews page", tag="analytics", body=EngagementInput,
-           response=EngagementSchema, status=201, errors=(400, 413, 422))
+           response=EngagementSchema, status=201, errors=(400, 413, 422), access=ANYONE)
     def record_engagement(self, request):
         fields = load(EngagementInput(), json_body(request))
         data = {**fields, "entity_id": str(fields["entity_id"])}
-        return self.analytics.record_engagement(data, user_id=self.acting_user(request),
+        return self.analytics.record_engagement(data, user_id=domain.user_id_of(request.identity),
                                                 idempotency_key=idempotency_key(request))
 
     # --- orders -----------------------------------------------------------------------
     # The orders service decides who may see or move an order (customer, the restaurant's
-    # owner, an admin); the gateway says who is asking and refuses malformed requests
-    # before anyone is asked. GET /orders/metrics cannot be taken for an order id: the
+    # owner, an admin: ORDER_PARTIES); the gateway says who is asking and refuses malformed
+    # requests before anyone is asked. GET /orders/metrics cannot be taken for an order id: the
     # uuid converter refuses "metrics".
 
     @route("POST", "/orders", summary="Order dishes of one restaurant (prices are the "
            "catalog's)", tag="orders", body=OrderInput, response=OrderSchema, status=201,
-           user=True, errors=(413, 422))
+           errors=(413, 422), access=SIGNED_IN)
     def create_order(self, request):
-        customer_id = self.signed_in_user(request)
+        customer_id = request.identity.user_id
         fields = load(OrderInput(), json_body(request))
         return self.orders.create_order(customer_id, domain.order_request(fields),
                                         idempotency_key=idempotency_key(request))
 
     @route("GET", "/orders", summary="The signed-in user's orders, newest first",
-           tag="orders", query=OrdersQuery, response=OrderSchema, paged=True, user=True,
-           errors=(400,))
+           tag="orders", query=OrdersQuery, response=OrderSchema, paged=True,
+           errors=(400,), access=SIGNED_IN)
     def list_orders(self, request):
-        customer_id = self.signed_in_user(request)
+        customer_id = request.identity.user_id
         query = parsed_query(OrdersQuery, request)
         return self.orders.list_orders(customer_id, limit=query["limit"],
                                        offset=query["offset"])
 
     @route("GET", "/orders/metrics", summary="Orders reaching each status per hour: counts "
            "and values (at most 31 days)", tag="orders", query=OrderMetricsQuery,
-           response=OrderMetricsSchema, admin=True, errors=(400, 401, 403))
+           response=OrderMetricsSchema, errors=(400, 401, 403), access=ADMIN)
     def get_order_metrics(self, request):
-        self.require_admin(request)
         start, end = domain.metrics_window(parsed_query(OrderMetricsQuery, request))
         return self.orders.get_status_metrics(start, end)
 
     @route("GET", ORDER, summary="One order: its customer, the restaurant's owner or an "
-           "admin", tag="orders", response=OrderSchema, user=True, errors=(403, 404))
+           "admin", tag="orders", response=OrderSchema, errors=(403, 404),
+           access=ORDER_PARTIES)
     def get_order(self, request, order_id):
-        actor_id = self.signed_in_user(request)
-        return self.orders.get_order(str(order_id), actor_id, is_admin=self.as_admin(request))
+        actor = request.identity
+        return self.orders.get_order(str(order_id), actor.user_id, is_admin=actor.is_admin)
 
     @route("POST", ORDER + "/status", summary="Move an order on (the restaurant's owner, an "
            "admin) or cancel it (also its customer)", tag="orders", body=OrderStatusInput,
-           response=OrderSchema, user=True, errors=(403, 404, 409, 413, 422))
+           response=OrderSchema, errors=(403, 404, 409, 413, 422), access=ORDER_MOVERS)
     def change_order_status(self, request, order_id):
-        actor_id = self.signed_in_user(request)
-        is_admin = self.as_admin(request)
+        actor = request.identity
         status = load(OrderStatusInput(), json_body(request))["status"]
-        return self.orders.change_status(str(order_id), status, actor_id, is_admin=is_admin,
+        return self.orders.change_status(str(order_id), status, actor.user_id,
+                                         is_admin=actor.is_admin,
                                          idempotency_key=idempotency_key(request))
 
     @route("GET", ORDER + "/history", summary="An order's status changes, most recent first",
-           tag="orders", response=OrderHistorySchema, user=True, errors=(403, 404))
+           tag="orders", response=OrderHistorySchema, errors=(403, 404),
+           access=ORDER_PARTIES)
     def get_order_history(self, request, order_id):
-        actor_id = self.signed_in_user(request)
-        return self.orders.get_order_history(str(order_id), actor_id,
-                                             is_admin=self.as_admin(request))
+        actor = request.identity
+        return self.orders.get_order_history(str(order_id), actor.user_id,
+                                             is_admin=actor.is_admin)

@@ -68,7 +68,7 @@ DYNAMODB_ENV = {
 }
 SERVICE_ENV = {
     "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
-    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "ADMIN_TOKEN", "JWT_SECRET"},
+    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "CORS_ORIGINS"},
     "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL", "ADMIN_EMAILS"},
     "analytics": COMMON_ENV | DYNAMODB_ENV,
     "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
@@ -76,7 +76,7 @@ SERVICE_ENV = {
 # Read by boto3 itself, so they need not appear in our code.
 LIBRARY_ENV = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 # Secrets: compose must refuse to start without them instead of using a default.
-SECRET_ENV = {"ADMIN_TOKEN", "JWT_SECRET"}
+SECRET_ENV = {"JWT_SECRET"}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+alt}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<rest>[^}]*)\}")

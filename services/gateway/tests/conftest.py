@@ -9,7 +9,14 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.orders_support import Shop
-from services.gateway.tests.support import ADMIN_TOKEN, JWT_SECRET, MAX_BODY_BYTES, READY_TIMEOUT
+from services.gateway.tests.support import (
+    ADMIN_ID,
+    JWT_SECRET,
+    MAX_BODY_BYTES,
+    READY_TIMEOUT,
+    as_admin_user,
+    as_user,
+)
 
 
 @pytest.fixture
@@ -20,7 +27,6 @@ def start_gateway(container_factory, service_config, web_config):
         config = {
             **service_config,
             **web_config,
-            "ADMIN_TOKEN": ADMIN_TOKEN,
             "JWT_SECRET": JWT_SECRET,  # as_user's tokens are signed with it
             "MAX_BODY_BYTES": MAX_BODY_BYTES,
             "READY_TIMEOUT": READY_TIMEOUT,
@@ -83,7 +89,8 @@ def catalog_rpc(catalog, catalog_config):
 
 @pytest.fixture
 def admin_headers():
-    return {"X-Admin-Token": ADMIN_TOKEN}
+    """An admin's request: an access token with the admin role."""
+    return as_admin_user(ADMIN_ID)
 
 
 RESTAURANTS = [
@@ -169,25 +176,27 @@ def people(register):
 
 @pytest.fixture
 def menu(web_session, admin_headers, people):
-    """A restaurant owned by `owner` (created through the admin catalog routes) with two
-    dishes on sale and one off; another restaurant with a dish of its own."""
+    """A restaurant `owner` created (so owns) with two dishes on sale and one off; another
+    restaurant, an admin's, with a dish of its own."""
 
-    def post(url: str, body: dict) -> dict:
-        response = web_session.post(url, json=body, headers=admin_headers)
+    def post(url: str, body: dict, headers: dict) -> dict:
+        response = web_session.post(url, json=body, headers=headers)
         assert response.status_code == 201, response.text
         return response.json()
 
-    house = post("/restaurants", {"name": "Nasi Lemak House", "city": "Kuala Lumpur",
-                                  "owner_id": people["owner"]})
-    other = post("/restaurants", {"name": "Sushi Zen", "city": "Kuala Lumpur"})
+    owner = as_user(people["owner"])
+    house = post("/restaurants", {"name": "Nasi Lemak House", "city": "Kuala Lumpur"}, owner)
+    assert house["owner_id"] == people["owner"]
+    other = post("/restaurants", {"name": "Sushi Zen", "city": "Kuala Lumpur"}, admin_headers)
     dishes = f"/restaurants/{house['id']}/dishes"
     return {
         "house": house,
         "nasi": post(dishes, {"name": "Nasi Lemak Special", "dish_type": "nasi lemak",
-                              "price": "12.50"}),
-        "teh": post(dishes, {"name": "Teh Tarik", "dish_type": "drink", "price": "3.00"}),
+                              "price": "12.50"}, owner),
+        "teh": post(dishes, {"name": "Teh Tarik", "dish_type": "drink", "price": "3.00"}, owner),
         "off": post(dishes, {"name": "Seasonal Curry", "dish_type": "curry",
-                             "price": "15.00", "is_available": False}),
+                             "price": "15.00", "is_available": False}, owner),
         "sushi": post(f"/restaurants/{other['id']}/dishes",
-                      {"name": "Salmon Nigiri", "dish_type": "sushi", "price": "25.00"}),
+                      {"name": "Salmon Nigiri", "dish_type": "sushi", "price": "25.00"},
+                      admin_headers),
     }

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import eventlet
 
-from services.gateway.tests.support import as_user
+from services.gateway.tests.support import as_admin_user, as_user
 
 DEADLINE = 10.0  # history and metrics follow the events: poll, never sleep
 FORWARD = ["CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY", "DELIVERED"]
@@ -71,7 +71,7 @@ class Shop:
                          headers=self.admin if headers is None else headers)
 
     def _who(self, user: str, admin: bool) -> dict:
-        return as_user(user) | (self.admin if admin else {})
+        return as_admin_user(user) if admin else as_user(user)
 
     def checked(self) -> None:
         assert self.answers

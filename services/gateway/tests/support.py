@@ -6,7 +6,8 @@ import re
 
 from services.gateway.auth import TokenSettings, issue_token
 
-ADMIN_TOKEN = "test-admin"
+# the admin of admin_headers: a user id in an admin-role token
+ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
 # the test gateway's JWT_SECRET; tokens as_user mints are signed with it
 JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 4  # 80 chars: fine for HS512 too
 TOKENS = TokenSettings(secret=JWT_SECRET)

@@ -308,7 +308,7 @@ def test_refusals(catalog, seeded, start_gateway, web_session, admin_headers, ga
 
     dashboard = f"/restaurants/{house['id']}/analytics"
     assert_error(web_session.get(dashboard), 401, "unauthorized")
-    assert_error(web_session.get(dashboard, headers={"X-Admin-Token": "wrong"}),
+    assert_error(web_session.get(dashboard, headers=as_user(str(uuid.uuid4()))),
                  403, "forbidden")
     assert_error(web_session.get(dashboard, params={"period": "decade"}, headers=admin_headers),
                  400, "bad_request")

@@ -268,12 +268,15 @@ def test_login_is_rate_limited_per_address(rankings_service, start_gateway, regi
 def test_an_admins_token_opens_admin_routes(rankings_service, catalog, start_gateway,
                                             web_session):
     start_gateway()
-    restaurant = {"name": "Token House", "city": "Ipoh"}
-    created = web_session.post("/restaurants", json=restaurant,
-                               headers=bearer(token_for(USER, "admin")))
+    created = web_session.post("/restaurants", json={"name": "Token House", "city": "Ipoh"},
+                               headers=as_user(str(uuid.uuid4())))
     assert created.status_code == 201, created.text
-    refused = web_session.post("/restaurants", json=restaurant, headers=as_user(USER))
+    renamed = {"name": "Admin House"}
+    url = f"/restaurants/{created.json()['id']}"
+    refused = web_session.patch(url, json=renamed, headers=as_user(USER))
     assert_error(refused, 403, "forbidden")
+    changed = web_session.patch(url, json=renamed, headers=bearer(token_for(USER, "admin")))
+    assert changed.status_code == 200, changed.text
 
 
 @pytest.mark.e2e

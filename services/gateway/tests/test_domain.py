@@ -1,4 +1,4 @@
-"""services/gateway/domain.py (and config.py): device type, the admin check, who is asking,
+"""services/gateway/domain.py (and config.py): device type, who is asking,
 analytics payloads. No I/O."""
 
 from __future__ import annotations
@@ -11,9 +11,10 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from services.gateway import config, domain
+from services.gateway.auth import Identity
 from services.gateway.tests.support import TOKENS, as_admin_user, as_user, bearer, token_for
 from shared.config import ConfigError
-from shared.errors import Forbidden, NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
+from shared.errors import NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
 
 pytestmark = pytest.mark.unit
 
@@ -80,79 +81,15 @@ def test_device_types_are_the_known_three():
     assert domain.DEVICE_TYPES == ("mobile", "tablet", "desktop")
 
 
-# --- require_admin -------------------------------------------------------------------------
-
-def test_require_admin_accepts_the_configured_token():
-    assert domain.require_admin(request({"X-Admin-Token": "s3cret"}), "s3cret") is None
-
-
-def test_require_admin_without_header_is_unauthorized():
-    with pytest.raises(Unauthorized) as raised:
-        domain.require_admin(request(), "s3cret")
-    assert raised.value.status == 401
-    assert raised.value.details == {"header": "Authorization"}
-
-
-def test_require_admin_with_empty_header_is_unauthorized():
-    with pytest.raises(Unauthorized):
-        domain.require_admin(request({"X-Admin-Token": ""}), "s3cret")
-
-
-@pytest.mark.parametrize("presented", ["wrong", "s3cre", "s3crett", "S3CRET", "s3cret ",
-                                       "Bearer s3cret", "ünïcode"])
-def test_require_admin_with_wrong_token_is_forbidden(presented):
-    with pytest.raises(Forbidden) as raised:
-        domain.require_admin(request({"X-Admin-Token": presented.encode()}), "s3cret")
-    assert raised.value.status == 403
-
-
-@pytest.mark.parametrize("configured", [None, ""])
-@pytest.mark.parametrize("presented", ["s3cret", "None"])
-def test_require_admin_without_configured_token_refuses_admin_tokens(configured, presented):
-    with pytest.raises(Forbidden) as raised:
-        domain.require_admin(request({"X-Admin-Token": presented}), configured, TOKENS)
-    assert raised.value.message == "admin tokens are disabled on this gateway"
-
-
-@pytest.mark.parametrize("configured", [None, "", "s3cret"])
-def test_require_admin_accepts_an_admins_access_token(configured):
-    assert domain.require_admin(request(as_admin_user(USER)), configured, TOKENS) is None
-    assert domain.admin_presented(request(as_admin_user(USER)), configured, TOKENS) is True
-
-
-def test_require_admin_refuses_a_users_access_token():
-    with pytest.raises(Forbidden):
-        domain.require_admin(request(as_user(USER)), "s3cret", TOKENS)
-    assert domain.admin_presented(request(as_user(USER)), "s3cret", TOKENS) is False
-    assert domain.admin_presented(request(), "s3cret", TOKENS) is False
-
-
-def test_require_admin_refuses_a_bad_access_token():
-    with pytest.raises(Unauthorized):
-        domain.require_admin(request(bearer("garbage")), "s3cret", TOKENS)
-    with pytest.raises(Unauthorized):
-        domain.admin_presented(request(bearer("garbage")), "s3cret", TOKENS)
-
-
-def test_a_wrong_admin_token_is_refused_beside_a_valid_access_token():
-    headers = {**as_admin_user(USER), "X-Admin-Token": "wrong"}
-    with pytest.raises(Forbidden):
-        domain.admin_presented(request(headers), "s3cret", TOKENS)
-
-
-def test_require_admin_header_name_is_case_insensitive():
-    assert domain.require_admin(request({"x-admin-token": "s3cret"}), "s3cret") is None
-
-
 # --- view_context, listing_event, restaurant_event -------------------------------------------
 
 def test_view_context():
-    assert domain.view_context(request({"User-Agent": IPHONE})) == {
+    assert domain.view_context(request({"User-Agent": IPHONE}), None) == {
         "user_id": None, "anonymous_id": None, "device_type": "mobile", "user_agent": IPHONE}
-    assert domain.view_context(request({"User-Agent": IPHONE, "X-Device-Type": "tablet"})) \
+    assert domain.view_context(request({"User-Agent": IPHONE, "X-Device-Type": "tablet"}), None) \
         == {"user_id": None, "anonymous_id": None, "device_type": "tablet",
             "user_agent": IPHONE}
-    assert domain.view_context(request()) == {
+    assert domain.view_context(request(), None) == {
         "user_id": None, "anonymous_id": None, "device_type": "desktop", "user_agent": ""}
 
 
@@ -172,15 +109,16 @@ def test_anonymous_id_must_be_well_formed(presented, expected):
 
 
 def test_view_context_carries_the_anonymous_id_header():
-    assert domain.view_context(request({"X-Anonymous-Id": "visitor-1"}))["anonymous_id"] \
+    assert domain.view_context(request({"X-Anonymous-Id": "visitor-1"}), None)["anonymous_id"] \
         == "visitor-1"
-    assert domain.view_context(request({"x-anonymous-id": "has space"}))["anonymous_id"] is None
-    assert domain.view_context(request())["anonymous_id"] is None
+    spaced = request({"x-anonymous-id": "has space"})
+    assert domain.view_context(spaced, None)["anonymous_id"] is None
+    assert domain.view_context(request(), None)["anonymous_id"] is None
 
 
 def test_view_context_caps_the_user_agent():
     agent = "x" * 600 + " iPad"
-    context = domain.view_context(request({"User-Agent": agent}))
+    context = domain.view_context(request({"User-Agent": agent}), None)
     assert context["user_agent"] == "x" * domain.MAX_USER_AGENT
     assert domain.MAX_USER_AGENT == 512
     assert context["device_type"] == "desktop"  # judged on what is kept
@@ -365,24 +303,20 @@ def test_joined_puts_what_was_found_beside_each_item():
     assert domain.joined([], "restaurant_id", found, "restaurant") == []
 
 
-# --- acting_user_id: who is asking ----------------------------------------------------------
+# --- acting_identity: who is asking ----------------------------------------------------------
 
 USER = "0b7c6a3e-52f4-4c1e-9d0a-8a6f2f3e4b5c"
 
 
-def test_acting_user_is_the_tokens_user():
-    assert domain.acting_user_id(request(as_user(USER)), TOKENS) == USER
-    assert domain.acting_user_id(request(as_user(USER)), TOKENS, required=True) == USER
+def test_acting_identity_is_the_tokens_user_and_role():
+    assert domain.acting_identity(request(as_user(USER)), TOKENS) == Identity(USER, "user")
+    assert domain.acting_identity(request(as_admin_user(USER)), TOKENS) == Identity(USER, "admin")
     lower = {"authorization": "bearer " + token_for(USER)}
-    assert domain.acting_user_id(request(lower), TOKENS) == USER
+    assert domain.acting_identity(request(lower), TOKENS) == Identity(USER, "user")
 
 
-def test_no_token_is_anonymous_unless_required():
-    assert domain.acting_user_id(request(), TOKENS) is None
-    with pytest.raises(Unauthorized) as raised:
-        domain.acting_user_id(request(), TOKENS, required=True)
-    assert raised.value.status == 401
-    assert raised.value.details == {"header": "Authorization"}
+def test_no_token_is_anonymous():
+    assert domain.acting_identity(request(), TOKENS) is None
 
 
 @pytest.mark.parametrize("headers", [
@@ -390,30 +324,26 @@ def test_no_token_is_anonymous_unless_required():
     {"Authorization": "Basic dXNlcjpwYXNz"}, {"Authorization": token_for(USER)},
     bearer(token_for(USER, secret="another-secret-that-is-long-enough-too")),
 ])
-@pytest.mark.parametrize("required", [False, True])
-def test_a_bad_token_is_refused_even_where_anonymous_is_fine(headers, required):
+def test_a_bad_token_is_refused_never_anonymous(headers):
     with pytest.raises(Unauthorized) as raised:
-        domain.acting_user_id(request(headers), TOKENS, required=required)
+        domain.acting_identity(request(headers), TOKENS)
     assert raised.value.details["header"] == "Authorization"
 
 
-def test_the_dev_header_is_gone():
-    assert domain.acting_user_id(request({"X-User-Id": USER}), TOKENS) is None
-    with pytest.raises(Unauthorized):
-        domain.acting_user_id(request({"X-User-Id": USER}), TOKENS, required=True)
+@pytest.mark.parametrize("headers", [{"X-User-Id": USER}, {"X-Admin-Token": "s3cret"}])
+def test_the_retired_headers_make_nobody(headers):
+    assert domain.acting_identity(request(headers), TOKENS) is None
 
 
 def test_a_token_on_a_gateway_without_tokens_is_refused():
     with pytest.raises(Unauthorized):
-        domain.acting_user_id(request(as_user(USER)), None)
+        domain.acting_identity(request(as_user(USER)), None)
 
 
 def test_view_context_names_the_user_when_known():
-    headers = {"User-Agent": IPHONE, **as_user(USER)}
-    assert domain.view_context(request(headers), TOKENS)["user_id"] == USER
-    assert domain.view_context(request({"User-Agent": IPHONE}), TOKENS)["user_id"] is None
-    with pytest.raises(Unauthorized):
-        domain.view_context(request(bearer("nope")), TOKENS)
+    headers = {"User-Agent": IPHONE}
+    assert domain.view_context(request(headers), Identity(USER, "user"))["user_id"] == USER
+    assert domain.view_context(request(headers), None)["user_id"] is None
 
 
 # --- config: JWT --------------------------------------------------------------------------
@@ -461,21 +391,6 @@ def test_ready_asks_every_downstream_service():
 
 
 # --- orders ---------------------------------------------------------------------------------
-
-@pytest.mark.parametrize("headers", [{}, {"X-Admin-Token": ""}])
-def test_no_admin_token_is_an_ordinary_user(headers):
-    assert domain.admin_presented(request(headers), "s3cret") is False
-
-
-def test_the_admin_token_makes_an_admin():
-    assert domain.admin_presented(request({"X-Admin-Token": "s3cret"}), "s3cret") is True
-
-
-@pytest.mark.parametrize("configured", ["s3cret", None])
-def test_a_wrong_admin_token_is_refused_not_ignored(configured):
-    with pytest.raises(Forbidden):
-        domain.admin_presented(request({"X-Admin-Token": "wrong"}), configured)
-
 
 def test_order_request_is_what_the_orders_service_takes():
     restaurant, dish = uuid.uuid4(), uuid.uuid4()

@@ -57,8 +57,10 @@ def db(catalog_config):
     engine.dispose()
 
 
-def restaurant(catalog, name: str, city: str = "Ipoh", **fields) -> dict:
-    return catalog.create_restaurant({"name": name, "city": city, **fields})
+def restaurant(catalog, name: str, city: str = "Ipoh", owner_id: str | None = None,
+               **fields) -> dict:
+    return catalog.create_restaurant({"name": name, "city": city, **fields},
+                                     owner_id=owner_id)
 
 
 def dish(catalog, restaurant_id: str, name: str, dish_type: str = "laksa",
@@ -408,8 +410,8 @@ def test_create_restaurant_publishes_restaurant_created(catalog, events):
         "name": "Warung A", "city": "Ipoh", "address": "1 Jalan", "state": "Perak",
         "country": "Malaysia", "postal_code": "30000", "latitude": -4.5, "longitude": 101.25,
         "phone": "05-1234", "website": "https://a.example.com", "hours": {"sun": "closed"},
-        "cuisine_type": ["Malay", "malay "], "price_range": 1, "owner_id": owner,
-    })
+        "cuisine_type": ["Malay", "malay "], "price_range": 1,
+    }, owner_id=owner)
     uuid.UUID(created["id"])
     assert {k: v for k, v in created.items() if k not in ("id", "created_at", "updated_at")} == {
         "name": "Warung A", "city": "Ipoh", "address": "1 Jalan", "state": "Perak",
@@ -427,6 +429,14 @@ def test_create_restaurant_minimal_fields(catalog):
     assert (created["cuisine_type"], created["hours"], created["price_range"],
             created["owner_id"]) == ([], None, None, None)
     assert datetime.fromisoformat(created["created_at"]).utcoffset() == timedelta(0)
+
+
+def test_the_owner_comes_from_the_caller_never_from_the_fields(catalog):
+    with pytest.raises(InvalidInput) as refused:
+        restaurant(catalog, "Warung B", owner_id=None, **{"owner_id": str(uuid.uuid4())})
+    assert "owner_id" in refused.value.details["fields"]
+    with pytest.raises(InvalidInput):
+        restaurant(catalog, "Warung B", owner_id="not-a-uuid")
 
 
 def test_invalid_create_restaurant_writes_and_publishes_nothing(catalog, events):
