@@ -663,3 +663,8 @@ def test_health_and_security_headers(start_gateway, web_session):
         assert response.headers["X-Content-Type-Options"] == "nosniff"
         assert response.headers["X-Frame-Options"] == "DENY"
         assert response.headers["Cache-Control"] == "no-store"
+        assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+        assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+        assert response.headers["Referrer-Policy"] == "no-referrer"
+        # no CORS_ORIGINS configured: nothing lets a browser page read the answer
+        assert "Access-Control-Allow-Origin" not in response.headers
