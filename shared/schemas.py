@@ -5,32 +5,55 @@ from __future__ import annotations
 import decimal
 import re
 import uuid
+from datetime import UTC
 
 from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 
 from shared.errors import BadRequest, InvalidInput
 
+# no input nests deeper than a few levels (an order: body, items, item, field); a value
+# nested hundreds deep is refused here rather than exhausting the recursion limit anywhere
+MAX_NESTING = 10
+# what JSON's \udxxx escapes can carry and UTF-8 (so PostgreSQL text) cannot
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
-def _nul_paths(value, path: str = "") -> list[str]:
-    """Where NUL characters hide in a JSON value: PostgreSQL text cannot hold them."""
-    if isinstance(value, str):
-        return [path or "_value"] if "\x00" in value else []
-    if isinstance(value, dict):
-        return [found for key, item in value.items()
-                for found in _nul_paths(key, path) + _nul_paths(item, f"{path}.{key}".strip("."))]
-    if isinstance(value, list):
-        return [found for index, item in enumerate(value)
-                for found in _nul_paths(item, f"{path}[{index}]")]
-    return []
+
+def _unstorable_text(value) -> tuple[dict[str, list[str]], bool]:
+    """Where a JSON value holds text PostgreSQL cannot store (NUL characters, lone
+    surrogates), and whether it nests deeper than MAX_NESTING (a loop, not recursion)."""
+    found: dict[str, list[str]] = {}
+    pending = [(value, "", 0)]
+    while pending:
+        item, path, depth = pending.pop()
+        if depth > MAX_NESTING:
+            return found, True
+        if isinstance(item, str):
+            if "\x00" in item:
+                found.setdefault(path or "_value", []).append("may not contain NUL characters")
+            if _LONE_SURROGATE.search(item):
+                found.setdefault(path or "_value", []).append(
+                    "must be valid Unicode (no lone surrogates)")
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                pending.append((key, path, depth + 1))
+                pending.append((child, f"{path}.{key}".strip("."), depth + 1))
+        elif isinstance(item, list):
+            pending.extend((child, f"{path}[{index}]", depth + 1)
+                           for index, child in enumerate(item))
+    return found, False
 
 
 def load(schema: Schema, data, *, partial: bool = False, error=InvalidInput) -> dict:
     """Validate `data`; field errors become `error` (InvalidInput by default) with details."""
     if not isinstance(data, dict):
         raise error("expected a JSON object", {"_schema": ["expected a JSON object"]})
-    if nul_paths := _nul_paths(data):
-        raise error("text may not contain NUL characters",
-                    {"fields": {path: ["may not contain NUL characters"] for path in nul_paths}})
+    unstorable, too_deep = _unstorable_text(data)
+    if too_deep:
+        raise error("the request nests values too deeply",
+                    {"_schema": [f"at most {MAX_NESTING} levels of nesting"]})
+    if unstorable:
+        raise error("text may not contain NUL characters or lone surrogates",
+                    {"fields": unstorable})
     try:
         return schema.load(data, partial=partial)
     except ValidationError as exc:
@@ -75,13 +98,18 @@ def page(items: list, total: int, offset: int) -> dict:
     return {"items": items, "count": count, "total": total, "next_offset": next_offset}
 
 
+# how deep a list may be paged: far past any list a person pages through, and well inside
+# PostgreSQL's integer (a bigger offset is a 400, never an overflow)
+MAX_OFFSET = 1_000_000
+
+
 def paging_fields(default_limit: int, max_limit: int) -> dict:
     """limit/offset fields with a service's default and maximum page size."""
     return {
         "limit": fields.Integer(
             load_default=default_limit, validate=validate.Range(min=1, max=max_limit)
         ),
-        "offset": fields.Integer(load_default=0, validate=validate.Range(min=0, max=1_000_000)),
+        "offset": fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_OFFSET)),
     }
 
 
@@ -101,8 +129,28 @@ class Money(fields.Decimal):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+class UtcDateTime(fields.AwareDateTime):
+    """An ISO 8601 date and time, loaded in UTC (one without an offset is UTC). Refused
+    when UTC cannot hold it (0001-01-01T00:00+01:00 is in year 0): a 400/422, never an
+    OverflowError later."""
+
+    def __init__(self, **kwargs):
+        super().__init__(default_timezone=UTC, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        moment = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError:
+            raise ValidationError("out of range") from None
+
+
 class QuerySchema(Schema):
-    """Base for query-parameter schemas: unknown parameters are ignored, as browsers add some."""
+    """Base for query-parameter schemas. Unknown parameters are ignored, not refused: links
+    and browsers add their own (utm_source, cache busters), a route without a query schema
+    ignores them too, and only the declared ones are ever forwarded, so nothing can be
+    assigned through them. Bodies are strict (unknown=RAISE): that is where mass
+    assignment would happen."""
 
     class Meta:
         unknown = EXCLUDE

@@ -13,6 +13,7 @@ DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 RESTAURANT_PAGE = {"default_limit": 12, "max_limit": 50}
 MENU_PAGE = {"default_limit": 100, "max_limit": 200}
 DISH_SEARCH_PAGE = {"default_limit": 20, "max_limit": 50}
+MAX_PRICE = 100_000  # a dish's price, and so the most a price filter needs to say
 
 
 def _text(max_length: int, **kwargs) -> fields.String:
@@ -128,7 +129,7 @@ class DishInputSchema(Schema):
 
     name = _name(200, required=True)
     description = _text(2000, allow_none=True)
-    price = Money(required=True, validate=validate.Range(min=0, max=100_000))
+    price = Money(required=True, validate=validate.Range(min=0, max=MAX_PRICE))
     image_url = fields.Url(allow_none=True, validate=validate.Length(max=500))
     # a dish type is a path segment at the gateway (/rankings/my/{dish_type})
     dish_type = fields.String(required=True, validate=[
@@ -155,8 +156,8 @@ class DishSearchQuery(QuerySchema):
     q = _name(200)
     dish_type = _name(100)
     tags = CommaSeparated(_name(50), validate=validate.Length(max=10))
-    price_min = Money(validate=validate.Range(min=0))
-    price_max = Money(validate=validate.Range(min=0))
+    price_min = Money(validate=validate.Range(min=0, max=MAX_PRICE))
+    price_max = Money(validate=validate.Range(min=0, max=MAX_PRICE))
     city = _name(100)
     limit, offset = paging_fields(**DISH_SEARCH_PAGE).values()
 

@@ -1,7 +1,7 @@
 """The gateway's own payload shapes (the catalog's come from services.catalog.schemas,
 rankings' from services.rankings.schemas)."""
 
-from datetime import UTC, timedelta
+from datetime import timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
@@ -9,7 +9,7 @@ from services.catalog.schemas import NOT_BLANK, DishSchema, RestaurantSchema
 from services.gateway.domain import ANONYMOUS_ID, DEVICE_TYPES
 from services.rankings.schemas.reviews import ReviewSummarySchema
 from services.rankings.schemas.users import ProfileLiteSchema
-from shared.schemas import Money, QuerySchema, paging_fields
+from shared.schemas import Money, QuerySchema, UtcDateTime, paging_fields
 
 
 class ErrorDetailSchema(Schema):
@@ -262,8 +262,8 @@ class _MetricsWindow(QuerySchema):
 # `from` is a Python keyword: a class body cannot name a field so, from_dict can
 OrderMetricsQuery = _MetricsWindow.from_dict({
     # a time without an offset is UTC, as the hours are
-    "from": fields.AwareDateTime(required=True, default_timezone=UTC),
-    "to": fields.AwareDateTime(required=True, default_timezone=UTC),
+    "from": UtcDateTime(required=True),
+    "to": UtcDateTime(required=True),
 }, name="OrderMetricsQuery")
 
 

@@ -3,9 +3,9 @@ orders' own events, whose payloads are in schemas.orders (the producer's contrac
 
 from __future__ import annotations
 
-from datetime import UTC
-
 from marshmallow import RAISE, Schema, fields, validate
+
+from shared.schemas import UtcDateTime
 
 # --- what the history is asked -------------------------------------------------------------
 
@@ -26,8 +26,8 @@ class MetricsRangeInput(Schema):
     class Meta:
         unknown = RAISE
 
-    start = fields.AwareDateTime(required=True, default_timezone=UTC)
-    end = fields.AwareDateTime(required=True, default_timezone=UTC)
+    start = UtcDateTime(required=True)
+    end = UtcDateTime(required=True)
 
 
 class ReconcileInput(Schema):

@@ -1,0 +1,147 @@
+"""Input limits of everything the catalog accepts (issue #7): each string, list, number and
+page size bounded, at the limit accepted and one past it refused; unknown and read-only
+fields refused by name (422 for bodies, 400 for query strings)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.catalog import schemas
+from services.catalog.schemas import (
+    DishInputSchema,
+    DishSearchQuery,
+    MenuQuery,
+    RestaurantInputSchema,
+    RestaurantListQuery,
+)
+from shared.schemas import MAX_OFFSET
+from shared.tests.input_limits import (
+    accepted,
+    input_schemas,
+    is_query,
+    is_strict,
+    refused,
+    unbounded_fields,
+)
+
+RESTAURANT = {"name": "Warung A", "city": "Ipoh"}
+DISH = {"name": "Nasi Lemak", "price": "8.50", "dish_type": "nasi lemak"}
+# a valid example of everything the catalog accepts: a new input schema needs one here
+VALID = {
+    RestaurantInputSchema: RESTAURANT,
+    DishInputSchema: DISH,
+    RestaurantListQuery: {},
+    MenuQuery: {},
+    DishSearchQuery: {},
+}
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def url(length: int) -> str:
+    start = "https://img.example.com/"
+    return start + "p" * (length - len(start))
+
+
+# schema, field, the largest accepted value, the smallest refused one
+LIMITS = [
+    (RestaurantInputSchema, "name", "n" * 200, "n" * 201),
+    (RestaurantInputSchema, "address", "a" * 500, "a" * 501),
+    (RestaurantInputSchema, "city", "c" * 100, "c" * 101),
+    (RestaurantInputSchema, "state", "s" * 100, "s" * 101),
+    (RestaurantInputSchema, "country", "c" * 100, "c" * 101),
+    (RestaurantInputSchema, "postal_code", "9" * 20, "9" * 21),
+    (RestaurantInputSchema, "phone", "5" * 30, "5" * 31),
+    (RestaurantInputSchema, "website", url(500), url(501)),
+    (RestaurantInputSchema, "hours", {day: "h" * 50 for day in DAYS},
+     {"mon": "h" * 51}),
+    (RestaurantInputSchema, "hours", {day: "closed" for day in DAYS},
+     {**{day: "closed" for day in DAYS}, "holiday": "closed"}),   # 7 days, no 8th key
+    (RestaurantInputSchema, "cuisine_type", [f"c{i}" for i in range(10)],
+     [f"c{i}" for i in range(11)]),
+    (RestaurantInputSchema, "cuisine_type", ["c" * 100], ["c" * 101]),
+    (RestaurantInputSchema, "latitude", 90, 90.000001),
+    (RestaurantInputSchema, "latitude", -90, float("-inf")),
+    (RestaurantInputSchema, "longitude", 180, float("nan")),
+    (RestaurantInputSchema, "price_range", 4, 5),
+    (RestaurantInputSchema, "price_range", 1, 2**63),
+    (DishInputSchema, "name", "n" * 200, "n" * 201),
+    (DishInputSchema, "description", "d" * 2000, "d" * 2001),
+    (DishInputSchema, "price", "100000.00", "100000.01"),
+    (DishInputSchema, "price", "0", "1e30"),
+    (DishInputSchema, "price", 0, float("inf")),
+    (DishInputSchema, "image_url", url(500), url(501)),
+    (DishInputSchema, "dish_type", "t" * 100, "t" * 101),
+    (DishInputSchema, "tags", [f"t{i}" for i in range(20)], [f"t{i}" for i in range(21)]),
+    (DishInputSchema, "tags", ["t" * 50], ["t" * 51]),
+    (RestaurantListQuery, "city", "c" * 100, "c" * 101),
+    (RestaurantListQuery, "cuisine", "c" * 100, "c" * 101),
+    (RestaurantListQuery, "q", "q" * 100, "q" * 101),
+    (RestaurantListQuery, "limit", "50", "51"),
+    (RestaurantListQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (MenuQuery, "limit", "200", "201"),
+    (MenuQuery, "offset", str(MAX_OFFSET), str(MAX_OFFSET + 1)),
+    (DishSearchQuery, "q", "q" * 200, "q" * 201),
+    (DishSearchQuery, "dish_type", "t" * 100, "t" * 101),
+    (DishSearchQuery, "city", "c" * 100, "c" * 101),
+    (DishSearchQuery, "tags", ",".join(f"t{i}" for i in range(10)),
+     ",".join(f"t{i}" for i in range(11))),
+    (DishSearchQuery, "tags", "t" * 50, "t" * 51),
+    (DishSearchQuery, "price_min", "100000", "100000.01"),
+    (DishSearchQuery, "price_max", "100000", "1e30"),
+    (DishSearchQuery, "limit", "50", "51"),
+    (DishSearchQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+]
+
+# what the catalog decides itself, or the caller's identity does: never a body field
+READ_ONLY = [
+    (RestaurantInputSchema, "id", str(uuid.uuid4())),
+    (RestaurantInputSchema, "owner_id", str(uuid.uuid4())),
+    (RestaurantInputSchema, "created_at", "2024-01-01T00:00:00Z"),
+    (RestaurantInputSchema, "updated_at", "2024-01-01T00:00:00Z"),
+    (DishInputSchema, "id", str(uuid.uuid4())),
+    (DishInputSchema, "restaurant_id", str(uuid.uuid4())),
+    (DishInputSchema, "average_rank", 1),
+    (DishInputSchema, "created_at", "2024-01-01T00:00:00Z"),
+    (DishInputSchema, "updated_at", "2024-01-01T00:00:00Z"),
+]
+
+
+def case_id(case) -> str:
+    return f"{case[0].__name__}.{case[1]}"
+
+
+def test_every_input_schema_has_a_valid_example():
+    assert input_schemas(schemas) <= set(VALID)
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_every_field_a_client_sends_is_bounded(schema):
+    assert unbounded_fields(schema()) == []
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_the_valid_examples_are_accepted(schema):
+    accepted(schema, VALID[schema])
+
+
+@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
+                         ids=map(case_id, LIMITS))
+def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
+    assert field in accepted(schema, {**VALID[schema], field: at_limit})
+    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
+
+
+@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
+                         ids=lambda schema: schema.__name__)
+def test_bodies_refuse_unknown_fields_by_name(schema):
+    assert is_strict(schema)
+    assert refused(schema, {**VALID[schema], "stars": 5}) == {"stars": ["Unknown field."]}
+
+
+@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
+@pytest.mark.parametrize("partial", [False, True], ids=["create", "update"])
+def test_read_only_fields_are_refused_by_name(schema, field, value, partial):
+    data = {field: value} if partial else {**VALID[schema], field: value}
+    assert refused(schema, data, partial=partial) == {field: ["Unknown field."]}

@@ -1,0 +1,127 @@
+"""Input limits of everything the orders service accepts (issue #7): lines, quantities,
+notes, page sizes and metric ranges bounded, at the limit accepted and one past it refused;
+prices, totals, ids and statuses a client might send refused by name (prices are the
+catalog's: no mass assignment)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.orders.models import MAX_ITEMS, MAX_NOTES_LENGTH, MAX_QUANTITY
+from services.orders.schemas import history, orders
+from services.orders.schemas.history import HistoryQueryInput, MetricsRangeInput, ReconcileInput
+from services.orders.schemas.orders import (
+    OrderInput,
+    OrderItemInput,
+    OrdersQuery,
+    StatusChangeInput,
+)
+from shared.schemas import MAX_OFFSET
+from shared.tests.input_limits import (
+    accepted,
+    input_schemas,
+    is_query,
+    is_strict,
+    refused,
+    unbounded_fields,
+)
+
+
+def line(quantity: int = 1, **extra) -> dict:
+    return {"dish_id": str(uuid.uuid4()), "quantity": quantity, **extra}
+
+
+def lines(count: int) -> list[dict]:
+    return [line() for _ in range(count)]
+
+
+# a valid example of everything orders accepts: a new input schema needs one here
+VALID = {
+    OrderInput: {"restaurant_id": str(uuid.uuid4()), "items": [line()]},
+    OrderItemInput: line(),
+    StatusChangeInput: {"status": "CANCELLED"},
+    OrdersQuery: {},
+    HistoryQueryInput: {"order_id": str(uuid.uuid4())},
+    MetricsRangeInput: {"start": "2024-05-01T00:00:00Z", "end": "2024-05-02T00:00:00Z"},
+    ReconcileInput: {},
+}
+
+# schema, field, the largest accepted value, the smallest refused one
+LIMITS = [
+    (OrderInput, "items", lines(MAX_ITEMS), lines(MAX_ITEMS + 1)),
+    (OrderInput, "items", [line(MAX_QUANTITY)], [line(MAX_QUANTITY + 1)]),
+    (OrderInput, "notes", "n" * MAX_NOTES_LENGTH, "n" * (MAX_NOTES_LENGTH + 1)),
+    (OrderItemInput, "quantity", MAX_QUANTITY, MAX_QUANTITY + 1),
+    (OrderItemInput, "quantity", 1, 2**63),
+    (OrdersQuery, "limit", "100", "101"),
+    (OrdersQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (MetricsRangeInput, "start", "0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00+01:00"),
+    (MetricsRangeInput, "end", "9999-12-31T23:59:59Z", "9999-12-31T23:00:00-12:00"),
+    (ReconcileInput, "window_hours", 24 * 31, 24 * 31 + 0.01),
+    (ReconcileInput, "window_hours", 0.01, float("nan")),
+]
+
+NOW = "2024-01-01T00:00:00Z"
+# what the catalog prices, the service decides or the caller's identity says
+READ_ONLY = [
+    (OrderItemInput, "price", "0.01"),
+    (OrderItemInput, "unit_price", "0.01"),
+    (OrderItemInput, "line_total", "0.01"),
+    (OrderItemInput, "dish_name", "Free Laksa"),
+    (OrderInput, "total", "0.01"),
+    (OrderInput, "subtotal", "0.01"),
+    (OrderInput, "currency", "XXX"),
+    (OrderInput, "status", "DELIVERED"),
+    (OrderInput, "version", 7),
+    (OrderInput, "id", str(uuid.uuid4())),
+    (OrderInput, "customer_id", str(uuid.uuid4())),
+    (OrderInput, "restaurant_owner_id", str(uuid.uuid4())),
+    (OrderInput, "created_at", NOW),
+    (StatusChangeInput, "actor_role", "admin"),
+    (StatusChangeInput, "version", 7),
+]
+
+
+def case_id(case) -> str:
+    return f"{case[0].__name__}.{case[1]}"
+
+
+def test_every_input_schema_has_a_valid_example():
+    assert input_schemas(orders) | input_schemas(history) <= set(VALID)
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_every_field_a_client_sends_is_bounded(schema):
+    assert unbounded_fields(schema()) == []
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_the_valid_examples_are_accepted(schema):
+    accepted(schema, VALID[schema])
+
+
+@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
+                         ids=map(case_id, LIMITS))
+def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
+    assert field in accepted(schema, {**VALID[schema], field: at_limit})
+    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
+
+
+@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
+                         ids=lambda schema: schema.__name__)
+def test_bodies_and_rpc_arguments_refuse_unknown_fields_by_name(schema):
+    assert is_strict(schema)
+    assert refused(schema, {**VALID[schema], "extra": 1}) == {"extra": ["Unknown field."]}
+
+
+@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
+def test_read_only_fields_are_refused_by_name(schema, field, value):
+    assert refused(schema, {**VALID[schema], field: value}) == {field: ["Unknown field."]}
+
+
+@pytest.mark.parametrize("field", ["price", "unit_price", "line_total"])
+def test_a_price_on_any_line_of_an_order_is_refused_where_it_is(field):
+    order = {**VALID[OrderInput], "items": [line(), line(**{field: "0.01"})]}
+    assert refused(OrderInput, order) == {"items": {1: {field: ["Unknown field."]}}}

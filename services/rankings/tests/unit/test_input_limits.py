@@ -1,0 +1,193 @@
+"""Input limits of everything rankings accepts (issue #7): accounts, profiles, one-best
+lists, reviews, comments, follows and rewards. Each string, list, number and page size
+bounded, at the limit accepted and one past it refused; unknown and read-only fields (role,
+ids, authors, counters, timestamps) refused by name (422 for bodies, 400 for queries)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from services.rankings.models import MAX_RANK
+from services.rankings.schemas import follows, rankings, reviews, rewards, users
+from services.rankings.schemas.follows import FollowsQuery
+from services.rankings.schemas.rankings import (
+    BestDishesQuery,
+    DishTypeInput,
+    HistoryQuery,
+    PlaceDishInput,
+)
+from services.rankings.schemas.reviews import CommentInput, CommentsQuery, ReviewInput, ReviewsQuery
+from services.rankings.schemas.rewards import UserIdInput
+from services.rankings.schemas.users import CredentialsInput, RegisterInput, UserUpdateInput
+from shared.schemas import MAX_OFFSET
+from shared.tests.input_limits import (
+    accepted,
+    input_schemas,
+    is_query,
+    is_strict,
+    refused,
+    unbounded_fields,
+)
+
+EMAIL = "aisyah@example.com"
+PASSWORD = "correct horse battery"
+# a valid example of everything rankings accepts: a new input schema needs one here
+VALID = {
+    RegisterInput: {"email": EMAIL, "username": "aisyah", "password": PASSWORD},
+    CredentialsInput: {"email": EMAIL, "password": PASSWORD},
+    UserUpdateInput: {},
+    PlaceDishInput: {"dish_id": str(uuid.uuid4()), "rank": 1},
+    DishTypeInput: {"dish_type": "nasi lemak"},
+    HistoryQuery: {},
+    BestDishesQuery: {"dish_type": "nasi lemak", "city": "Ipoh"},
+    ReviewInput: {"rating": 4},
+    CommentInput: {"content": "The sambal!"},
+    ReviewsQuery: {},
+    CommentsQuery: {},
+    FollowsQuery: {},
+    UserIdInput: {"user_id": str(uuid.uuid4())},
+}
+
+
+def email(length: int) -> str:
+    """A valid address of `length` characters (labels of at most 63)."""
+    local = "a" * 64
+    labels, left = [], length - len(local) - 1 - len(".com")
+    while left > 0:
+        label = min(63, left)
+        labels.append("d" * label)
+        left -= label + 1
+    return f"{local}@{'.'.join(labels)}.com"
+
+
+def url(length: int) -> str:
+    start = "https://cdn.example.com/"
+    return start + "p" * (length - len(start))
+
+
+PHOTO = url(40)
+
+# schema, field, the largest accepted value, the smallest refused one
+LIMITS = [
+    (RegisterInput, "email", email(254), email(255)),
+    (RegisterInput, "username", "u" * 50, "u" * 51),
+    (RegisterInput, "password", "p" * 128, "p" * 129),
+    (RegisterInput, "display_name", "d" * 100, "d" * 101),
+    (CredentialsInput, "email", "e" * 254, "e" * 255),
+    (CredentialsInput, "password", "p" * 128, "p" * 129),
+    (UserUpdateInput, "display_name", "d" * 100, "d" * 101),
+    (UserUpdateInput, "bio", "b" * 2000, "b" * 2001),
+    (UserUpdateInput, "location", "l" * 100, "l" * 101),
+    (UserUpdateInput, "profile_image_url", url(500), url(501)),
+    (PlaceDishInput, "rank", MAX_RANK, MAX_RANK + 1),
+    (PlaceDishInput, "rank", 1, -(2**63)),
+    (PlaceDishInput, "notes", "n" * 2000, "n" * 2001),
+    (PlaceDishInput, "photo_urls", [PHOTO] * 10, [PHOTO] * 11),
+    (PlaceDishInput, "photo_urls", [url(500)], [url(501)]),
+    (DishTypeInput, "dish_type", "t" * 100, "t" * 101),
+    (HistoryQuery, "limit", "100", "101"),
+    (HistoryQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (BestDishesQuery, "dish_type", "t" * 100, "t" * 101),
+    (BestDishesQuery, "city", "c" * 100, "c" * 101),
+    (BestDishesQuery, "limit", "50", "51"),
+    (BestDishesQuery, "offset", str(MAX_OFFSET), str(MAX_OFFSET + 1)),
+    (ReviewInput, "rating", 5, 6),
+    (ReviewInput, "content", "c" * 5000, "c" * 5001),
+    (ReviewInput, "photos", [PHOTO] * 10, [PHOTO] * 11),
+    (ReviewInput, "photos", [url(500)], [url(501)]),
+    (CommentInput, "content", "c" * 2000, "c" * 2001),
+    (ReviewsQuery, "limit", "50", "51"),
+    (ReviewsQuery, "offset", str(MAX_OFFSET), str(MAX_OFFSET + 1)),
+    (CommentsQuery, "limit", "100", "101"),
+    (CommentsQuery, "offset", str(MAX_OFFSET), str(MAX_OFFSET + 1)),
+    (FollowsQuery, "limit", "50", "51"),
+    (FollowsQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+]
+
+NOW = "2024-01-01T00:00:00Z"
+# who a user is, what they earned and when things happened are never a client's to say
+READ_ONLY = [
+    (RegisterInput, "role", "admin"),
+    (RegisterInput, "id", str(uuid.uuid4())),
+    (RegisterInput, "created_at", NOW),
+    (RegisterInput, "points", 1000),
+    (UserUpdateInput, "role", "admin"),
+    (UserUpdateInput, "id", str(uuid.uuid4())),
+    (UserUpdateInput, "email", "someone.else@example.com"),
+    (UserUpdateInput, "username", "someone_else"),
+    (UserUpdateInput, "password", PASSWORD),
+    (UserUpdateInput, "created_at", NOW),
+    (UserUpdateInput, "updated_at", NOW),
+    (UserUpdateInput, "points", 1000),
+    (UserUpdateInput, "followers_count", 1000),
+    (PlaceDishInput, "user_id", str(uuid.uuid4())),
+    (PlaceDishInput, "dish_type", "laksa"),       # the list's, from the path
+    (PlaceDishInput, "ranked_at", NOW),
+    (PlaceDishInput, "updated_at", NOW),
+    (ReviewInput, "id", str(uuid.uuid4())),
+    (ReviewInput, "user_id", str(uuid.uuid4())),
+    (ReviewInput, "restaurant_id", str(uuid.uuid4())),
+    (ReviewInput, "like_count", 1000),
+    (ReviewInput, "comment_count", 1000),
+    (ReviewInput, "created_at", NOW),
+    (CommentInput, "id", str(uuid.uuid4())),
+    (CommentInput, "user_id", str(uuid.uuid4())),
+    (CommentInput, "review_id", str(uuid.uuid4())),
+    (CommentInput, "created_at", NOW),
+]
+# loaded with partial=True for an edit as well as in full for a creation
+PARTIAL = {ReviewInput, UserUpdateInput}
+
+
+def case_id(case) -> str:
+    return f"{case[0].__name__}.{case[1]}"
+
+
+def test_every_input_schema_has_a_valid_example():
+    declared = set().union(*(input_schemas(module)
+                             for module in (follows, rankings, reviews, rewards, users)))
+    assert declared <= set(VALID)
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_every_field_a_client_sends_is_bounded(schema):
+    assert unbounded_fields(schema()) == []
+
+
+@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
+def test_the_valid_examples_are_accepted(schema):
+    accepted(schema, VALID[schema])
+
+
+@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
+                         ids=map(case_id, LIMITS))
+def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
+    assert field in accepted(schema, {**VALID[schema], field: at_limit})
+    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
+
+
+def test_the_longest_email_is_accepted_as_sent():
+    assert len(email(254)) == 254
+    assert accepted(RegisterInput, {**VALID[RegisterInput], "email": email(254)})["email"] \
+        == email(254)
+
+
+@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
+                         ids=lambda schema: schema.__name__)
+def test_bodies_and_rpc_arguments_refuse_unknown_fields_by_name(schema):
+    assert is_strict(schema)
+    assert refused(schema, {**VALID[schema], "extra": 1}) == {"extra": ["Unknown field."]}
+
+
+@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
+def test_read_only_fields_are_refused_by_name(schema, field, value):
+    assert refused(schema, {**VALID[schema], field: value}) == {field: ["Unknown field."]}
+    if schema in PARTIAL:
+        assert refused(schema, {field: value}, partial=True) == {field: ["Unknown field."]}
+
+
+def test_a_password_never_appears_in_the_refusal():
+    details = refused(RegisterInput, {**VALID[RegisterInput], "password": "p" * 129})
+    assert "p" * 129 not in repr(details)
