@@ -89,6 +89,8 @@ def json_body(request: Request) -> dict:
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError):
         raise BadRequest("the request body is not valid JSON") from None
+    except RecursionError:  # nested deeper than the parser goes: no body of ours is
+        raise BadRequest("the request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body

@@ -510,6 +510,8 @@ BAD_BODIES = [
     (b'"a string"', "the request body must be a JSON object"),
     (b"42", "the request body must be a JSON object"),
     (b"null", "the request body must be a JSON object"),
+    # small, but deeper than any parser should follow
+    (b'{"name":' + b"[" * 2000 + b"]" * 2000 + b"}", "the request body is nested too deeply"),
 ]
 
 
