@@ -36,6 +36,7 @@ ACTIVITY_EVENTS = [
 ]
 ENGAGEMENT_CONSUMER = "analytics.engagement"
 MAX_LIMIT = 50  # the gateway's bound too
+MAX_PLACE_LENGTH = 100  # the gateway's bound on a city or cuisine too
 
 
 def today():
@@ -103,6 +104,7 @@ class AnalyticsService:
     @service_rpc
     @unavailable_when_down
     def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
+        city = parse_place("city", city)
         return {"items": activity.trending_dishes(self.dynamodb, city, parse_limit(limit),
                                                   datetime.now(UTC)),
                 "city": city}
@@ -120,7 +122,8 @@ class AnalyticsService:
     @service_rpc
     @unavailable_when_down
     def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
-        return activity.leaderboard(self.dynamodb, city, cuisine, parse_limit(limit))
+        return activity.leaderboard(self.dynamodb, parse_place("city", city),
+                                    parse_place("cuisine", cuisine), parse_limit(limit))
 
     @service_rpc
     @unavailable_when_down
@@ -143,10 +146,22 @@ class AnalyticsService:
 
 
 def parse_limit(limit) -> int:
-    try:
-        value = int(limit)
-    except (TypeError, ValueError):
-        raise InvalidInput("limit must be a whole number", {"limit": limit}) from None
-    if not 1 <= value <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", {"limit": limit})
+    """A whole number 1..MAX_LIMIT (or its digits, as a query string carries it)."""
+    if isinstance(limit, str) and limit.strip().isdigit():
+        limit = int(limit)
+    if isinstance(limit, bool) or not isinstance(limit, int):
+        raise InvalidInput("limit must be a whole number", {"fields": {"limit": [
+            "must be a whole number"]}})
+    if not 1 <= limit <= MAX_LIMIT:
+        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", {"fields": {"limit": [
+            f"must be between 1 and {MAX_LIMIT}"]}})
+    return limit
+
+
+def parse_place(name: str, value) -> str:
+    """A city or cuisine: 1..MAX_PLACE_LENGTH characters, not blank (it becomes part of a
+    DynamoDB key, which holds at most 2 KB)."""
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_PLACE_LENGTH:
+        raise InvalidInput(f"{name} must be 1 to {MAX_PLACE_LENGTH} characters",
+                           {"fields": {name: [f"must be 1 to {MAX_PLACE_LENGTH} characters"]}})
     return value

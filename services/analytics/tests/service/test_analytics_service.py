@@ -202,6 +202,18 @@ def test_bad_arguments_are_invalid_input(analytics):
     with pytest.raises(InvalidInput):
         analytics.record_engagement({"entity_type": "dish", "entity_id": "x",
                                      "engagement_type": "share"})
+    # what the gateway bounds, the service checks too (a city becomes part of a key)
+    for call in (lambda: analytics.get_trending_dishes("x" * 101),
+                 lambda: analytics.get_trending_dishes("   "),
+                 lambda: analytics.get_trending_dishes(None),
+                 lambda: analytics.get_leaderboard("Ipoh", "y" * 5000),
+                 lambda: analytics.get_top_influencers(2.9),
+                 lambda: analytics.get_top_influencers(True),
+                 lambda: analytics.get_top_influencers("51")):
+        with pytest.raises(InvalidInput) as refused:
+            call()
+        assert refused.value.details["fields"], refused.value.details
+    assert analytics.get_trending_dishes("I" * 100, "3")["items"] == []
 
 
 def test_an_unusable_view_event_is_dead_lettered_not_counted(analytics, publish,
