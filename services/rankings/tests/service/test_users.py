@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
 import uuid
 from datetime import datetime
+from pathlib import Path
 
 import eventlet
 import pytest
@@ -16,6 +21,7 @@ from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.events import parse_envelope
 
 PASSWORD = "s3cret-pass"
+REPO_ROOT = Path(__file__).resolve().parents[4]
 PRIVATE_FIELDS = {"id", "email", "username", "display_name", "bio", "location",
                   "profile_image_url", "role", "created_at", "updated_at"}
 
@@ -170,6 +176,29 @@ def test_an_email_in_admin_emails_registers_an_admin(container_factory, rankings
         assert cluster.rankings.register_user({
             "email": "staff@example.com", "username": "staff", "password": PASSWORD})["role"] == (
             "user")
+
+
+def test_the_set_role_job_makes_an_existing_account_an_admin_and_back(service, rankings_config):
+    user = register(service, "siti", email="Siti@Example.com")
+    env = {**os.environ, "RANKINGS_DATABASE_URL": rankings_config["DATABASE_URL"]}
+
+    def job(*args):
+        return subprocess.run([sys.executable, "-m", "services.rankings.jobs", *args],
+                              cwd=REPO_ROOT, capture_output=True, text=True, timeout=60,
+                              env=env)
+
+    done = job("set-role", "siti@example.com", "admin")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == {"id": user["id"], "email": "Siti@Example.com",
+                                       "role": "admin", "previous_role": "user"}
+    assert service.verify_credentials("siti@example.com", PASSWORD)["role"] == "admin"
+    assert job("set-role", "siti@example.com", "user").returncode == 0
+    assert service.get_user(user["id"])["role"] == "user"
+
+    missing = job("set-role", "nobody@example.com", "admin")
+    assert missing.returncode == 1 and "nobody@example.com" in missing.stderr
+    assert job("set-role", "siti@example.com", "superuser").returncode == 2  # argparse
+    assert service.get_user(user["id"])["role"] == "user"
 
 
 # --- verify_credentials ------------------------------------------------------------------------
