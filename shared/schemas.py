@@ -113,19 +113,52 @@ def paging_fields(default_limit: int, max_limit: int) -> dict:
     }
 
 
+_AMOUNT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+
+
 class Money(fields.Decimal):
-    """An amount with at most two decimal places: "9.999" is refused, not rounded."""
+    """An amount as text with at most two decimal places ("12.50"): "9.999" is refused,
+    not rounded, and so is a JSON number (a float cannot even say 0.07 exactly) or text
+    Python would stretch to a number (" 1_2.5 ", "1e2", "+5", "05"). A Decimal passes (RPC
+    callers in Python)."""
 
     def __init__(self, **kwargs):
         super().__init__(places=2, as_string=True, allow_nan=False, **kwargs)
 
     def _deserialize(self, value, attr, data, **kwargs):
-        try:
-            exact = decimal.Decimal(str(value))
-        except (decimal.InvalidOperation, ValueError):
-            exact = None  # the parent says what is wrong with it
-        if exact is not None and exact.is_finite() and exact.as_tuple().exponent < -2:
+        if isinstance(value, decimal.Decimal):
+            exact = value
+        elif isinstance(value, str) and _AMOUNT.fullmatch(value):
+            exact = decimal.Decimal(value)
+        else:
+            raise ValidationError('must be an amount as text, such as "12.50"')
+        if exact.is_finite() and exact.as_tuple().exponent < -2:
             raise ValidationError("at most 2 decimal places")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false, and nothing marshmallow would take for one (1, "yes", "on"...)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(truthy={True}, falsy={False}, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):  # 1 == True, so the sets alone let 1 and 0 in
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictFloat(fields.Float):
+    """A JSON number, never text that reads as one ("1.5"); finite."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("allow_nan", False)
+        super().__init__(**kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            raise ValidationError("must be a number")
         return super()._deserialize(value, attr, data, **kwargs)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import Money, QuerySchema, paging_fields
+from shared.schemas import Money, QuerySchema, StrictBoolean, StrictFloat, paging_fields
 
 # Regexp matches at the start, so allow leading whitespace before the first visible character
 NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
@@ -27,12 +27,14 @@ def _name(max_length: int, **kwargs) -> fields.String:
 
 
 class CommaSeparated(fields.List):
-    """`tags=spicy,halal` in a query string, or a JSON list."""
+    """`tags=spicy,halal` in a query string (`tags=` is none), or a JSON list. Each part
+    is checked as sent, so an empty or blank part ("a,,b") is refused, then trimmed."""
 
     def _deserialize(self, value, attr, data, **kwargs):
         if isinstance(value, str):
-            value = [part.strip() for part in value.split(",") if part.strip()]
-        return super()._deserialize(value, attr, data, **kwargs)
+            value = value.split(",") if value else []
+        parts = super()._deserialize(value, attr, data, **kwargs)
+        return [part.strip() for part in parts]
 
 
 # --- what the catalog answers --------------------------------------------------------
@@ -106,10 +108,8 @@ class RestaurantInputSchema(Schema):
     state = _text(100, allow_none=True)
     country = _text(100, allow_none=True)
     postal_code = _text(20, allow_none=True)
-    latitude = fields.Float(allow_none=True, allow_nan=False,
-                            validate=validate.Range(min=-90, max=90))
-    longitude = fields.Float(allow_none=True, allow_nan=False,
-                             validate=validate.Range(min=-180, max=180))
+    latitude = StrictFloat(allow_none=True, validate=validate.Range(min=-90, max=90))
+    longitude = StrictFloat(allow_none=True, validate=validate.Range(min=-180, max=180))
     phone = _text(30, allow_none=True)
     website = fields.Url(allow_none=True, validate=validate.Length(max=500))
     hours = fields.Dict(
@@ -137,8 +137,8 @@ class DishInputSchema(Schema):
         validate.Regexp(r"^[^/]*$", error="must not contain /"),
     ])
     tags = fields.List(_name(50), validate=validate.Length(max=20))
-    is_seasonal = fields.Boolean()
-    is_available = fields.Boolean()
+    is_seasonal = StrictBoolean()
+    is_available = StrictBoolean()
 
 
 class RestaurantListQuery(QuerySchema):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from marshmallow import RAISE, Schema, fields, validate
 
-from shared.schemas import UtcDateTime
+from shared.schemas import StrictBoolean, UtcDateTime
 
 # --- what the history is asked -------------------------------------------------------------
 
@@ -17,7 +17,7 @@ class HistoryQueryInput(Schema):
     order_id = fields.UUID(required=True)
     actor_id = fields.UUID(load_default=None, allow_none=True)
     # a real boolean only: the string "false" must never grant anything
-    is_admin = fields.Boolean(load_default=False, truthy={True}, falsy={False})
+    is_admin = StrictBoolean(load_default=False)
 
 
 class MetricsRangeInput(Schema):

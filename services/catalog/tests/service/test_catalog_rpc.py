@@ -433,7 +433,8 @@ def test_create_restaurant_minimal_fields(catalog):
 
 def test_the_owner_comes_from_the_caller_never_from_the_fields(catalog):
     with pytest.raises(InvalidInput) as refused:
-        restaurant(catalog, "Warung B", owner_id=None, **{"owner_id": str(uuid.uuid4())})
+        catalog.create_restaurant({"name": "Warung B", "city": "Ipoh",
+                                   "owner_id": str(uuid.uuid4())})
     assert "owner_id" in refused.value.details["fields"]
     with pytest.raises(InvalidInput):
         restaurant(catalog, "Warung B", owner_id="not-a-uuid")

@@ -70,7 +70,7 @@ LIMITS = [
     (DishInputSchema, "description", "d" * 2000, "d" * 2001),
     (DishInputSchema, "price", "100000.00", "100000.01"),
     (DishInputSchema, "price", "0", "1e30"),
-    (DishInputSchema, "price", 0, float("inf")),
+    (DishInputSchema, "price", "0", float("inf")),
     (DishInputSchema, "image_url", url(500), url(501)),
     (DishInputSchema, "dish_type", "t" * 100, "t" * 101),
     (DishInputSchema, "tags", [f"t{i}" for i in range(20)], [f"t{i}" for i in range(21)]),

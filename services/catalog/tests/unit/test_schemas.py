@@ -108,7 +108,7 @@ def test_leading_whitespace_is_not_blank():
     )
     assert loaded == {"name": " Warung A", "city": "\tIpoh", "cuisine_type": [" thai ", "\nMalay"]}
     assert RestaurantListQuery().load({"q": " bonda"})["q"] == " bonda"
-    assert DishSearchQuery().load({"tags": [" spicy"]})["tags"] == [" spicy"]
+    assert DishSearchQuery().load({"tags": [" spicy"]})["tags"] == ["spicy"]  # trimmed
 
 
 @pytest.mark.parametrize("good", [1, 4])
@@ -190,12 +190,31 @@ def test_dish_input_full():
     assert DishInputSchema().load(data) == {**data, "price": Decimal("8.50")}
 
 
-@pytest.mark.parametrize(("raw", "price"), [("8.5", "8.50"), (12, "12.00"), (0, "0.00"),
-                                            ("0.10", "0.10"), (7.25, "7.25")])
+@pytest.mark.parametrize(("raw", "price"), [("8.5", "8.50"), ("12", "12.00"), ("0", "0.00"),
+                                            ("0.10", "0.10"), ("7.25", "7.25"),
+                                            (Decimal("3.5"), "3.50")])
 def test_dish_price_is_loaded_with_two_decimals(raw, price):
     loaded = DishInputSchema().load({**DISH, "price": raw})["price"]
     assert loaded == Decimal(price)
     assert loaded.as_tuple().exponent == -2
+
+
+@pytest.mark.parametrize("raw", [12, 7.25, True, " 1_2.5 ", "1e2", "+5", "05", "5.", ".5",
+                                 "12,50", "", None, ["1"]])
+def test_a_price_is_an_amount_as_text_and_nothing_python_would_stretch(raw):
+    assert list(errors_of(DishInputSchema(), {**DISH, "price": raw})) == ["price"]
+
+
+@pytest.mark.parametrize("field, raw", [("is_available", 1), ("is_available", "true"),
+                                        ("is_seasonal", "yes"), ("is_seasonal", 0)])
+def test_dish_flags_are_json_booleans(field, raw):
+    assert list(errors_of(DishInputSchema(), {**DISH, field: raw})) == [field]
+
+
+@pytest.mark.parametrize("raw", ["1.5", True, "north"])
+def test_coordinates_are_json_numbers(raw):
+    assert list(errors_of(RestaurantInputSchema(), {**RESTAURANT, "latitude": raw})) == [
+        "latitude"]
 
 
 @pytest.mark.parametrize("bad", ["-0.01", -1, "NaN", float("nan"), "Infinity", "abc", True,
@@ -228,12 +247,18 @@ def test_dish_search_defaults():
     [
         ("spicy", ["spicy"]),
         ("spicy,halal", ["spicy", "halal"]),
-        (" spicy , halal ,, ", ["spicy", "halal"]),
+        (" spicy , halal", ["spicy", "halal"]),
+        ("", []),
         (["spicy", "halal"], ["spicy", "halal"]),
     ],
 )
 def test_dish_search_tags_comma_separated(raw, tags):
     assert DishSearchQuery().load({"tags": raw})["tags"] == tags
+
+
+@pytest.mark.parametrize("raw", ["a,,b", ",a", "a,", " ,a", " " * 60 + "a"])
+def test_dish_search_tags_refuse_empty_blank_and_long_parts(raw):
+    assert list(errors_of(DishSearchQuery(), {"tags": raw})) == ["tags"]
 
 
 def test_dish_search_tags_limits():
