@@ -4,7 +4,13 @@
     def record_views(self, envelopes: list[dict]) -> None: ...
 
 One durable queue (`batch--<service>.<method>`) is bound to every (source, event_type)
-listed. The consumer keeps up to BATCH_MAX_SIZE × BATCH_MAX_IN_FLIGHT messages prefetched
+listed. An entry may instead be an `EventReader(source, event_type, accepts=...,
+upcasters=...)`, for an event type read across versions (shared/events.py, "Versions");
+a plain pair accepts the current and the previous version. The handler gets every
+envelope in the newest accepted version's shape; a version not accepted is dead-lettered
+at once with the reason, and its neighbours go on.
+
+The consumer keeps up to BATCH_MAX_SIZE × BATCH_MAX_IN_FLIGHT messages prefetched
 and hands the handler a batch when BATCH_MAX_SIZE envelopes have arrived or the oldest has
 waited BATCH_MAX_WAIT seconds, so a burst is written in few requests while a lone event
 still goes out within moments.
@@ -39,7 +45,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
 from shared.consumer import FailureRouting
-from shared.events import parse_envelope
+from shared.events import EventReader, UnacceptedEvent, parse_envelope
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +60,17 @@ def batch_queue_name(service: str, method: str) -> str:
 
 
 class BatchEventConsumer(Entrypoint):
-    def __init__(self, bindings: list[tuple[str, str]], transient=None, **kwargs):
+    def __init__(self, bindings: list[tuple[str, str] | EventReader], transient=None,
+                 **kwargs):
         """`transient(exc) -> bool` names the failures that are the store's, not an
         event's (e.g. shared.dynamodb.is_transient): a batch failing so is retried whole,
         with growing delays, for as long as it takes, and no event spends an attempt."""
-        self.bindings = list(bindings)
+        self.readers = {
+            (reader.producer, reader.event_type): reader
+            for reader in (each if isinstance(each, EventReader) else EventReader(*each)
+                           for each in bindings)
+        }
+        self.bindings = list(self.readers)
         self.transient = transient or (lambda exc: False)
         super().__init__(**kwargs)
 
@@ -145,14 +157,25 @@ class BatchEventConsumer(Entrypoint):
 
     def _on_message(self, body, message):
         try:
-            envelope = parse_envelope(body)
+            envelope = self._read(parse_envelope(body))
         except ValidationError as exc:
             self.routing.dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+            self._settle()
+            return
+        except UnacceptedEvent as exc:
+            self.routing.dead_letter(message, body, str(exc))
             self._settle()
             return
         if not self.pending:
             self.oldest_at = time.monotonic()
         self.pending.append((envelope, body, message))
+
+    def _read(self, envelope: dict) -> dict:
+        # bound by (source exchange, routing key), so the envelope names one of ours; one
+        # that claims another producer is read by that type's defaults
+        key = (envelope["producer"], envelope["event_type"])
+        reader = self.readers.get(key) or EventReader(*key)
+        return reader.read(envelope)
 
     def _dispatch_ready(self):
         while self.pending and self.in_flight < self.max_in_flight:

@@ -5,6 +5,11 @@ event is gone. `@consume_event(source, event_type)` instead:
 
 - hands the handler the parsed envelope (SPEC §2); a body that is not a valid
   envelope goes straight to the service's dead-letter queue, with the reason;
+- reads it across versions (shared/events.py, "Versions"): `accepts=(1, 2)` (default: the
+  current and the previous version in EVENT_VERSIONS) and `upcasters={1: v1_to_v2}`; the
+  handler gets the envelope in the newest accepted version's shape, and a version it does
+  not accept goes straight to the dead-letter queue with the reason (no retries: waiting
+  does not make it readable; replaying after the consumer's upgrade does);
 - on success, acks;
 - on failure, republishes the message to a delay queue for attempt n
   (`<queue>.retry.<n>`, TTL = EVENT_RETRY_DELAY × 2^(n-1), capped at 60 s),
@@ -34,7 +39,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
-from shared.events import parse_envelope
+from shared.events import EventReader, UnacceptedEvent, parse_envelope
 
 log = logging.getLogger(__name__)
 
@@ -145,12 +150,16 @@ class FailureRouting:
 
 
 class ReliableEventHandler(EventHandler):
-    def __init__(self, source_service: str, event_type: str, transient=None, **kwargs):
+    def __init__(self, source_service: str, event_type: str, transient=None,
+                 accepts=None, upcasters=None, **kwargs):
         """`transient(exc) -> bool` names failures of a store the handler writes to (e.g.
-        shared.dynamodb.is_transient): those retry without spending attempts."""
+        shared.dynamodb.is_transient): those retry without spending attempts.
+        `accepts`, `upcasters`: the versions read, and how older ones are lifted
+        (shared.events.EventReader)."""
         super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
         self.transient = transient or (lambda exc: False)
+        self.reader = EventReader(source_service, event_type, accepts, upcasters)
 
     def setup(self):
         super().setup()  # sets self.queue, durable, bound to <source>.events
@@ -160,9 +169,12 @@ class ReliableEventHandler(EventHandler):
 
     def handle_message(self, body, message):
         try:
-            envelope = parse_envelope(body)
+            envelope = self.reader.read(parse_envelope(body))
         except ValidationError as exc:
             self.routing.dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+            return
+        except UnacceptedEvent as exc:
+            self.routing.dead_letter(message, body, str(exc))
             return
         context_data = self.unpack_message_headers(message)
         try:

@@ -48,11 +48,12 @@ class Store:
             self.session.rollback()
             raise
 
-    def emit(self, event_type: str, payload: dict, version: int = 1) -> dict:
+    def emit(self, event_type: str, payload: dict, version: int | None = None) -> dict:
         """Write an event to the outbox, in the current transaction."""
         return self.emit_many(event_type, [payload], version)[0]
 
-    def emit_many(self, event_type: str, payloads: list[dict], version: int = 1) -> list[dict]:
+    def emit_many(self, event_type: str, payloads: list[dict],
+                  version: int | None = None) -> list[dict]:
         """Several events of one type in one statement (bulk writes, seeding)."""
         if self.producer is None:
             raise RuntimeError("this store was built without a producer name")

@@ -1,14 +1,52 @@
-"""The event envelope, and publishing events in it.
+"""The event envelope, publishing events in it, and reading them across versions.
 
 Every event on the bus is one envelope (SPEC §2):
 `{event_id, event_type, version, occurred_at, producer, correlation_id, payload}`.
 Events go to the producer's nameko events exchange (`<producer>.events`, topic,
-routing key = event_type), so consumers use nameko's `@event_handler`.
+routing key = event_type), where consumers bind as nameko's `@event_handler` does
+(`shared.consumer.consume_event`, `shared.batch_consumer.consume_batch`).
+
+Versions
+--------
+`version` numbers the shape of an event type's payload. It changes only when a consumer
+could misread the new shape: a field renamed, removed, retyped or given a new meaning.
+Adding an optional field is not a new version (consumers ignore unknown payload fields).
+
+- Producers: `EVENT_VERSIONS` below is the one place that says which version of each event
+  type is current; `make_envelope` stamps it unless its caller names a version (only a
+  test or a deliberate old-shape publisher should). A type not listed is at version 1.
+- Consumers (`@consume_event(..., accepts=, upcasters=)`, and `EventReader` entries in
+  `@consume_batch`'s bindings): a consumer accepts the current and the previous version
+  (default: the table's current and current - 1) and its handler is written for the newest
+  version it accepts. An older message is lifted into that shape by the consumer's
+  upcasters, `{1: v1_to_v2, 2: v2_to_v3}` (payload in, payload out; a version with no
+  upcaster is taken to need none for what this handler reads). The handler sees the lifted
+  envelope: `version` is the one it reads.
+- A message of a version the consumer does not accept (too old, or newer than it knows),
+  or one its upcaster cannot lift, goes at once to `dlq.<service>` with the reason, e.g.
+  "version 3 of catalog.restaurant_created is not accepted here (accepts 1, 2)": never
+  dropped, never retried in a loop, replayable (`python -m shared.deadletters replay`)
+  once the consumer is upgraded.
+
+Moving an event type from vN to vN+1 without breaking anyone (consumers first):
+1. Release the consumers that read it with `accepts=(N, N + 1)`, their handler written for
+   N+1 and an upcaster from N. Producers still send vN, which the upcaster lifts.
+2. Then bump `EVENT_VERSIONS` to N+1: producers send vN+1, which every running consumer,
+   upgraded in step 1, already accepts; messages of vN still in queues, delay queues, the
+   outbox or dead-letter queues (or from a producer replica not yet rolled) are still
+   read. The consumers may now drop `accepts=`: the default window is {N+1, N}.
+3. A consumer nobody upgraded dead-letters vN+1 with the reason: late, never lost.
+Dual-publishing (the producer sending both versions during the transition) was not chosen:
+each fact would travel twice under one event_id, consumers would need a rule to pick one
+and drop the other, the outbox and traffic double, and the transition still ends with
+every consumer reading the new version, which is what step 1 does with one message.
 """
 
 from __future__ import annotations
 
+import copy
 import uuid
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
 from marshmallow import RAISE, Schema, fields, validate
@@ -18,6 +56,45 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.context import CORRELATION_ID_KEY, current_correlation_id
+
+# --- versions: the one place producers' current versions are declared ------------------
+
+EVENT_VERSIONS: dict[tuple[str, str], int] = {
+    # (producer, event_type): current version. Bump one only as shared/events.py's
+    # docstring says (consumers first). A type not listed is at version 1.
+    ("catalog", "restaurant_created"): 1,
+    ("catalog", "restaurant_updated"): 1,
+    ("catalog", "restaurant_deleted"): 1,
+    ("catalog", "dish_created"): 1,
+    ("catalog", "dish_updated"): 1,
+    ("catalog", "dish_deleted"): 1,
+    ("rankings", "user_registered"): 1,
+    ("rankings", "dish_ranked"): 1,
+    ("rankings", "ranking_moved"): 1,
+    ("rankings", "ranking_removed"): 1,
+    ("rankings", "review_created"): 1,
+    ("rankings", "review_updated"): 1,
+    ("rankings", "review_deleted"): 1,
+    ("rankings", "review_liked"): 1,
+    ("rankings", "review_commented"): 1,
+    ("rankings", "user_followed"): 1,
+    ("rankings", "user_unfollowed"): 1,
+    ("rankings", "points_awarded"): 1,
+    ("rankings", "badge_awarded"): 1,
+    ("gateway", "restaurants_listed"): 1,
+    ("gateway", "restaurants_searched"): 1,
+    ("gateway", "restaurant_viewed"): 1,
+    ("gateway", "restaurant_menu_viewed"): 1,
+    ("gateway", "restaurant_reviews_viewed"): 1,
+    ("gateway", "dish_viewed"): 1,
+    ("orders", "order_created"): 1,
+    ("orders", "order_status_changed"): 1,
+}
+
+
+def current_version(producer: str, event_type: str) -> int:
+    """The version `producer` publishes `event_type` in now (EVENT_VERSIONS; 1 if unlisted)."""
+    return EVENT_VERSIONS.get((producer, event_type), 1)
 
 
 class EnvelopeSchema(Schema):
@@ -40,11 +117,14 @@ def make_envelope(
     producer: str,
     event_type: str,
     payload: dict,
-    version: int = 1,
+    version: int | None = None,
     correlation_id: str | None = None,
     event_id: uuid.UUID | None = None,
 ) -> dict:
     """A JSON-ready envelope around `payload` (which must itself be JSON-ready).
+
+    `version` is the event type's current one (EVENT_VERSIONS) unless given; producers
+    leave it out, so that the table stays the one place that says it.
 
     `event_id` is new unless given: a producer that may send the same fact twice (a
     client retrying a request) names it the same way both times, and consumers drop the
@@ -53,7 +133,7 @@ def make_envelope(
         {
             "event_id": event_id or uuid.uuid4(),
             "event_type": event_type,
-            "version": version,
+            "version": current_version(producer, event_type) if version is None else version,
             "occurred_at": datetime.now(UTC),
             "producer": producer,
             "correlation_id": correlation_id or current_correlation_id(),
@@ -92,7 +172,7 @@ class EnvelopePublisher:
             extra_headers=context_headers(envelope.get("correlation_id")),
         )
 
-    def dispatch(self, event_type: str, payload: dict, version: int = 1,
+    def dispatch(self, event_type: str, payload: dict, version: int | None = None,
                  event_id: uuid.UUID | None = None) -> dict:
         envelope = make_envelope(self.producer, event_type, payload, version, event_id=event_id)
         self.publish(envelope)
@@ -100,8 +180,8 @@ class EnvelopePublisher:
 
 
 class EventDispatcher(DependencyProvider):
-    """`dispatch(event_type, payload, version=1, event_id=None)`: publish now, wrapped in the
-    envelope.
+    """`dispatch(event_type, payload, version=None, event_id=None)`: publish now, wrapped in
+    the envelope (version: the current one, from EVENT_VERSIONS).
 
     For services without a database of their own (the gateway). A service that
     changes PostgreSQL emits through its store instead, so the event follows
@@ -117,3 +197,78 @@ class EventDispatcher(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.publisher.dispatch
+
+
+# --- reading: what one consumer accepts of one event type ---------------------------------
+
+Upcaster = Callable[[dict], dict]
+
+
+class UnacceptedEvent(Exception):
+    """A message this consumer cannot read: its version is not accepted, or its upcaster
+    failed. The message goes to the dead-letter queue with this reason, not to a retry."""
+
+
+class EventReader:
+    """How one consumer reads one event type: the versions it accepts, and the upcasters
+    that lift an older one into the shape its handler is written for (the newest accepted).
+
+        EventReader("catalog", "restaurant_created")              # current and previous
+        EventReader("catalog", "restaurant_created", accepts=(1, 2),
+                    upcasters={1: lambda payload: {...}})         # v1 lifted to v2
+    """
+
+    def __init__(self, producer: str, event_type: str, accepts: Iterable[int] | None = None,
+                 upcasters: Mapping[int, Upcaster] | None = None):
+        self.producer = producer
+        self.event_type = event_type
+        if accepts is None:
+            current = current_version(producer, event_type)
+            accepts = [version for version in (current - 1, current) if version >= 1]
+        self.accepts = frozenset(accepts)
+        self.upcasters = dict(upcasters or {})
+        if not self.accepts or any(
+                isinstance(version, bool) or not isinstance(version, int) or version < 1
+                for version in self.accepts):
+            raise ValueError(f"{self.name}: accepts must be versions >= 1, got {accepts!r}")
+        self.reads = max(self.accepts)
+        stray = sorted(version for version in self.upcasters
+                       if not min(self.accepts) <= version < self.reads)
+        if stray:
+            raise ValueError(f"{self.name}: upcasters lift versions {min(self.accepts)} to "
+                             f"{self.reads - 1} (each to the next); not {stray}")
+        if not all(callable(upcaster) for upcaster in self.upcasters.values()):
+            raise ValueError(f"{self.name}: upcasters must be callables payload -> payload")
+
+    @property
+    def name(self) -> str:
+        return f"{self.producer}.{self.event_type}"
+
+    def describe_accepts(self) -> str:
+        return ", ".join(str(version) for version in sorted(self.accepts))
+
+    def read(self, envelope: dict) -> dict:
+        """`envelope` (parsed) in the shape the handler reads; raises UnacceptedEvent."""
+        version = envelope["version"]
+        if version not in self.accepts:
+            raise UnacceptedEvent(
+                f"version {version} of {self.name} is not accepted here "
+                f"(accepts {self.describe_accepts()})")
+        if version == self.reads:
+            return envelope
+        payload = copy.deepcopy(envelope["payload"])  # the body may be republished as it came
+        for step in range(version, self.reads):
+            upcaster = self.upcasters.get(step)
+            if upcaster is None:
+                continue
+            try:
+                payload = upcaster(payload)
+            except Exception as exc:
+                raise UnacceptedEvent(
+                    f"version {version} of {self.name} could not be lifted from v{step} to "
+                    f"v{step + 1}: {type(exc).__name__}: {exc}") from exc
+            if not isinstance(payload, dict):
+                raise UnacceptedEvent(
+                    f"the v{step} upcaster of {self.name} returned "
+                    f"{type(payload).__name__}, not a payload dict")
+        return {**envelope, "version": self.reads, "payload": payload}
