@@ -25,6 +25,15 @@ from urllib.parse import urlsplit
 import jsonschema
 import pytest
 import yaml
+from dockerfile import (
+    dockerfile_command,
+    dockerfile_healthcheck,
+    dockerfile_user,
+    dockerfiles,
+    final_stage,
+    instructions,
+)
+from service_env import OPTIONAL_ENV, SERVICE_ENV, read_by
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_FILE = ROOT / "docker-compose.yml"
@@ -34,47 +43,6 @@ PYTHON_IMAGE = "python:3.11-slim"
 GATEWAY = "gateway"
 GATEWAY_PORT = 8000
 
-# What each service reads from its environment (shared/config.py and the service's
-# own config). A compose variable outside this list is a typo or a stale setting;
-# a setting a service needs must be added here first.
-COMMON_ENV = {"AMQP_URI", "RPC_TIMEOUT", "LOG_LEVEL"}
-# Read too, with defaults that suit compose; allowed but not required here.
-OPTIONAL_ENV = {
-    "LOG_FORMAT",
-    "MAX_WORKERS",
-    "HEALTHCHECK_TIMEOUT",
-    "MIGRATE_ON_START",
-    "MAX_BODY_BYTES",
-    "READY_TIMEOUT",
-    "OUTBOX_POLL_INTERVAL",
-    "OUTBOX_BATCH_SIZE",
-    "OUTBOX_RETENTION_HOURS",
-    "EVENT_MAX_ATTEMPTS",
-    "EVENT_RETRY_DELAY",
-    "BATCH_MAX_SIZE",
-    "BATCH_MAX_WAIT",
-    "BATCH_MAX_IN_FLIGHT",
-    "LEADERBOARD_REFRESH_INTERVAL",
-    "DYNAMODB_CREATE_TABLES",
-    "RECONCILE_INTERVAL",
-    "RECONCILE_WINDOW_HOURS",
-}
-DYNAMODB_ENV = {
-    "DYNAMODB_ENDPOINT",
-    "AWS_REGION",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "DYNAMODB_TABLE_PREFIX",
-}
-SERVICE_ENV = {
-    "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
-    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "CORS_ORIGINS"},
-    "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL", "ADMIN_EMAILS"},
-    "analytics": COMMON_ENV | DYNAMODB_ENV,
-    "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
-}
-# Read by boto3 itself, so they need not appear in our code.
-LIBRARY_ENV = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 # Secrets: compose must refuse to start without them instead of using a default.
 SECRET_ENV = {"JWT_SECRET"}
 
@@ -94,10 +62,6 @@ def compose() -> dict:
 @functools.cache
 def schema() -> dict:
     return json.loads(SCHEMA_FILE.read_text())
-
-
-def dockerfiles() -> dict[str, Path]:
-    return {path.parent.name: path for path in sorted(ROOT.glob("services/*/Dockerfile"))}
 
 
 SERVICE_NAMES = sorted(dockerfiles())
@@ -128,46 +92,6 @@ def healthcheck_test(name: str) -> list[str]:
     return list(test or [])
 
 
-def instructions(path: Path) -> list[tuple[str, str]]:
-    """(KEYWORD, arguments) of each Dockerfile instruction, continuations joined."""
-    result, current = [], ""
-    for raw in path.read_text().splitlines():
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        if line.endswith("\\"):
-            current += line[:-1] + " "
-            continue
-        keyword, _, args = (current + line).partition(" ")
-        result.append((keyword.upper(), args.strip()))
-        current = ""
-    assert not current, f"{path}: dangling line continuation"
-    return result
-
-
-def final_stage(path: Path) -> list[tuple[str, str]]:
-    steps = instructions(path)
-    last_from = max(i for i, (keyword, _) in enumerate(steps) if keyword == "FROM")
-    return steps[last_from:]
-
-
-def exec_form(args: str, path: Path, keyword: str) -> list[str]:
-    try:
-        command = json.loads(args)
-    except json.JSONDecodeError:
-        pytest.fail(f"{path}: {keyword} must use the exec (JSON array) form, got {args!r}")
-    assert isinstance(command, list) and all(isinstance(part, str) for part in command)
-    return command
-
-
-def dockerfile_healthcheck(path: Path) -> list[str]:
-    checks = [args for keyword, args in final_stage(path) if keyword == "HEALTHCHECK"]
-    assert checks, f"{path}: the final stage has no HEALTHCHECK"
-    match = re.fullmatch(r"(?:--\S+\s+)*CMD\s+(?P<command>.+)", checks[-1], re.DOTALL)
-    assert match, f"{path}: HEALTHCHECK must run a command, got {checks[-1]!r}"
-    return exec_form(match["command"], path, "HEALTHCHECK")
-
-
 def strings(node) -> list[str]:
     if isinstance(node, str):
         return [node]
@@ -182,14 +106,6 @@ def created_databases() -> set[str]:
     sql = "\n".join(path.read_text() for path in sorted(POSTGRES_INIT_DIR.glob("*.sql")))
     return set(re.findall(r"CREATE\s+DATABASE\s+\"?(\w+)\"?", sql, re.IGNORECASE))
 
-
-def python_source(*directories: Path) -> str:
-    return "\n".join(
-        path.read_text(errors="replace")
-        for directory in directories
-        for path in sorted(directory.rglob("*.py"))
-        if "tests" not in path.relative_to(directory).parts
-    )
 
 
 # --- the Compose Specification ---------------------------------------------------
@@ -247,14 +163,14 @@ def test_every_compose_build_uses_an_existing_dockerfile():
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
 def test_dockerfile_runs_the_service_as_a_non_root_user(name):
-    path = dockerfiles()[name]
-    users = [args for keyword, args in final_stage(path) if keyword == "USER"]
-    assert users, f"{path}: the final stage sets no USER, so it runs as root"
-    user = users[-1].split(":")[0]
-    assert user not in {"root", "0"}, f"{path}: runs as {users[-1]}"
-    command = [args for keyword, args in final_stage(path) if keyword == "CMD"]
-    assert command, f"{path}: no CMD"
-    assert exec_form(command[-1], path, "CMD") == ["python", "-m", f"services.{name}"]
+    uid, gid = dockerfile_user(dockerfiles()[name])
+    assert uid != 0 and gid != 0, f"{name}: runs as {uid}:{gid}"
+    assert dockerfile_command(dockerfiles()[name]) == ["python", "-m", f"services.{name}"]
+
+
+def test_every_image_runs_as_the_same_user():
+    """One uid for every image: the Kubernetes manifests' runAsUser (test_k8s.py)."""
+    assert len({dockerfile_user(path) for path in dockerfiles().values()}) == 1
 
 
 def sibling_packages(name: str) -> set[str]:
@@ -296,6 +212,21 @@ def test_dockerfile_uses_slim_python_and_copies_only_its_own_code(name):
 
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
+def test_dockerfile_ships_only_what_the_build_stage_installed(name):
+    """Multi-stage: sources and build tools stay in the build stage; the final one copies
+    the installed virtualenv and nothing else."""
+    path = dockerfiles()[name]
+    assert sum(keyword == "FROM" for keyword, _ in instructions(path)) >= 2, (
+        f"{path}: single stage"
+    )
+    for keyword, args in final_stage(path):
+        if keyword in {"COPY", "ADD"}:
+            assert keyword == "COPY" and args.startswith("--from="), (
+                f"{path}: the final stage takes {keyword} {args} from outside the build stage"
+            )
+
+
+@pytest.mark.parametrize("name", SERVICE_NAMES)
 def test_dockerfile_healthcheck(name):
     command = dockerfile_healthcheck(dockerfiles()[name])
     if name == GATEWAY:
@@ -327,23 +258,70 @@ def test_compose_healthcheck_is_the_images_own(name):
     assert healthcheck_test(name) == ["CMD", *dockerfile_healthcheck(dockerfiles()[name])]
 
 
+def published_ports(definition: dict) -> list[dict]:
+    """A service's ports in long form: {"target", "published" (None: any free port)}."""
+    result = []
+    for port in definition.get("ports") or []:
+        if isinstance(port, dict):
+            result.append({"target": int(port["target"]),
+                           "published": port.get("published") or None})
+            continue
+        assert isinstance(port, str), f"quote ports: YAML reads 80:80 as a number ({port})"
+        parts = port.split("/")[0].rsplit(":", 2)  # [[ip:]published:]target
+        target = parts[-1]
+        published = parts[-2] if len(parts) >= 2 else ""
+        result.append({"target": int(target), "published": published or None})
+    return result
+
+
+# Keys that give every replica of a service the same name, address or storage: with
+# any of them, `docker compose up --scale <service>=N` fails or the replicas collide.
+PER_CONTAINER_KEYS = ("container_name", "hostname", "mac_address", "volumes", "volumes_from",
+                      "network_mode")
+
+
 @pytest.mark.parametrize("name", [name for name in SERVICE_NAMES if name != GATEWAY])
-def test_scalable_service_has_no_fixed_name_or_host_port(name):
+def test_service_scales_to_any_number_of_replicas(name):
     definition = service(name)
-    assert "container_name" not in definition, f"{name}: container_name blocks --scale"
-    assert not definition.get("ports"), f"{name}: host ports block --scale"
+    for key in PER_CONTAINER_KEYS:
+        assert key not in definition, f"{name}: {key} blocks --scale {name}=N"
+    assert not definition.get("ports"), f"{name}: a published port blocks --scale {name}=N"
+    for network, settings in (definition.get("networks") or {}).items():
+        for key in ("ipv4_address", "ipv6_address", "mac_address"):
+            assert key not in (settings or {}), f"{name}: fixed {key} on {network}"
+    assert "replicas" not in (definition.get("deploy") or {}), (
+        f"{name}: deploy.replicas would override --scale"
+    )
+
+
+def test_the_gateway_has_no_per_replica_state_either():
+    """Only its published port keeps the gateway at one replica in compose (a proxy in
+    front would lift that; Kubernetes runs several behind a Service)."""
+    definition = service(GATEWAY)
+    for key in PER_CONTAINER_KEYS:
+        assert key not in definition, f"gateway: {key}"
+
+
+def test_only_the_gateway_publishes_a_fixed_host_port():
+    for name in compose()["services"]:
+        for port in published_ports(compose()["services"][name]):
+            if port["published"] is not None:
+                assert name == GATEWAY, f"{name} fixes host port {port['published']}"
+
+
+def test_the_port_parser_reads_every_form():
+    ports = ["127.0.0.1:15672:15672", "5672", "8080:80/tcp", "127.0.0.1::15672",
+             {"target": 9000, "published": "9000"}]
+    assert published_ports({"ports": ports}) == [
+        {"target": 15672, "published": "15672"}, {"target": 5672, "published": None},
+        {"target": 80, "published": "8080"}, {"target": 15672, "published": None},
+        {"target": 9000, "published": "9000"},
+    ]
 
 
 def test_gateway_publishes_its_port():
-    ports = service(GATEWAY).get("ports") or []
-    assert all(isinstance(port, str | dict) for port in ports), (
-        "quote ports: YAML reads 80:80 as a number"
-    )
-    targets = [
-        port["target"] if isinstance(port, dict) else int(port.rsplit(":", 1)[-1].split("/")[0])
-        for port in ports
-    ]
-    assert GATEWAY_PORT in targets, f"gateway ports: {ports}"
+    ports = published_ports(service(GATEWAY))
+    assert {"target": GATEWAY_PORT, "published": str(GATEWAY_PORT)} in ports, ports
 
 
 def test_every_dependency_is_waited_for_until_healthy():
@@ -392,14 +370,10 @@ def test_database_urls_name_databases_the_init_script_creates(name):
 
 @pytest.mark.parametrize("name", SERVICE_NAMES)
 def test_compose_variables_exist_in_the_services_code(name):
-    service_dir = ROOT / "services" / name
-    if not any(service_dir.rglob("*.py")):
-        pytest.skip(f"services/{name} has no code yet")
-    source = python_source(ROOT / "shared", service_dir)
-    for key in set(environment(name)) - LIBRARY_ENV:
-        # shared/config.py builds "<SERVICE>_DATABASE_URL" from the service name.
-        found = key in source or (key.endswith("_DATABASE_URL") and "_DATABASE_URL" in source)
-        assert found, f"{name}: compose sets {key}, which neither shared/ nor services/{name} reads"
+    for key in environment(name):
+        assert read_by(name, key), (
+            f"{name}: compose sets {key}, which neither shared/ nor services/{name} reads"
+        )
 
 
 def test_every_interpolated_variable_has_a_default_or_is_required():
