@@ -122,3 +122,52 @@ def refused(schema_cls: type[Schema], data: dict, *, partial: bool = False) -> d
 def is_strict(schema_cls: type[Schema]) -> bool:
     """Whether unknown fields are refused (every body and RPC argument schema)."""
     return schema_cls().unknown == RAISE
+
+
+def schema_limit_tests(modules: tuple[ModuleType, ...], valid: dict, limits: list,
+                       read_only: list) -> dict:
+    """The input-limit tests every service runs on its own schemas, for its test module:
+    `globals().update(schema_limit_tests((schemas,), VALID, LIMITS, READ_ONLY))`.
+
+    valid: schema -> a valid example (every input schema the modules declare needs one);
+    limits: (schema, field, at_limit, over_limit); read_only: (schema, field, value).
+    """
+
+    def case_id(case) -> str:
+        return f"{case[0].__name__}.{case[1]}"
+
+    def schema_id(schema: type[Schema]) -> str:
+        return schema.__name__
+
+    def test_every_input_schema_has_a_valid_example():
+        declared = set().union(*(input_schemas(module) for module in modules))
+        missing = sorted(map(schema_id, declared - set(valid)))
+        assert not missing, f"input schemas without a valid example: {missing}"
+
+    @pytest.mark.parametrize("schema", list(valid), ids=schema_id)
+    def test_every_field_a_caller_sends_is_bounded(schema):
+        assert unbounded_fields(schema()) == []
+
+    @pytest.mark.parametrize("schema", list(valid), ids=schema_id)
+    def test_the_valid_examples_are_accepted(schema):
+        accepted(schema, valid[schema])
+
+    @pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), limits,
+                             ids=map(case_id, limits))
+    def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
+        assert field in accepted(schema, {**valid[schema], field: at_limit})
+        assert list(refused(schema, {**valid[schema], field: over_limit})) == [field]
+
+    @pytest.mark.parametrize("schema", [s for s in valid if not is_query(s)], ids=schema_id)
+    def test_bodies_and_rpc_arguments_refuse_unknown_fields_by_name(schema):
+        assert is_strict(schema)
+        assert refused(schema, {**valid[schema], "extra": 1}) == {"extra": ["Unknown field."]}
+
+    @pytest.mark.parametrize(("schema", "field", "value"), read_only,
+                             ids=map(case_id, read_only))
+    @pytest.mark.parametrize("partial", [False, True], ids=["whole", "partial"])
+    def test_read_only_fields_are_refused_by_name(schema, field, value, partial):
+        data = {field: value} if partial else {**valid[schema], field: value}
+        assert refused(schema, data, partial=partial) == {field: ["Unknown field."]}
+
+    return {name: test for name, test in locals().items() if name.startswith("test_")}

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from services.catalog import schemas
 from services.catalog.schemas import (
     DishInputSchema,
@@ -18,12 +16,7 @@ from services.catalog.schemas import (
 )
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
-    accepted,
-    input_schemas,
-    is_query,
-    is_strict,
-    refused,
-    unbounded_fields,
+    schema_limit_tests,
 )
 
 RESTAURANT = {"name": "Warung A", "city": "Ipoh"}
@@ -107,41 +100,4 @@ READ_ONLY = [
     (DishInputSchema, "updated_at", "2024-01-01T00:00:00Z"),
 ]
 
-
-def case_id(case) -> str:
-    return f"{case[0].__name__}.{case[1]}"
-
-
-def test_every_input_schema_has_a_valid_example():
-    assert input_schemas(schemas) <= set(VALID)
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_every_field_a_client_sends_is_bounded(schema):
-    assert unbounded_fields(schema()) == []
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_the_valid_examples_are_accepted(schema):
-    accepted(schema, VALID[schema])
-
-
-@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
-                         ids=map(case_id, LIMITS))
-def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
-    assert field in accepted(schema, {**VALID[schema], field: at_limit})
-    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
-
-
-@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
-                         ids=lambda schema: schema.__name__)
-def test_bodies_refuse_unknown_fields_by_name(schema):
-    assert is_strict(schema)
-    assert refused(schema, {**VALID[schema], "stars": 5}) == {"stars": ["Unknown field."]}
-
-
-@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
-@pytest.mark.parametrize("partial", [False, True], ids=["create", "update"])
-def test_read_only_fields_are_refused_by_name(schema, field, value, partial):
-    data = {field: value} if partial else {**VALID[schema], field: value}
-    assert refused(schema, data, partial=partial) == {field: ["Unknown field."]}
+globals().update(schema_limit_tests((schemas,), VALID, LIMITS, READ_ONLY))

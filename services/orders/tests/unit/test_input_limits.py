@@ -20,12 +20,8 @@ from services.orders.schemas.orders import (
 )
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
-    accepted,
-    input_schemas,
-    is_query,
-    is_strict,
     refused,
-    unbounded_fields,
+    schema_limit_tests,
 )
 
 
@@ -83,42 +79,7 @@ READ_ONLY = [
     (StatusChangeInput, "version", 7),
 ]
 
-
-def case_id(case) -> str:
-    return f"{case[0].__name__}.{case[1]}"
-
-
-def test_every_input_schema_has_a_valid_example():
-    assert input_schemas(orders) | input_schemas(history) <= set(VALID)
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_every_field_a_client_sends_is_bounded(schema):
-    assert unbounded_fields(schema()) == []
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_the_valid_examples_are_accepted(schema):
-    accepted(schema, VALID[schema])
-
-
-@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
-                         ids=map(case_id, LIMITS))
-def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
-    assert field in accepted(schema, {**VALID[schema], field: at_limit})
-    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
-
-
-@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
-                         ids=lambda schema: schema.__name__)
-def test_bodies_and_rpc_arguments_refuse_unknown_fields_by_name(schema):
-    assert is_strict(schema)
-    assert refused(schema, {**VALID[schema], "extra": 1}) == {"extra": ["Unknown field."]}
-
-
-@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
-def test_read_only_fields_are_refused_by_name(schema, field, value):
-    assert refused(schema, {**VALID[schema], field: value}) == {field: ["Unknown field."]}
+globals().update(schema_limit_tests((orders, history), VALID, LIMITS, READ_ONLY))
 
 
 @pytest.mark.parametrize("field", ["price", "unit_price", "line_total"])

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
-
 from services.rankings.models import MAX_RANK
 from services.rankings.schemas import follows, rankings, reviews, rewards, users
 from services.rankings.schemas.follows import FollowsQuery
@@ -24,11 +22,8 @@ from services.rankings.schemas.users import CredentialsInput, RegisterInput, Use
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
     accepted,
-    input_schemas,
-    is_query,
-    is_strict,
     refused,
-    unbounded_fields,
+    schema_limit_tests,
 )
 
 EMAIL = "aisyah@example.com"
@@ -137,55 +132,15 @@ READ_ONLY = [
     (CommentInput, "review_id", str(uuid.uuid4())),
     (CommentInput, "created_at", NOW),
 ]
-# loaded with partial=True for an edit as well as in full for a creation
-PARTIAL = {ReviewInput, UserUpdateInput}
 
-
-def case_id(case) -> str:
-    return f"{case[0].__name__}.{case[1]}"
-
-
-def test_every_input_schema_has_a_valid_example():
-    declared = set().union(*(input_schemas(module)
-                             for module in (follows, rankings, reviews, rewards, users)))
-    assert declared <= set(VALID)
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_every_field_a_client_sends_is_bounded(schema):
-    assert unbounded_fields(schema()) == []
-
-
-@pytest.mark.parametrize("schema", list(VALID), ids=lambda schema: schema.__name__)
-def test_the_valid_examples_are_accepted(schema):
-    accepted(schema, VALID[schema])
-
-
-@pytest.mark.parametrize(("schema", "field", "at_limit", "over_limit"), LIMITS,
-                         ids=map(case_id, LIMITS))
-def test_the_limit_is_accepted_and_past_it_refused(schema, field, at_limit, over_limit):
-    assert field in accepted(schema, {**VALID[schema], field: at_limit})
-    assert list(refused(schema, {**VALID[schema], field: over_limit})) == [field]
+globals().update(schema_limit_tests((follows, rankings, reviews, rewards, users),
+                                    VALID, LIMITS, READ_ONLY))
 
 
 def test_the_longest_email_is_accepted_as_sent():
     assert len(email(254)) == 254
     assert accepted(RegisterInput, {**VALID[RegisterInput], "email": email(254)})["email"] \
         == email(254)
-
-
-@pytest.mark.parametrize("schema", [s for s in VALID if not is_query(s)],
-                         ids=lambda schema: schema.__name__)
-def test_bodies_and_rpc_arguments_refuse_unknown_fields_by_name(schema):
-    assert is_strict(schema)
-    assert refused(schema, {**VALID[schema], "extra": 1}) == {"extra": ["Unknown field."]}
-
-
-@pytest.mark.parametrize(("schema", "field", "value"), READ_ONLY, ids=map(case_id, READ_ONLY))
-def test_read_only_fields_are_refused_by_name(schema, field, value):
-    assert refused(schema, {**VALID[schema], field: value}) == {field: ["Unknown field."]}
-    if schema in PARTIAL:
-        assert refused(schema, {field: value}, partial=True) == {field: ["Unknown field."]}
 
 
 def test_a_password_never_appears_in_the_refusal():
