@@ -113,7 +113,7 @@ def paging_fields(default_limit: int, max_limit: int) -> dict:
     }
 
 
-_AMOUNT = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?")
+_AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")  # no sign: amounts are never negative
 
 
 class Money(fields.Decimal):

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 
 import requests
 
 from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
+from services.gateway.tests.support import JWT_SECRET, as_user
 from shared.log import JsonFormatter
 
 
@@ -29,11 +31,12 @@ def test_request_id_travels_through_rpc_into_events_and_logs(
     try:
         container_factory(CatalogService, catalog_config).start()
         container_factory(GatewayService, {**service_config, **web_config,
-                                           "ADMIN_TOKEN": "t", "READY_TIMEOUT": 1.0}).start()
+                                           "JWT_SECRET": JWT_SECRET,
+                                           "READY_TIMEOUT": 1.0}).start()
         response = requests.post(
             f"http://127.0.0.1:{web_config_port}/restaurants",
             json={"name": "Kopitiam Trace", "city": "Ipoh"},
-            headers={"X-Admin-Token": "t", "X-Request-ID": "trace-me-123"}, timeout=5,
+            headers={**as_user(str(uuid.uuid4())), "X-Request-ID": "trace-me-123"}, timeout=5,
         )
         assert response.status_code == 201, response.text
         assert response.headers["X-Request-ID"] == "trace-me-123"

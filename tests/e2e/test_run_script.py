@@ -10,32 +10,13 @@ import os
 import signal
 import subprocess
 import time
-from pathlib import Path
 
 import pytest
 import requests
-from nameko.testing.utils import find_free_port
 from sqlalchemy import text
 
-from conftest import drop_database, fresh_database
 from shared.postgres import make_engine
-
-ROOT = Path(__file__).resolve().parents[2]
-START_TIMEOUT = 120
-
-
-def wait_until_ready(base: str, process: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"scripts/run exited with {process.returncode}:\n{log.read_text()}")
-        try:
-            if requests.get(f"{base}/ready", timeout=2).status_code == 200:
-                return
-        except requests.ConnectionError:
-            pass
-        time.sleep(0.5)
-    pytest.fail(f"not ready after {START_TIMEOUT}s:\n{log.read_text()}")
+from tests.system import run_system
 
 
 def process_group_alive(pgid: int) -> bool:
@@ -48,38 +29,22 @@ def process_group_alive(pgid: int) -> bool:
 
 @pytest.fixture
 def running_system(rabbit_config, tmp_path):
-    port, moto_port = find_free_port(), find_free_port()
-    database_url = fresh_database("bellyfed_test_e2e_catalog")
-    rankings_url = fresh_database("bellyfed_test_e2e_rankings")
-    orders_url = fresh_database("bellyfed_test_e2e_orders")
-    env = {
-        **os.environ,
-        "PORT": str(port),
-        "MOTO_PORT": str(moto_port),
-        "AMQP_URI": rabbit_config["AMQP_URI"],
-        "CATALOG_DATABASE_URL": database_url,
-        "RANKINGS_DATABASE_URL": rankings_url,
-        "ORDERS_DATABASE_URL": orders_url,
-        "ADMIN_TOKEN": "e2e-admin-token",
-        "RPC_TIMEOUT": "5",
-    }
-    env.pop("DYNAMODB_ENDPOINT", None)
-    log = tmp_path / "run.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            ["bash", str(ROOT / "scripts" / "run")], cwd=ROOT, env=env, stdout=out,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
-        )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_until_ready(base, process, log)
-        yield base, process, log, rankings_url
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        for url in (database_url, rankings_url, orders_url):
-            drop_database(url.rsplit("/", 1)[1])
+    with run_system(rabbit_config["AMQP_URI"], tmp_path, ADMIN_EMAILS=ADMIN_EMAIL) as system:
+        yield system.base, system.process, system.log, system.rankings_url
+
+
+ADMIN_EMAIL = "e2e-admin@example.com"  # registers as an admin: the first admin's way in
+
+
+def signed_in(base: str, email: str, password: str) -> dict:
+    """Register through the gateway, log in, and answer the headers of that user's calls."""
+    registered = requests.post(f"{base}/auth/register", json={
+        "email": email, "username": email.split("@")[0], "password": password}, timeout=5)
+    assert registered.status_code == 201, registered.text
+    login = requests.post(f"{base}/auth/login", json={"email": email, "password": password},
+                          timeout=5)
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def known_dishes(rankings_url: str) -> int:
@@ -109,10 +74,11 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     assert search.status_code == 200 and search.json()["total"] >= 10
     assert requests.get(f"{base}/restaurants", params={"limit": 51}, timeout=5).status_code == 400
 
-    created = requests.post(
-        f"{base}/restaurants", json={"name": "Warung E2E", "city": "Ipoh"},
-        headers={"X-Admin-Token": "e2e-admin-token"}, timeout=5,
-    )
+    as_admin = signed_in(base, ADMIN_EMAIL, "admin-secret-1")
+    me = requests.get(f"{base}/users/me", headers=as_admin, timeout=5).json()
+    assert me["role"] == "admin", me
+    created = requests.post(f"{base}/restaurants", json={"name": "Warung E2E", "city": "Ipoh"},
+                            headers=as_admin, timeout=5)
     assert created.status_code == 201, created.text
     found = requests.get(f"{base}/restaurants", params={"q": "Warung E2E"}, timeout=5).json()
     assert [item["id"] for item in found["items"]] == [created.json()["id"]]
@@ -130,7 +96,7 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     while time.monotonic() < deadline:
         dashboard = requests.get(f"{base}/restaurants/{viewed}/analytics",
                                  params={"period": "day"},
-                                 headers={"X-Admin-Token": "e2e-admin-token"}, timeout=5)
+                                 headers=as_admin, timeout=5)
         assert dashboard.status_code == 200, dashboard.text
         if dashboard.json()["view_data"]["view_count"] >= 2:
             break
@@ -144,13 +110,7 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     assert trending["items"][0]["restaurant_id"] == viewed
 
     # an order of two dishes, moved to DELIVERED; its history comes back from DynamoDB
-    customer = requests.post(f"{base}/auth/register", json={
-        "email": "e2e@example.com", "username": "e2e", "password": "e2e-secret-1"}, timeout=5)
-    assert customer.status_code == 201, customer.text
-    login = requests.post(f"{base}/auth/login", json={
-        "email": "e2e@example.com", "password": "e2e-secret-1"}, timeout=5)
-    assert login.status_code == 200, login.text
-    as_customer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    as_customer = signed_in(base, "e2e@example.com", "e2e-secret-1")
     dishes = [dish["id"] for dish in menu.json()["items"] if dish["is_available"]][:2]
     order = requests.post(f"{base}/orders", headers={**as_customer, "Idempotency-Key": "e2e-1"},
                           json={"restaurant_id": viewed,
@@ -158,7 +118,6 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
                           timeout=5)
     assert order.status_code == 201, order.text
     order_id = order.json()["id"]
-    as_admin = {**as_customer, "X-Admin-Token": "e2e-admin-token"}
     for status in ("CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY", "DELIVERED"):
         moved = requests.post(f"{base}/orders/{order_id}/status", json={"status": status},
                               headers=as_admin, timeout=5)

@@ -6,24 +6,35 @@ import re
 import uuid
 
 import pytest
+from marshmallow import ValidationError
+from werkzeug.test import EnvironBuilder
 
-from services.gateway.openapi import openapi_document
+from services.catalog.schemas import DishInputSchema
+from services.gateway.http import idempotency_key
+from services.gateway.openapi import (
+    IDEMPOTENCY_KEY,
+    PYTHON_SPACE,
+    ecma_pattern,
+    field_schema,
+    openapi_document,
+)
 from services.gateway.service import GatewayService
 from services.gateway.tests.support import as_user, assert_error, bearer, token_for
+from shared.errors import BadRequest
 
 pytestmark = pytest.mark.e2e
 
 METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
-ADMIN_OPERATIONS = {
-    ("post", "/restaurants"),
+# routes for a restaurant's owner (or an admin), and for admins only
+OWNER_OPERATIONS = {
     ("patch", "/restaurants/{restaurant_id}"),
     ("delete", "/restaurants/{restaurant_id}"),
     ("post", "/restaurants/{restaurant_id}/dishes"),
     ("patch", "/dishes/{dish_id}"),
     ("delete", "/dishes/{dish_id}"),
     ("get", "/restaurants/{restaurant_id}/analytics"),
-    ("get", "/orders/metrics"),
 }
+ADMIN_OPERATIONS = {("get", "/orders/metrics")}
 CATALOG_READS = {
     ("get", "/restaurants"),
     ("get", "/restaurants/{restaurant_id}"),
@@ -33,6 +44,7 @@ CATALOG_READS = {
 OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json")}
 # routes that need a signed-in user (Authorization: Bearer <access token>)
 USER_OPERATIONS = {
+    ("post", "/restaurants"),  # whoever creates a restaurant owns it
     ("get", "/users/me"),
     ("patch", "/users/me"),
     ("post", "/users/{user_id}/follow"),
@@ -47,7 +59,7 @@ USER_OPERATIONS = {
     ("post", "/reviews/{review_id}/like"),
     ("delete", "/reviews/{review_id}/like"),
     ("post", "/reviews/{review_id}/comments"),
-} | {  # orders: a customer's own, the restaurant owner's, an admin's (token and user)
+} | {  # orders: a customer's own, the restaurant owner's, an admin's
     ("post", "/orders"),
     ("get", "/orders"),
     ("get", "/orders/{order_id}"),
@@ -81,6 +93,8 @@ ANALYTICS_ROUTES = {
 # free text in a path (a dish type, a city, a cuisine), URL-encoded
 TEXT_PARAMETER = {"type": "string", "minLength": 1, "maxLength": 100}
 TEXT_PARAMETERS = ("dish_type", "city", "cuisine")
+# ... which rankings and analytics want with a visible character (422 otherwise)
+NOT_BLANK = f"^[{PYTHON_SPACE}]*[^{PYTHON_SPACE}]"
 ERROR_REF = "#/components/schemas/Error"
 
 
@@ -152,7 +166,8 @@ def test_document_structure(document):
             if parameter["in"] == "path":
                 assert parameter["required"] is True
                 if parameter["name"] in TEXT_PARAMETERS:
-                    assert parameter["schema"] == TEXT_PARAMETER
+                    assert parameter["schema"] == {**TEXT_PARAMETER, "pattern": NOT_BLANK}
+                    assert "422" in op["responses"], (method, path)  # checked behind
                 else:
                     assert parameter["name"].endswith("_id"), (method, path)
                     assert parameter["schema"] == {"type": "string", "format": "uuid"}
@@ -164,8 +179,8 @@ def test_document_paths_are_exactly_the_served_routes(document):
     served = served_routes(container)
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
-    assert served == (CATALOG_READS | ADMIN_OPERATIONS | OPERATIONS_ROUTES | USER_OPERATIONS
-                      | RANKINGS_READS | ANALYTICS_ROUTES)
+    assert served == (CATALOG_READS | OWNER_OPERATIONS | ADMIN_OPERATIONS | OPERATIONS_ROUTES
+                      | USER_OPERATIONS                      | RANKINGS_READS | ANALYTICS_ROUTES)
 
 
 def test_operation_ids_are_the_handler_names(document):
@@ -187,41 +202,70 @@ def test_document_is_generated_from_the_service(document):
 def test_every_operation_documents_downstream_failures(document):
     _, doc = document
     for method, path, op in operations(doc):
-        for status in ("500", "503", "504"):
+        local = path in ("/health", "/openapi.json")  # answered by the gateway alone
+        for status in ("500",) if local else ("500", "503", "504"):
             response = op["responses"].get(status)
             assert response is not None, (method, path, status)
             assert response["content"]["application/json"]["schema"] == {"$ref": ERROR_REF}
+        if local:
+            assert not {"503", "504"} & set(op["responses"]), (method, path)
+    assert "503" in doc["paths"]["/ready"]["get"]["responses"]  # not ready
     error = doc["components"]["schemas"]["Error"]
     assert error["required"] == ["error"]
     detail = resolve(doc, error["properties"]["error"]["$ref"])
     assert set(detail["required"]) == {"code", "message", "details"}
 
 
-def test_admin_routes_declare_the_admin_token(document):
+def test_every_operation_documents_the_errors_it_can_answer(document):
+    """The statuses any route of a kind can answer, whatever its own handler adds."""
     _, doc = document
-    assert doc["components"]["securitySchemes"]["adminToken"] == {
-        "type": "apiKey", "in": "header", "name": "X-Admin-Token"}
     for method, path, op in operations(doc):
-        if (method, path) in ADMIN_OPERATIONS:
-            assert op["security"] == [{"bearerAuth": []}, {"adminToken": []}], (method, path)
-            assert {"401", "403"} <= set(op["responses"]), (method, path)
-        elif (method, path) in USER_OPERATIONS:
+        statuses = set(op["responses"])
+        write = method in ("post", "put", "patch", "delete")
+        has_query = any(p["in"] == "query" for p in op.get("parameters", []))
+        assert "401" in statuses, (method, path)  # a bad token, on every route
+        if has_query or write or "requestBody" in op:
+            assert "400" in statuses, (method, path)  # a bad parameter, JSON or key
+        if "{" in path:
+            assert "404" in statuses, (method, path)  # a malformed id: no such route
+        if write:
+            assert {"409", "429"} <= statuses, (method, path)  # a reused key; the allowance
+        if "requestBody" in op:
+            assert {"413", "422"} <= statuses, (method, path)
+        if (method, path) in OWNER_OPERATIONS | ADMIN_OPERATIONS:
+            assert "403" in statuses, (method, path)
+
+
+def test_secured_routes_declare_the_bearer_token(document):
+    _, doc = document
+    assert list(doc["components"]["securitySchemes"]) == ["bearerAuth"]  # no X-Admin-Token
+    scheme = doc["components"]["securitySchemes"]["bearerAuth"]
+    assert {key: scheme[key] for key in ("type", "scheme", "bearerFormat")} == {
+        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
+    secured = USER_OPERATIONS | OWNER_OPERATIONS | ADMIN_OPERATIONS
+    for method, path, op in operations(doc):
+        if (method, path) in secured:
             assert op["security"] == [{"bearerAuth": []}], (method, path)
-            assert "401" in op["responses"], (method, path)
         else:
             assert "security" not in op, (method, path)  # anonymous reads stay anonymous
     assert "security" not in doc  # no global requirement
 
 
-def test_user_routes_declare_the_bearer_token(document):
-    _, doc = document
-    scheme = doc["components"]["securitySchemes"]["bearerAuth"]
-    assert {key: scheme[key] for key in ("type", "scheme", "bearerFormat")} == {
-        "type": "http", "scheme": "bearer", "bearerFormat": "JWT"}
-    assert set(doc["components"]["securitySchemes"]) == {"bearerAuth", "adminToken"}
-    declared = {(method, path) for method, path, op in operations(doc)
-                if op.get("security") == [{"bearerAuth": []}]}
-    assert declared == USER_OPERATIONS
+def test_every_operation_says_who_may_call_it(document):
+    """In words, from the route's declared access (the security requirement says only
+    whether a token is needed)."""
+    container, doc = document
+    declared = {}
+    for entrypoint in container.entrypoints:
+        if hasattr(entrypoint, "url"):
+            declared[entrypoint.method_name] = entrypoint.doc["access"].describe()
+    for method, path, op in operations(doc):
+        said = declared[op["operationId"]]
+        assert op["description"] == f"Who may call it: {said}", (method, path)
+        if (method, path) in ADMIN_OPERATIONS:
+            assert "admin" in said.lower(), (method, path)
+        if (method, path) in OWNER_OPERATIONS:
+            assert "owner" in said.lower(), (method, path)
 
 
 def fill(path: str) -> str:
@@ -256,10 +300,23 @@ def test_user_routes_pass_with_a_user_and_refuse_a_malformed_one(document, web_s
             assert_error(response, 401, "unauthorized")
         response = web_session.request(method, fill(path), json={},
                                        headers=as_user(str(uuid.uuid4())))
-        if (method, path) in GATEWAY_CHECKED_BODIES:
+        if (method, path) in ADMIN_OPERATIONS:
+            assert_error(response, 403, "forbidden")  # a user, not an admin
+        elif (method, path) in GATEWAY_CHECKED_BODIES:
             assert_error(response, 422, "invalid_input")  # let through, then checked
-        else:
-            assert_error(response, 503, "service_unavailable")  # let through, to nobody
+        else:  # let through (or, on an owner's route, asked who owns it): to nobody
+            assert_error(response, 503, "service_unavailable")
+
+
+def test_a_bad_token_is_refused_on_every_route(document, web_session):
+    """401 is documented everywhere because it is served everywhere: a token that is sent
+    must be good, even where none is needed."""
+    _, doc = document
+    for method, path, op in operations(doc):
+        response = web_session.request(method, fill(path), json={},
+                                       headers=bearer("not-a-token"))
+        assert_error(response, 401, "unauthorized")
+        assert "401" in op["responses"], (method, path)
 
 
 def test_user_routes_refuse_another_gateways_tokens(start_gateway, web_session):
@@ -340,7 +397,7 @@ def test_request_bodies_are_the_validating_schemas(document):
     dish_input = schemas["DishInput"]
     assert set(dish_input["required"]) == {"name", "price", "dish_type"}
     assert dish_input["additionalProperties"] is False
-    for method, path in ADMIN_OPERATIONS:
+    for method, path in OWNER_OPERATIONS:
         op = doc["paths"][path][method]
         assert ("requestBody" in op) == (method in ("post", "patch")), (method, path)
 
@@ -356,7 +413,7 @@ def test_request_bodies_are_the_validating_schemas(document):
         ("post", "/auth/register", "RegisterInput"),
         ("patch", "/users/me", "UserUpdateInput"),
         ("post", "/restaurants/{restaurant_id}/reviews", "ReviewInput"),
-        ("patch", "/reviews/{review_id}", "ReviewInput"),
+        ("patch", "/reviews/{review_id}", "ReviewInputPatch"),
         ("post", "/reviews/{review_id}/comments", "CommentInput"),
     ]:
         body = doc["paths"][path][method]["requestBody"]["content"]["application/json"]
@@ -365,6 +422,29 @@ def test_request_bodies_are_the_validating_schemas(document):
     assert schemas["ReviewInput"]["properties"]["rating"] == {
         "type": "integer", "minimum": 1, "maximum": 5}
     assert schemas["CommentInput"]["required"] == ["content"]
+
+    # exactly one of rank and taste_status: marshmallow's @validates_schema, as JSON Schema
+    assert place_input["oneOf"] == [
+        {"required": ["rank"], "not": {"required": ["taste_status"]}},
+        {"required": ["taste_status"], "not": {"required": ["rank"]}}]
+
+
+def test_a_patch_body_requires_nothing(document):
+    """Every PATCH loads its body with partial=True: the fields a create requires are
+    optional there, and the same schema otherwise."""
+    _, doc = document
+    schemas = doc["components"]["schemas"]
+    patches = {path: op for method, path, op in operations(doc) if method == "patch"}
+    assert set(patches) == {"/restaurants/{restaurant_id}", "/dishes/{dish_id}", "/users/me",
+                            "/reviews/{review_id}"}
+    for path, op in patches.items():
+        ref = op["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+        patch = resolve(doc, ref)
+        assert "required" not in patch, path
+        whole = schemas[ref.rsplit("/", 1)[1].removesuffix("Patch")]
+        assert patch == {key: value for key, value in whole.items() if key != "required"}
+    assert schemas["RestaurantInputPatch"]["properties"] == schemas["RestaurantInput"][
+        "properties"]
 
 
 def test_analytics_operations(document):
@@ -455,12 +535,12 @@ def test_a_password_is_sent_but_never_received(document):
 # --- the document against real answers -------------------------------------------------------
 
 def test_real_answers_match_the_document(catalog, rankings_service, seeded, web_session,
-                                         validate_against, document):
+                                         validate_against, document, admin_headers):
     _, doc = document
     restaurant = seeded["restaurants"]["Penang Kitchen"]
     dish = seeded["dishes"]["Char Kway Teow"]
     rid, did = restaurant["id"], dish["id"]
-    admin = {"X-Admin-Token": "test-admin"}
+    admin = admin_headers
     checks = [
         ("get", "/restaurants", web_session.get("/restaurants")),
         ("get", "/restaurants", web_session.get("/restaurants", params={"limit": 0})),
@@ -605,3 +685,92 @@ def test_writes_document_the_idempotency_key(document):
             assert {"400", "409"} <= set(op["responses"]), (method, path)
         else:
             assert headers == [], (method, path)
+
+
+# --- links: what the stateful fuzzer (and a client) follows ----------------------------------
+
+def test_links_lead_from_what_names_a_resource_to_the_routes_that_take_it(document):
+    _, doc = document
+    by_id = {op["operationId"]: (method, path, op) for method, path, op in operations(doc)}
+    links = {}
+    for method, path, op in operations(doc):
+        for status, response in op["responses"].items():
+            for name, link in response.get("links", {}).items():
+                assert status in ("200", "201"), (method, path, status)
+                target_method, target_path, target = by_id[link["operationId"]]
+                assert name == link["operationId"]
+                wanted = [p["name"] for p in target["parameters"] if p["in"] == "path"]
+                assert sorted(link["parameters"]) == sorted(wanted), (path, target_path)
+                for expression in link["parameters"].values():
+                    assert re.fullmatch(r"\$response\.body#/(items/0/)?\w+|\$request\.path\.\w+",
+                                        expression), expression
+                links[op["operationId"], link["operationId"]] = link["parameters"]
+    created = "$response.body#/id"
+    for source, target, parameter in [
+        ("create_restaurant", "get_restaurant", "restaurant_id"),
+        ("create_restaurant", "create_dish", "restaurant_id"),
+        ("create_dish", "update_dish", "dish_id"),
+        ("create_order", "get_order", "order_id"),
+        ("create_order", "change_order_status", "order_id"),
+        ("create_review", "update_review", "review_id"),
+        ("create_review", "add_comment", "review_id"),
+        ("register", "get_profile", "user_id"),
+    ]:
+        assert links[source, target][parameter] == created, (source, target)
+    assert links["create_dish", "remove_dish"] == {"dish_type": "$response.body#/dish_type",
+                                                  "dish_id": created}
+    # a page of a list leads to its first item's routes
+    assert links["list_restaurants", "get_menu"] == {
+        "restaurant_id": "$response.body#/items/0/id"}
+    assert links["list_orders", "get_order_history"] == {
+        "order_id": "$response.body#/items/0/id"}
+
+
+# --- the document's rules in JSON Schema, against the Python that enforces them --------------
+
+def test_python_patterns_read_the_same_in_ecma_262():
+    """marshmallow matches with Python's re; JSON Schema validators use ECMA 262, where \\s
+    is another set of characters. The translated pattern (valid in both) says the same."""
+    not_blank = ecma_pattern(r"\s*\S")
+    for code in range(0x3100):
+        text = chr(code)
+        assert bool(re.match(r"\s*\S", text)) == bool(re.match(not_blank, text)), hex(code)
+        assert bool(re.match(r"\s*\S", " " + text)) == bool(re.match(not_blank, " " + text))
+    assert ecma_pattern(r"[A-Za-z0-9_.-]{3,50}\Z") == "[A-Za-z0-9_.-]{3,50}$"
+    assert ecma_pattern(r"[\s,]+\d") == f"[{PYTHON_SPACE},]+[0-9]"
+    with pytest.raises(ValueError):
+        ecma_pattern(r"\w+")  # Python's \w is Unicode's letters; ECMA's is ASCII
+
+
+def test_the_documented_amount_is_what_money_takes():
+    price = DishInputSchema().fields["price"]
+    pattern = re.compile(field_schema(price, {}, writing=True)["pattern"])
+    for text in ("0", "0.5", "12.50", "99999.99", "100000", "100000.0", "100000.00", "7"):
+        assert pattern.search(text), text
+        assert price.deserialize(text) is not None
+    for text in ("100000.01", "100001", "1.234", "-1", "", "abc", "1e400"):
+        assert not pattern.search(text), text
+        with pytest.raises(ValidationError):
+            price.deserialize(text)
+
+
+def test_the_documented_idempotency_key_is_what_the_gateway_takes():
+    documented = re.compile(IDEMPOTENCY_KEY["pattern"])
+    assert {key: IDEMPOTENCY_KEY[key] for key in ("minLength", "maxLength")} == {
+        "minLength": 1, "maxLength": 200}
+
+    def taken(key: str) -> bool:
+        request = EnvironBuilder(headers={"Idempotency-Key": key}).get_request()
+        try:
+            return idempotency_key(request) == key
+        except BadRequest:
+            return False
+
+    for code in range(0x100):  # what a header can carry (not a line break)
+        key = f"a{chr(code)}b"
+        if chr(code) in "\r\n":
+            assert not documented.search(key)
+            continue
+        assert bool(documented.search(key)) == taken(key), hex(code)
+    assert taken("k" * 200) and not taken("k" * 201)
+    assert not documented.search(" a") and not documented.search("a ")  # HTTP strips them

@@ -199,7 +199,7 @@ def test_dish_price_is_loaded_with_two_decimals(raw, price):
     assert loaded.as_tuple().exponent == -2
 
 
-@pytest.mark.parametrize("raw", [12, 7.25, True, " 1_2.5 ", "1e2", "+5", "05", "5.", ".5",
+@pytest.mark.parametrize("raw", [12, 7.25, True, " 1_2.5 ", "1e2", "+5", "-0", "05", "5.", ".5",
                                  "12,50", "", None, ["1"]])
 def test_a_price_is_an_amount_as_text_and_nothing_python_would_stretch(raw):
     assert list(errors_of(DishInputSchema(), {**DISH, "price": raw})) == ["price"]
