@@ -1,0 +1,51 @@
+"""The gateway's real routes, run in-process against services as their pacts promise them:
+GatewayService with `Promised` RPC clients and a dispatch that keeps what it would
+publish (the envelope shared.events.make_envelope builds)."""
+
+from __future__ import annotations
+
+from werkzeug.test import EnvironBuilder
+from werkzeug.wrappers import Request
+
+from contracts.consumer import Promised
+from services.gateway.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
+from services.gateway.service import Auth, GatewayService
+from shared.events import make_envelope
+
+TOKENS = TokenSettings(secret="contract-test-secret-" + "0123456789abcdef" * 3)
+DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
+
+
+class Dispatched(list):
+    """What the gateway's dispatch published: each envelope, as EventDispatcher makes it."""
+
+    def __call__(self, event_type: str, payload: dict, version: int = 1, event_id=None) -> dict:
+        envelope = make_envelope("gateway", event_type, payload, version, event_id=event_id)
+        self.append(envelope)
+        return envelope
+
+
+def gateway_with(**promised: Promised) -> GatewayService:
+    """A GatewayService whose downstream services answer as their pacts promise (a service
+    not given answers nothing: calling it fails the test)."""
+    service = GatewayService()
+    for name in DOWNSTREAM:
+        setattr(service, name, promised.get(name) or Promised([]))
+    service.dispatch = Dispatched()
+    service.config = {"READY_TIMEOUT": 1.0}
+    service.auth = Auth(TOKENS, LoginThrottle(per_account=5, per_address=20, window=900),
+                        WriteLimit(per_user=120, per_address=600, window=60))
+    return service
+
+
+def request(method: str = "GET", path: str = "/", *, user: str | None = None,
+            role: str = "user", body: dict | None = None, query: dict | None = None,
+            headers: dict | None = None) -> Request:
+    """A werkzeug request as the gateway's HTTP server hands it to a route."""
+    headers = dict(headers or {})
+    if user is not None:
+        token = issue_token(TOKENS, user, role)["access_token"]
+        headers["Authorization"] = f"Bearer {token}"
+    return EnvironBuilder(method=method, path=path, headers=headers, json=body,
+                          query_string=query,
+                          environ_base={"REMOTE_ADDR": "127.0.0.1"}).get_request()

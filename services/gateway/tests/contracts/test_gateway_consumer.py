@@ -1,0 +1,385 @@
+"""The gateway as a consumer: every RPC it calls on the catalog, rankings, analytics and
+orders, with the arguments it sends and what it relies on in the answer.
+
+What the gateway relies on in an answer is what its own code reads (an owner to
+authorize, ids to join, counts for its events) plus what its routes promise their clients
+(the route's response schema, the one /openapi.json documents) for answers it passes
+through: every field that is never null, matched by type. Errors it maps to HTTP statuses
+are declared too (nameko re-raises them as shared.errors' types).
+
+Each test then replays the gateway's routes that read fields of these answers (the real
+route methods, in-process) against services answering exactly the declared examples, so
+a field the gateway reads but the pact leaves out fails here, before any producer is
+asked; and writes the pact (compared with the committed one, see contracts/README.md).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from contracts.consumer import (
+    Contract,
+    Promised,
+    an_object,
+    each,
+    example_id,
+    page,
+    shape,
+    text,
+)
+from services.catalog.schemas import (
+    DishSchema,
+    DishSearchResultSchema,
+    RestaurantSchema,
+)
+from services.gateway.schemas import (
+    DailyViewsSchema,
+    DeviceDataSchema,
+    EngagementSchema,
+    ExpertSchema,
+    LeaderboardSchema,
+    OrderHistorySchema,
+    OrderMetricsSchema,
+    OrderSchema,
+    TrendingDishSchema,
+    TrendingRestaurantSchema,
+    ViewDataSchema,
+)
+from services.gateway.tests.contracts.support import gateway_with, request
+from services.rankings.schemas.follows import FollowerSchema, FollowSchema
+from services.rankings.schemas.rankings import BestDishSchema, DishStatsSchema, RankingListSchema
+from services.rankings.schemas.reviews import (
+    CommentSchema,
+    LikeSchema,
+    ReviewSchema,
+    ReviewSummarySchema,
+)
+from services.rankings.schemas.rewards import BadgeProgressSchema
+from services.rankings.schemas.users import (
+    ProfileLiteSchema,
+    PublicProfileSchema,
+    UserPrivateSchema,
+)
+
+RESTAURANT, DISH, REVIEW, ORDER = (example_id(name) for name in (
+    "restaurant", "dish", "review", "order"))
+USER, OTHER_USER, OWNER = (example_id(name) for name in ("user", "other user", "owner"))
+UNKNOWN = example_id("nothing")  # no provider state makes it: nobody has it
+CITY, CUISINE, DISH_TYPE = "Ipoh", "Malay", "nasi lemak"
+EMAIL, PASSWORD = "ayu@example.com", "correct horse battery staple"
+
+# --- what the catalog answers, as the gateway relies on it -------------------------------------
+
+RESTAURANT_IDS = {"restaurant_id": RESTAURANT, "owner_id": OWNER}
+DISH_IDS = {**RESTAURANT_IDS, "dish_id": DISH}
+
+
+def restaurant() -> dict:
+    """RestaurantSchema's never-null fields, and its owner, whom the gateway authorizes."""
+    return shape(RestaurantSchema, keep=("owner_id",),
+                 examples={"id": RESTAURANT, "name": "Warung Contract", "cuisine_type": CUISINE})
+
+
+def dish(schema=DishSchema) -> dict:
+    return shape(schema, examples={"id": DISH, "name": "Nasi Lemak Ayam",
+                                   "dish_type": DISH_TYPE, "tags": "spicy"})
+
+
+def catalog_contract() -> Contract:
+    contract = Contract("gateway", "catalog")
+    contract.rpc("health")
+    contract.rpc("list_restaurants", kwargs={"city": CITY}, answer=page(restaurant()),
+                 given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("get_restaurant", [RESTAURANT], answer=restaurant(),
+                 given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("get_restaurant", [UNKNOWN], error="NotFound", case="no such restaurant")
+    contract.rpc("get_restaurants", [[RESTAURANT]], answer=each(restaurant(), nonempty=True),
+                 given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("get_menu", [RESTAURANT], answer=page(dish()),
+                 given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("search_dishes", kwargs={"q": DISH_TYPE},
+                 answer=page(dish(DishSearchResultSchema)),
+                 given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("get_dish", [DISH], answer=dish(), given="a restaurant with a dish exists",
+                 params=DISH_IDS)
+    contract.rpc("get_dishes", [[DISH]], answer=each(dish(), nonempty=True),
+                 given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("create_restaurant",
+                 [{"name": "Warung Contract", "city": CITY, "cuisine_type": [CUISINE]}, None],
+                 {"owner_id": OWNER}, answer=restaurant(), given="a restaurant can be created")
+    contract.rpc("update_restaurant", [RESTAURANT, {"name": "Warung Contract Baru"}, None],
+                 answer=restaurant(), given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("delete_restaurant", [RESTAURANT, None], given="a restaurant exists",
+                 params=RESTAURANT_IDS)
+    contract.rpc("create_dish", [RESTAURANT, {"name": "Nasi Lemak Ayam",
+                                              "dish_type": DISH_TYPE, "price": "12.50"}, None],
+                 answer=dish(), given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("update_dish", [DISH, {"price": "13.50"}, None], answer=dish(),
+                 given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("delete_dish", [DISH, None], given="a restaurant with a dish exists",
+                 params=DISH_IDS)
+    return contract
+
+
+# --- rankings ----------------------------------------------------------------------------------
+
+USER_IDS = {"user_id": USER}
+TWO_USERS = {"user_id": USER, "other_id": OTHER_USER}
+RANKED_IDS = {"user_id": USER, "dish_id": DISH, "restaurant_id": RESTAURANT}
+REVIEW_IDS = {"user_id": USER, "other_id": OTHER_USER, "restaurant_id": RESTAURANT,
+              "review_id": REVIEW}
+RANKED = "a user has ranked a dish"
+REVIEWED = "a user has reviewed a restaurant"
+
+
+def account(**options) -> dict:
+    return shape(UserPrivateSchema, examples={"id": USER, "email": EMAIL, "username": "ayu",
+                                              "role": "user"}, **options)
+
+
+def ranking_list(*, ranked: bool = True) -> dict:
+    return shape(RankingListSchema, keep=("ranked.rank",),
+                 nonempty=("ranked",) if ranked else (),
+                 examples={"dish_type": DISH_TYPE, "ranked.rank": 1})
+
+
+def review() -> dict:
+    return shape(ReviewSchema, examples={"id": REVIEW, "rating": 5, "username": "ayu"})
+
+
+def profile_lite() -> dict:
+    return shape(ProfileLiteSchema, examples={"id": USER, "username": "ayu"})
+
+
+def rankings_contract() -> Contract:
+    contract = Contract("gateway", "rankings")
+    contract.rpc("health")
+    contract.rpc("register_user", [{"email": EMAIL, "username": "ayu", "password": PASSWORD},
+                                   None],
+                 answer=account(), given="nobody has registered")
+    credentials = {"email": EMAIL, "password": PASSWORD}
+    contract.rpc("verify_credentials", [EMAIL, PASSWORD], answer=account(),
+                 given="a user has registered with a password", params=credentials)
+    contract.rpc("verify_credentials", [EMAIL, "not the password"], error="Unauthorized",
+                 case="a wrong password", given="a user has registered with a password",
+                 params=credentials)
+    contract.rpc("get_user", [USER], answer=account(), given="a user exists", params=USER_IDS)
+    contract.rpc("update_user", [USER, {"display_name": "Ayu"}, None],
+                 answer=account(keep=("display_name",)), given="a user exists",
+                 params=USER_IDS)
+    contract.rpc("get_public_profile", [USER],
+                 answer=shape(PublicProfileSchema, nonempty=("badges",),
+                              examples={"id": USER, "username": "ayu"}),
+                 given="a user exists", params=USER_IDS)
+    contract.rpc("get_public_profiles", [[USER]], answer=each(profile_lite(), nonempty=True),
+                 given="a user exists", params=USER_IDS)
+    contract.rpc("get_user_badges", [USER],
+                 answer=each(shape(BadgeProgressSchema), nonempty=True),
+                 given="a user exists", params=USER_IDS)
+    contract.rpc("follow_user", [OTHER_USER, USER, None], answer=shape(FollowSchema),
+                 given="two users exist", params=TWO_USERS)
+    contract.rpc("unfollow_user", [OTHER_USER, USER, None], given="a user follows another",
+                 params=TWO_USERS)
+    contract.rpc("list_followers", [USER], answer=page(shape(FollowerSchema)),
+                 given="a user follows another", params=TWO_USERS)
+    contract.rpc("list_following", [OTHER_USER], answer=page(shape(FollowerSchema)),
+                 given="a user follows another", params=TWO_USERS)
+    contract.rpc("get_my_rankings", [USER], answer=page(ranking_list()), given=RANKED,
+                 params=RANKED_IDS)
+    contract.rpc("get_my_list", [USER, DISH_TYPE], answer=ranking_list(), given=RANKED,
+                 params=RANKED_IDS)
+    contract.rpc("place_dish", [USER, DISH_TYPE, {"dish_id": DISH, "rank": 1}, None],
+                 answer=ranking_list(), given="a user and a dish are known", params=RANKED_IDS)
+    contract.rpc("remove_dish", [USER, DISH_TYPE, DISH, None],
+                 answer=ranking_list(ranked=False), given=RANKED, params=RANKED_IDS)
+    contract.rpc("get_dish_stats", [DISH], answer=shape(DishStatsSchema, keep=("average_rank",)),
+                 given=RANKED, params=RANKED_IDS)
+    contract.rpc("get_best_dishes", kwargs={"dish_type": DISH_TYPE, "city": CITY},
+                 answer=page(shape(BestDishSchema)), given=RANKED, params=RANKED_IDS)
+    contract.rpc("list_reviews", [RESTAURANT], answer=page(review()), given=REVIEWED,
+                 params=REVIEW_IDS)
+    contract.rpc("create_review", [USER, RESTAURANT, {"rating": 5, "content": "Sedap!"}, None],
+                 answer=review(), given="a user and a restaurant are known",
+                 params={"user_id": USER, "restaurant_id": RESTAURANT})
+    contract.rpc("update_review", [USER, REVIEW, {"rating": 4}, None], answer=review(),
+                 given=REVIEWED, params=REVIEW_IDS)
+    contract.rpc("update_review", [OTHER_USER, REVIEW, {"rating": 1}, None], error="Forbidden",
+                 case="by someone else", given=REVIEWED, params=REVIEW_IDS)
+    contract.rpc("delete_review", [USER, REVIEW, None], given=REVIEWED, params=REVIEW_IDS)
+    contract.rpc("like_review", [OTHER_USER, REVIEW, None], answer=shape(LikeSchema),
+                 given=REVIEWED, params=REVIEW_IDS)
+    contract.rpc("unlike_review", [OTHER_USER, REVIEW, None], answer=shape(LikeSchema),
+                 given="another user likes a review", params=REVIEW_IDS)
+    contract.rpc("list_comments", [REVIEW], answer=page(shape(CommentSchema)),
+                 given="a review has a comment", params=REVIEW_IDS)
+    contract.rpc("add_comment", [OTHER_USER, REVIEW, {"content": "Setuju!"}, None],
+                 answer=shape(CommentSchema), given=REVIEWED, params=REVIEW_IDS)
+    contract.rpc("get_review_summary", [RESTAURANT], answer=shape(ReviewSummarySchema),
+                 given=REVIEWED, params=REVIEW_IDS)
+    return contract
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+def analytics_contract() -> Contract:
+    contract = Contract("gateway", "analytics")
+    contract.rpc("health")
+    viewed = {"restaurant_id": RESTAURANT}
+    contract.rpc("get_restaurant_traffic", [RESTAURANT, "week"], answer={
+        "view_data": shape(ViewDataSchema),
+        "traffic_data": each(shape(DailyViewsSchema, examples={"date": "2026-03-04"}),
+                             nonempty=True),
+        "hourly_views": an_object(),
+        "device_data": shape(DeviceDataSchema),
+    }, given="a restaurant has been viewed", params=viewed)
+    contract.rpc("get_trending_restaurants", ["week", 10], answer={
+        "items": each(shape(TrendingRestaurantSchema, drop=("restaurant",)), nonempty=True),
+        "period": text("week"),
+    }, given="a restaurant has been viewed", params=viewed)
+    contract.rpc("get_trending_dishes", [CITY, 10], answer={
+        "items": each(shape(TrendingDishSchema, drop=("dish",), keep=("restaurant_id",)),
+                      nonempty=True),
+        "city": text(CITY),
+    }, given="a dish is trending in a city",
+        params={"dish_id": DISH, "restaurant_id": RESTAURANT, "city": CITY})
+    contract.rpc("get_top_influencers", [10], answer={
+        "items": each(shape(ExpertSchema, drop=("profile",)), nonempty=True),
+    }, given="a user has followers", params={"user_id": USER})
+    contract.rpc("get_leaderboard", [CITY, CUISINE, 10],
+                 answer=shape(LeaderboardSchema, drop=("restaurants.restaurant", "users.profile"),
+                              keep=("updated_at",), nonempty=("restaurants", "users"),
+                              examples={"city": CITY, "cuisine": CUISINE}),
+                 given="a leaderboard has been refreshed",
+                 params={"city": CITY, "cuisine": CUISINE, "restaurant_id": RESTAURANT,
+                         "user_id": USER})
+    contract.rpc("record_engagement",
+                 [{"entity_type": "restaurant", "entity_id": RESTAURANT,
+                   "engagement_type": "click"}], {"user_id": USER, "idempotency_key": None},
+                 answer=shape(EngagementSchema, examples={"entity_id": RESTAURANT}))
+    return contract
+
+
+# --- orders ------------------------------------------------------------------------------------
+
+PLACED = "a customer has placed an order"
+ORDER_IDS = {"customer_id": USER, "order_id": ORDER, "restaurant_id": RESTAURANT,
+             "dish_id": DISH, "owner_id": OWNER}
+
+
+def order() -> dict:
+    return shape(OrderSchema, nonempty=("items",),
+                 examples={"id": ORDER, "customer_id": USER, "status": "PENDING",
+                           "currency": "MYR"})
+
+
+def orders_contract() -> Contract:
+    contract = Contract("gateway", "orders")
+    contract.rpc("health")
+    contract.rpc("create_order", [USER, {"restaurant_id": RESTAURANT,
+                                         "items": [{"dish_id": DISH, "quantity": 2}]}],
+                 {"idempotency_key": None}, answer=order(),
+                 given="a restaurant's dish can be ordered",
+                 params={"customer_id": USER, "restaurant_id": RESTAURANT, "dish_id": DISH,
+                         "owner_id": OWNER})
+    contract.rpc("list_orders", [USER], {"limit": 20, "offset": 0}, answer=page(order()),
+                 given=PLACED, params=ORDER_IDS)
+    contract.rpc("get_order", [ORDER, USER], {"is_admin": False}, answer=order(), given=PLACED,
+                 params=ORDER_IDS)
+    contract.rpc("get_order", [ORDER, OTHER_USER], {"is_admin": False}, error="NotFound",
+                 case="by a stranger", given=PLACED, params=ORDER_IDS)
+    contract.rpc("change_status", [ORDER, "CONFIRMED", OWNER],
+                 {"is_admin": False, "idempotency_key": None}, answer=order(), given=PLACED,
+                 params=ORDER_IDS)
+    contract.rpc("change_status", [ORDER, "DELIVERED", OWNER],
+                 {"is_admin": False, "idempotency_key": None}, error="Conflict",
+                 case="a move the status machine refuses", given=PLACED, params=ORDER_IDS)
+    contract.rpc("get_order_history", [ORDER, USER], {"is_admin": False},
+                 answer=shape(OrderHistorySchema, nonempty=("items",)),
+                 given="an order's history has been written", params=ORDER_IDS)
+    contract.rpc("get_status_metrics", ["2026-03-04T00:00:00+00:00",
+                                        "2026-03-05T00:00:00+00:00"],
+                 answer=shape(OrderMetricsSchema, nonempty=("items",)),
+                 given="orders changed status on 2026-03-04")
+    return contract
+
+
+# --- the tests: declare, replay the routes that read answers, write ----------------------------
+
+def promised(contract: Contract) -> Promised:
+    return Promised(contract.rpcs)
+
+
+def test_the_gateway_relies_on_the_catalog(tmp_path):
+    contract = catalog_contract()
+    gateway = gateway_with(catalog=promised(contract))
+    restaurant_id, dish_id = uuid.UUID(RESTAURANT), uuid.UUID(DISH)
+
+    listed = gateway.list_restaurants(request(query={"city": CITY}))
+    event = gateway.dispatch[-1]  # built from the answer's count, total and items' ids
+    assert (event["event_type"], event["payload"]["restaurant_ids"]) == (
+        "restaurants_listed", [RESTAURANT])
+    assert listed["count"] == 1
+    assert gateway.get_restaurant(request(), restaurant_id=restaurant_id)["id"] == RESTAURANT
+    assert gateway.dispatch[-1]["payload"]["restaurant_id"] == RESTAURANT
+    # the owner may change it: the gateway reads get_restaurant's owner_id, and get_dish's
+    # restaurant_id for a dish
+    changed = gateway.update_restaurant(
+        request("PATCH", user=OWNER, body={"name": "Warung Contract Baru"}),
+        restaurant_id=restaurant_id)
+    assert changed["id"] == RESTAURANT
+    assert gateway.update_dish(request("PATCH", user=OWNER, body={"price": "13.50"}),
+                               dish_id=dish_id)["id"] == DISH
+    created = gateway.create_restaurant(request("POST", user=OWNER, body={
+        "name": "Warung Contract", "city": CITY, "cuisine_type": [CUISINE]}))
+    assert created["owner_id"] == OWNER
+    contract.write(tmp_path)
+
+
+def test_the_gateway_relies_on_rankings(tmp_path):
+    contract = rankings_contract()
+    gateway = gateway_with(rankings=promised(contract))
+    # signing in reads the account's id and role
+    token = gateway.login(request("POST", body={"email": EMAIL, "password": PASSWORD}))
+    assert token["token_type"] == "bearer"
+    stats = gateway.get_dish_stats(request(), dish_id=uuid.UUID(DISH))
+    assert stats["dish_id"] == DISH
+    assert gateway.dispatch[-1]["payload"]["dish_id"] == DISH
+    contract.write(tmp_path)
+
+
+def test_the_gateway_relies_on_analytics(tmp_path):
+    contract = analytics_contract()
+    gateway = gateway_with(analytics=promised(contract),
+                           catalog=promised(catalog_contract()),
+                           rankings=promised(rankings_contract()))
+    dashboard = gateway.get_restaurant_analytics(
+        request(user=OWNER, query={"period": "week"}), restaurant_id=uuid.UUID(RESTAURANT))
+    assert not dashboard["partial"]
+    assert dashboard["view_data"]["view_count"] == 1
+    # the joins read each item's id and each found object's id
+    trending = gateway.get_trending_restaurants(request())
+    assert trending["items"][0]["restaurant"]["id"] == RESTAURANT
+    dishes = gateway.get_trending_dishes(request(query={"city": CITY}))
+    assert dishes["items"][0]["dish"]["id"] == DISH
+    experts = gateway.get_experts(request())
+    assert experts["items"][0]["profile"]["id"] == USER
+    board = gateway.get_leaderboard(request(), city=CITY, cuisine=CUISINE)
+    assert board["restaurants"][0]["restaurant"]["id"] == RESTAURANT
+    assert board["users"][0]["profile"]["id"] == USER
+    engaged = gateway.record_engagement(request("POST", user=USER, body={
+        "entity_type": "restaurant", "entity_id": RESTAURANT, "engagement_type": "click"}))
+    assert engaged["count"] == 1
+    contract.write(tmp_path)
+
+
+def test_the_gateway_relies_on_orders(tmp_path):
+    contract = orders_contract()
+    gateway = gateway_with(orders=promised(contract))
+    placed = gateway.create_order(request("POST", user=USER, body={
+        "restaurant_id": RESTAURANT, "items": [{"dish_id": DISH, "quantity": 2}]}))
+    assert placed["id"] == ORDER
+    metrics = gateway.get_order_metrics(request(user=USER, role="admin", query={
+        "from": "2026-03-04T00:00:00+00:00", "to": "2026-03-05T00:00:00+00:00"}))
+    assert metrics["items"]
+    contract.write(tmp_path)
+
