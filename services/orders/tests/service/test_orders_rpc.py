@@ -42,8 +42,8 @@ def db(orders_config):
 def menu(catalog):
     """A restaurant with an owner, two dishes, one sold out, and another restaurant's dish."""
     owner = str(uuid.uuid4())
-    place = catalog.create_restaurant({"name": "Warung Order", "city": "Ipoh",
-                                       "owner_id": owner})
+    place = catalog.create_restaurant({"name": "Warung Order", "city": "Ipoh"},
+                                      owner_id=owner)
     other = catalog.create_restaurant({"name": "Elsewhere", "city": "Ipoh"})
 
     def dish(restaurant, name, price, **fields):
