@@ -51,12 +51,13 @@ EVENT_SCHEMAS: dict[tuple[str, str], str | None] = {
     ("orders", "order_created"): "services.orders.schemas.orders:OrderCreatedPayload",
     ("orders", "order_status_changed"):
         "services.orders.schemas.orders:OrderStatusChangedPayload",
-    ("gateway", "restaurants_listed"): None,
-    ("gateway", "restaurants_searched"): None,
-    ("gateway", "restaurant_viewed"): None,
-    ("gateway", "restaurant_menu_viewed"): None,
-    ("gateway", "restaurant_reviews_viewed"): None,
-    ("gateway", "dish_viewed"): None,
+    ("gateway", "restaurants_listed"): "services.gateway.schemas:ListingEventSchema",
+    ("gateway", "restaurants_searched"): "services.gateway.schemas:ListingEventSchema",
+    ("gateway", "restaurant_viewed"): "services.gateway.schemas:RestaurantViewedEventSchema",
+    ("gateway", "restaurant_menu_viewed"): "services.gateway.schemas:RestaurantViewedEventSchema",
+    ("gateway", "restaurant_reviews_viewed"):
+        "services.gateway.schemas:RestaurantViewedEventSchema",
+    ("gateway", "dish_viewed"): "services.gateway.schemas:DishViewedEventSchema",
 }
 # the service classes whose RPC signatures name the arguments
 SERVICES = {

@@ -318,3 +318,54 @@ class StatusMetricSchema(Schema):
 
 class OrderMetricsSchema(Schema):
     items = fields.List(fields.Nested(StatusMetricSchema), required=True)
+
+
+# --- the events the gateway publishes: views, for analytics (SPEC §2) --------------------
+
+class ViewContextEventSchema(Schema):
+    """Who looked, from what: on every view event."""
+
+    user_id = fields.UUID(required=True, allow_none=True)
+    anonymous_id = fields.String(required=True, allow_none=True)
+    device_type = fields.String(required=True, validate=validate.OneOf(DEVICE_TYPES))
+    user_agent = fields.String(required=True)
+
+
+class RestaurantViewedEventSchema(ViewContextEventSchema):
+    """restaurant_viewed, restaurant_menu_viewed, restaurant_reviews_viewed."""
+
+    restaurant_id = fields.UUID(required=True)
+
+
+class DishViewedEventSchema(ViewContextEventSchema):
+    dish_id = fields.UUID(required=True)
+
+
+class ListingEventSchema(ViewContextEventSchema):
+    """restaurants_listed, restaurants_searched: a page of the list and what it showed."""
+
+    filters = fields.Dict(keys=fields.String(), values=fields.String(), required=True)
+    limit = fields.Integer(required=True, allow_none=True)
+    offset = fields.Integer(required=True, allow_none=True)
+    result_count = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    restaurant_ids = fields.List(fields.UUID(), required=True)
+
+
+VIEW_EVENT_SCHEMAS = {
+    "restaurants_listed": ListingEventSchema,
+    "restaurants_searched": ListingEventSchema,
+    "restaurant_viewed": RestaurantViewedEventSchema,
+    "restaurant_menu_viewed": RestaurantViewedEventSchema,
+    "restaurant_reviews_viewed": RestaurantViewedEventSchema,
+    "dish_viewed": DishViewedEventSchema,
+}
+
+
+def view_event_payload(event_type: str, payload: dict) -> dict:
+    """The payload as its schema says (a field it does not name is not sent); a value
+    that does not fit, or a missing field, is a ValidationError: a bug, never sent."""
+    schema = VIEW_EVENT_SCHEMAS[event_type]()
+    if errors := schema.validate(schema.dump(payload)):
+        raise ValidationError(errors)
+    return schema.dump(payload)

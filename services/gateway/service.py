@@ -49,6 +49,7 @@ from services.gateway.schemas import (
     TrendingDishesSchema,
     TrendingRestaurantsQuery,
     TrendingRestaurantsSchema,
+    view_event_payload,
 )
 from services.rankings.schemas.follows import FollowerSchema, FollowSchema, FollowsQuery
 from services.rankings.schemas.rankings import (
@@ -190,7 +191,7 @@ class GatewayService:
     def emit_view_event(self, event_type: str, payload: dict) -> None:
         """Analytics events are best effort: a failed dispatch never fails the read."""
         try:
-            self.dispatch(event_type, payload)
+            self.dispatch(event_type, view_event_payload(event_type, payload))
         except Exception:
             log.warning("could not dispatch %s", event_type, exc_info=True)
 
@@ -517,7 +518,8 @@ class GatewayService:
         body = load(TrackViewInput(), json_body(request))
         key = idempotency_key(request)
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
-        payload = domain.tracked_view_event(restaurant["id"], self.view_context(request), body)
+        payload = view_event_payload("restaurant_viewed", domain.tracked_view_event(
+            restaurant["id"], self.view_context(request), body))
         try:
             # a retried request (same key) is the same view: analytics counts it once
             self.dispatch("restaurant_viewed", payload,

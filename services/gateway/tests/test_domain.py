@@ -406,3 +406,25 @@ def test_metrics_window_is_utc_text():
              "to": datetime(2024, 5, 2, 0, 0, tzinfo=UTC)}
     assert domain.metrics_window(query) == ("2024-05-01T00:30:00+00:00",
                                             "2024-05-02T00:00:00+00:00")
+
+
+# --- view events: what the gateway publishes is what its schemas say -------------------------
+
+def test_view_events_are_sent_as_their_schema_says():
+    from marshmallow import ValidationError
+
+    from services.gateway.schemas import VIEW_EVENT_SCHEMAS, view_event_payload
+
+    context = domain.view_context(request({"User-Agent": IPHONE}), Identity(USER, "user"))
+    restaurant = str(uuid.uuid4())
+    payload = view_event_payload("restaurant_viewed", {
+        **domain.restaurant_event(restaurant, context), "stray": "not sent"})
+    assert payload == {"restaurant_id": restaurant, "user_id": USER, "anonymous_id": None,
+                       "device_type": "mobile", "user_agent": IPHONE}
+    with pytest.raises(ValidationError):
+        view_event_payload("dish_viewed", domain.dish_event("not-a-uuid", context))
+    with pytest.raises(ValidationError):  # a field the schema requires is missing
+        view_event_payload("restaurant_viewed", {"restaurant_id": restaurant})
+    assert set(VIEW_EVENT_SCHEMAS) == {
+        "restaurants_listed", "restaurants_searched", "restaurant_viewed",
+        "restaurant_menu_viewed", "restaurant_reviews_viewed", "dish_viewed"}
