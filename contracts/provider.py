@@ -45,6 +45,7 @@ from contracts import PACTS
 from shared.context import set_correlation_id
 from shared.errors import BellyfedError
 from shared.outbox import outbox_table
+from shared.postgres import make_engine
 
 os.environ.setdefault("PACT_DO_NOT_TRACK", "true")  # the verifier reports no usage from tests
 
@@ -170,6 +171,44 @@ def emitted(engine, event_type: str, action: Callable[[], object]) -> dict:
             .order_by(outbox_table.c.id)).all()
     assert envelopes, f"the action emitted no {event_type}"
     return envelopes[0]
+
+
+class DatabaseProducer:
+    """A producer that keeps its data in PostgreSQL, for its provider test: its real service
+    class as a worker has it (a store of its own on the test database), its RPC methods
+    called as they are over the wire, and the events its writes put in the outbox.
+    Subclasses name `service_name`, `service_cls` and `store_cls`, and set more dependencies in
+    `give_dependencies`."""
+
+    service_name: str
+    service_cls: type
+    store_cls: type
+
+    def __init__(self, database_url: str):
+        self.engine = make_engine(database_url)
+        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.aliases = Aliases()
+
+    def give_dependencies(self, service) -> None:
+        """What the service needs besides its store (none by default)."""
+
+    @contextmanager
+    def service(self):
+        with worker_store(self.sessions, self.store_cls, self.service_name) as store:
+            service = self.service_cls()
+            service.store, service.config = store, {}
+            self.give_dependencies(service)
+            yield service
+
+    def call(self, method: str, *args, **kwargs):
+        with self.service() as service:
+            return getattr(service, method)(*args, **kwargs)
+
+    def emitted(self, event_type: str, method: str, *args, **kwargs) -> dict:
+        return emitted(self.engine, event_type, lambda: self.call(method, *args, **kwargs))
+
+    def close(self) -> None:
+        self.engine.dispose()
 
 
 # --- verifying -----------------------------------------------------------------------------------

@@ -7,23 +7,18 @@ the relay publishes them; RPC answers are the entrypoints' own, as they go over 
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from contracts.provider import (
-    Aliases,
+    DatabaseProducer,
     Producer,
     consumer_of,
-    emitted,
     pacts_naming,
     verify,
-    worker_store,
 )
 from services.catalog.service import CatalogService
 from services.catalog.storage import CatalogStore
-from shared.postgres import make_engine
 
 # every detail filled: a consumer may rely on any field the catalog ever sends
 RESTAURANT = {
@@ -39,30 +34,15 @@ DISH = {
 }
 
 
-class Catalog:
+class Catalog(DatabaseProducer):
     """The catalog's side of its contracts, on the test database."""
 
+    service_name, service_cls, store_cls = "catalog", CatalogService, CatalogStore
+
     def __init__(self, database_url: str):
-        self.engine = make_engine(database_url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.aliases = Aliases()
+        super().__init__(database_url)
         self.restaurant: dict = {}
         self.dish: dict = {}
-
-    @contextmanager
-    def service(self):
-        """CatalogService as a worker has it: a store of its own on the database."""
-        with worker_store(self.sessions, CatalogStore, "catalog") as store:
-            service = CatalogService()
-            service.store = store
-            yield service
-
-    def call(self, method: str, *args, **kwargs):
-        with self.service() as service:
-            return getattr(service, method)(*args, **kwargs)
-
-    def emitted(self, event_type: str, method: str, *args, **kwargs) -> dict:
-        return emitted(self.engine, event_type, lambda: self.call(method, *args, **kwargs))
 
     # --- provider states: fresh objects, named after the consumer's examples ------------------
 
@@ -114,7 +94,7 @@ class Catalog:
 def catalog(catalog_db):
     world = Catalog(catalog_db)
     yield world
-    world.engine.dispose()
+    world.close()
 
 
 @pytest.mark.parametrize("pact_file", pacts_naming("catalog"), ids=consumer_of)

@@ -11,22 +11,18 @@ with its own database and nothing else running.
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from contracts.consumer import Promised
 from contracts.provider import (
-    Aliases,
+    DatabaseProducer,
     Producer,
     consumer_of,
-    emitted,
     pacts_naming,
     verify,
-    worker_store,
 )
 from services.orders.domain.history import StatusChange
 from services.orders.service import OrdersService
@@ -34,39 +30,25 @@ from services.orders.storage import history
 from services.orders.storage.orders import OrdersStore
 from shared.dynamodb import ensure_tables
 from shared.events import parse_envelope
-from shared.postgres import make_engine
 
 
 def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Orders:
+class Orders(DatabaseProducer):
     """Orders' side of its contracts, on the test database and DynamoDB tables."""
 
+    service_name, service_cls, store_cls = "orders", OrdersService, OrdersStore
+
     def __init__(self, database_url: str, dynamodb):
-        self.engine = make_engine(database_url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        super().__init__(database_url)
         self.dynamodb = dynamodb
-        self.aliases = Aliases()
         self.catalog = Promised.by_pact("orders", "catalog", translate=self.aliases)
         self.ids: dict[str, str] = {}
 
-    @contextmanager
-    def service(self):
-        """OrdersService as a worker has it."""
-        with worker_store(self.sessions, OrdersStore, "orders") as store:
-            service = OrdersService()
-            service.store, service.dynamodb, service.catalog = store, self.dynamodb, self.catalog
-            service.config = {}
-            yield service
-
-    def call(self, method: str, *args, **kwargs):
-        with self.service() as service:
-            return getattr(service, method)(*args, **kwargs)
-
-    def emitted(self, event_type: str, method: str, *args, **kwargs) -> dict:
-        return emitted(self.engine, event_type, lambda: self.call(method, *args, **kwargs))
+    def give_dependencies(self, service) -> None:
+        service.dynamodb, service.catalog = self.dynamodb, self.catalog
 
     def name(self, params: dict, role: str, real: str) -> str:
         self.ids[role] = real
@@ -136,7 +118,7 @@ def orders(orders_db, dynamodb_client):
     ensure_tables(dynamodb_client, history.TABLES)
     world = Orders(orders_db, dynamodb_client)
     yield world
-    world.engine.dispose()
+    world.close()
 
 
 @pytest.mark.parametrize("pact_file", pacts_naming("orders"), ids=consumer_of)

@@ -10,25 +10,20 @@ directly, as the other service tests do: registering hashes a password on purpos
 from __future__ import annotations
 
 import uuid
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy.orm import sessionmaker
 
 from contracts.provider import (
-    Aliases,
+    DatabaseProducer,
     Producer,
     consumer_of,
-    emitted,
     pacts_naming,
     verify,
-    worker_store,
 )
 from services.rankings.models import User
 from services.rankings.service import RankingsService
 from services.rankings.storage import RankingsStore
 from shared.events import make_envelope, parse_envelope
-from shared.postgres import make_engine
 
 CITY, CUISINE, DISH_TYPE = "Ipoh", "Malay", "nasi lemak"
 
@@ -37,30 +32,14 @@ def new_id() -> str:
     return str(uuid.uuid4())
 
 
-class Rankings:
+class Rankings(DatabaseProducer):
     """rankings' side of its contracts, on the test database."""
 
+    service_name, service_cls, store_cls = "rankings", RankingsService, RankingsStore
+
     def __init__(self, database_url: str):
-        self.engine = make_engine(database_url)
-        self.sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self.aliases = Aliases()
+        super().__init__(database_url)
         self.ids: dict[str, str] = {}  # what the last provider state made, by role
-
-    @contextmanager
-    def service(self):
-        """RankingsService as a worker has it: a store of its own, the service's config."""
-        with worker_store(self.sessions, RankingsStore, "rankings") as store:
-            service = RankingsService()
-            service.store = store
-            service.config = {}
-            yield service
-
-    def call(self, method: str, *args, **kwargs):
-        with self.service() as service:
-            return getattr(service, method)(*args, **kwargs)
-
-    def emitted(self, event_type: str, method: str, *args, **kwargs) -> dict:
-        return emitted(self.engine, event_type, lambda: self.call(method, *args, **kwargs))
 
     def name(self, params: dict, role: str, real: str) -> str:
         """Remember `real` as the state's `role` (user_id, dish_id...), and as the consumer's
@@ -220,7 +199,7 @@ class Rankings:
 def rankings(rankings_db):
     world = Rankings(rankings_db)
     yield world
-    world.engine.dispose()
+    world.close()
 
 
 @pytest.mark.parametrize("pact_file", pacts_naming("rankings"), ids=consumer_of)
