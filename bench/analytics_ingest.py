@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 from bench.support import Vhost, start_moto
 from services.analytics.domain.views import view_writes
 from services.analytics.service import AnalyticsService
+from services.gateway.contract.events import RESTAURANT_VIEWED
 from shared.config import amqp_uri
 from shared.dynamodb import DynamoDBClient, ensure_tables
 from shared.events import make_envelope
@@ -102,7 +103,7 @@ def main() -> int:
 
         restaurants = [str(uuid.uuid4()) for _ in range(args.restaurants)]
         viewers = [str(uuid.uuid4()) for _ in range(args.viewers)]
-        envelopes = [make_envelope("gateway", "restaurant_viewed", {
+        envelopes = [make_envelope(RESTAURANT_VIEWED, {
             "restaurant_id": random.choice(restaurants), "user_id": random.choice(viewers),
             "device_type": random.choice(DEVICES), "user_agent": "bench",
         }) for _ in range(args.events)]

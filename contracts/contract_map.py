@@ -24,41 +24,20 @@ ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "contracts.md"
 REGENERATE = "python -m contracts.contract_map"
 
-# (producer, event_type) -> the schema that dumps its payload ("module:Class"), or None for
-# an event whose payload no schema describes (built in code: the map lists what its
-# consumers rely on)
-EVENT_SCHEMAS: dict[tuple[str, str], str | None] = {
-    ("catalog", "restaurant_created"): "services.catalog.schemas:RestaurantSchema",
-    ("catalog", "restaurant_updated"): "services.catalog.schemas:RestaurantSchema",
-    ("catalog", "restaurant_deleted"): "services.catalog.schemas:RestaurantDeletedSchema",
-    ("catalog", "dish_created"): "services.catalog.schemas:DishSchema",
-    ("catalog", "dish_updated"): "services.catalog.schemas:DishSchema",
-    ("catalog", "dish_deleted"): "services.catalog.schemas:DishDeletedSchema",
-    ("rankings", "user_registered"): "services.rankings.schemas.users:UserRegisteredSchema",
-    ("rankings", "dish_ranked"): "services.rankings.schemas.rankings:DishRankedPayload",
-    ("rankings", "ranking_moved"): "services.rankings.schemas.rankings:RankingMovedPayload",
-    ("rankings", "ranking_removed"): "services.rankings.schemas.rankings:RankingRemovedPayload",
-    ("rankings", "review_created"): "services.rankings.schemas.reviews:ReviewEventSchema",
-    ("rankings", "review_updated"): "services.rankings.schemas.reviews:ReviewUpdatedEventSchema",
-    ("rankings", "review_deleted"): "services.rankings.schemas.reviews:ReviewEventSchema",
-    ("rankings", "review_liked"): "services.rankings.schemas.reviews:ReviewLikedEventSchema",
-    ("rankings", "review_commented"):
-        "services.rankings.schemas.reviews:ReviewCommentedEventSchema",
-    ("rankings", "user_followed"): "services.rankings.schemas.follows:FollowEventSchema",
-    ("rankings", "user_unfollowed"): "services.rankings.schemas.follows:FollowEventSchema",
-    ("rankings", "points_awarded"): "services.rankings.schemas.rewards:PointsAwardedSchema",
-    ("rankings", "badge_awarded"): "services.rankings.schemas.rewards:BadgeAwardedSchema",
-    ("orders", "order_created"): "services.orders.schemas.orders:OrderCreatedPayload",
-    ("orders", "order_status_changed"):
-        "services.orders.schemas.orders:OrderStatusChangedPayload",
-    ("gateway", "restaurants_listed"): "services.gateway.schemas:ListingEventSchema",
-    ("gateway", "restaurants_searched"): "services.gateway.schemas:ListingEventSchema",
-    ("gateway", "restaurant_viewed"): "services.gateway.schemas:RestaurantViewedEventSchema",
-    ("gateway", "restaurant_menu_viewed"): "services.gateway.schemas:RestaurantViewedEventSchema",
-    ("gateway", "restaurant_reviews_viewed"):
-        "services.gateway.schemas:RestaurantViewedEventSchema",
-    ("gateway", "dish_viewed"): "services.gateway.schemas:DishViewedEventSchema",
-}
+# every contract package that declares events (services/<name>/contract/events.py)
+CONTRACT_EVENTS = [f"services.{path.parent.parent.name}.contract.events"
+                   for path in sorted(ROOT.glob("services/*/contract/events.py"))]
+
+
+def event_types() -> dict:
+    """(producer, event_type) -> its EventType, from every contract package."""
+    found = {}
+    for module in CONTRACT_EVENTS:
+        for event in importlib.import_module(module).EVENTS.values():
+            found[event.key] = event
+    return found
+
+
 # the service classes whose RPC signatures name the arguments
 SERVICES = {
     "catalog": "services.catalog.service:CatalogService",
@@ -76,9 +55,8 @@ def load(reference: str):
 
 
 def current_versions() -> dict[tuple[str, str], int]:
-    """The producers' current versions (shared.events.EVENT_VERSIONS, where declared)."""
-    events = importlib.import_module("shared.events")
-    return dict(getattr(events, "EVENT_VERSIONS", {}))
+    """The producers' current versions (each EventType of their contracts)."""
+    return {key: event.version for key, event in event_types().items()}
 
 
 # --- reading the pacts ---------------------------------------------------------------------------
@@ -174,11 +152,11 @@ def event_row(key: tuple[str, str], relied: list[dict], versions: dict) -> str:
     for each in relied:
         for path in each["fields"]:
             relying[path].add(each["consumer"])
-    schema = EVENT_SCHEMAS.get(key)
-    if schema:
-        every = schema_paths(load(schema))
+    event = event_types().get(key)
+    if event:
+        every = schema_paths(event.payload)
         every += [path for path in sorted(relying) if path not in every]  # relied, not sent
-        where = _code(schema.split(":")[1])
+        where = _code(event.payload.__name__)
     else:
         every = sorted(relying)
         where = "no producer schema"
@@ -215,7 +193,7 @@ def rpc_row(key: tuple[str, str], relied: list[dict]) -> str:
 def render(directory: Path = PACTS) -> str:
     events, rpcs = read_pacts(directory)
     versions = current_versions()
-    known = sorted(set(events) | set(EVENT_SCHEMAS) | set(versions))
+    known = sorted(set(events) | set(versions))
     rows = [event_row(key, events.get(key, []), versions) for key in known]
     rows += [rpc_row(key, rpcs[key]) for key in sorted(rpcs)]
     return "\n".join([
@@ -227,7 +205,7 @@ def render(directory: Path = PACTS) -> str:
         "are written and verified: `contracts/README.md`.",
         "",
         "- **Version**: the version of the event the producer sends now "
-        "(`shared.events.EVENT_VERSIONS`; 1 when not listed). RPCs are not versioned.",
+        "(its `EventType` in the producer's contract package). RPCs are not versioned.",
         "- **Consumers**: each handler that reads the event, and the versions it accepts; for "
         "an RPC, each caller.",
         "- **Fields**: for an event, every payload field its producer's schema sends, and in "

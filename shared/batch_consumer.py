@@ -1,12 +1,12 @@
 """Consume events in batches, for handlers that write far faster per batch than per event.
 
-    @consume_batch([("gateway", "restaurant_viewed"), ("gateway", "dish_viewed")])
+    @consume_batch([RESTAURANT_VIEWED, DISH_VIEWED])   # EventTypes of producers' contracts
     def record_views(self, envelopes: list[dict]) -> None: ...
 
-One durable queue (`batch--<service>.<method>`) is bound to every (source, event_type)
-listed. An entry may instead be an `EventReader(source, event_type, accepts=...,
-upcasters=...)`, for an event type read across versions (shared/events.py, "Versions");
-a plain pair accepts the current and the previous version. The handler gets every
+One durable queue (`batch--<service>.<method>`) is bound to every event type listed. An
+entry may instead be an `EventReader(EVENT, accepts=..., upcasters=...)`, for an event
+type read across versions (shared/events.py, "Versions"); a plain EventType accepts its
+current and previous version. The handler gets every
 envelope in the newest accepted version's shape; a version not accepted is dead-lettered
 at once with the reason, and its neighbours go on.
 
@@ -45,6 +45,7 @@ from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
 from shared.consumer import FailureRouting
+from shared.contract import EventType
 from shared.events import EventReader, UnacceptedEvent, parse_envelope
 
 log = logging.getLogger(__name__)
@@ -60,14 +61,13 @@ def batch_queue_name(service: str, method: str) -> str:
 
 
 class BatchEventConsumer(Entrypoint):
-    def __init__(self, bindings: list[tuple[str, str] | EventReader], transient=None,
-                 **kwargs):
+    def __init__(self, bindings: list[EventType | EventReader], transient=None, **kwargs):
         """`transient(exc) -> bool` names the failures that are the store's, not an
         event's (e.g. shared.dynamodb.is_transient): a batch failing so is retried whole,
         with growing delays, for as long as it takes, and no event spends an attempt."""
         self.readers = {
             (reader.producer, reader.event_type): reader
-            for reader in (each if isinstance(each, EventReader) else EventReader(*each)
+            for reader in (each if isinstance(each, EventReader) else EventReader(each)
                            for each in bindings)
         }
         self.bindings = list(self.readers)
@@ -171,10 +171,11 @@ class BatchEventConsumer(Entrypoint):
         self.pending.append((envelope, body, message))
 
     def _read(self, envelope: dict) -> dict:
-        # bound by (source exchange, routing key), so the envelope names one of ours; one
-        # that claims another producer is read by that type's defaults
+        # bound by (source exchange, routing key), so the envelope should name one of ours
         key = (envelope["producer"], envelope["event_type"])
-        reader = self.readers.get(key) or EventReader(*key)
+        reader = self.readers.get(key)
+        if reader is None:
+            raise UnacceptedEvent(f"{'.'.join(key)} is not an event this consumer reads")
         return reader.read(envelope)
 
     def _dispatch_ready(self):

@@ -1,12 +1,12 @@
 """Event consumers that never drop an event.
 
 nameko's `@event_handler` acks a message even when the handler raises, so the
-event is gone. `@consume_event(source, event_type)` instead:
+event is gone. `@consume_event(EVENT)` (an EventType of the producer's contract) instead:
 
 - hands the handler the parsed envelope (SPEC §2); a body that is not a valid
   envelope goes straight to the service's dead-letter queue, with the reason;
 - reads it across versions (shared/events.py, "Versions"): `accepts=(1, 2)` (default: the
-  current and the previous version in EVENT_VERSIONS) and `upcasters={1: v1_to_v2}`; the
+  EventType's current version and the previous one) and `upcasters={1: v1_to_v2}`; the
   handler gets the envelope in the newest accepted version's shape, and a version it does
   not accept goes straight to the dead-letter queue with the reason (no retries: waiting
   does not make it readable; replaying after the consumer's upgrade does);
@@ -17,7 +17,7 @@ event is gone. `@consume_event(source, event_type)` instead:
   after EVENT_MAX_ATTEMPTS it goes to `dlq.<service>` with the error recorded.
   Republishing happens before the ack, so a crash in between duplicates the
   message rather than losing it, and handlers are idempotent by event_id
-  (`store.first_time(...)`, `dynamodb.write_once(...)`). A failing message
+  (`store.first_time(...)`, `shared.dynamodb.apply_once(...)`). A failing message
   never blocks the others: it waits in its delay queue, not in the handler.
 - declares its queue, delay queues and dead-letter queue durable at service
   start, so events published while the service is down wait for it.
@@ -39,6 +39,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
+from shared.contract import EventType
 from shared.events import EventReader, UnacceptedEvent, parse_envelope
 
 log = logging.getLogger(__name__)
@@ -150,16 +151,16 @@ class FailureRouting:
 
 
 class ReliableEventHandler(EventHandler):
-    def __init__(self, source_service: str, event_type: str, transient=None,
-                 accepts=None, upcasters=None, **kwargs):
+    def __init__(self, event: EventType, transient=None, accepts=None, upcasters=None,
+                 **kwargs):
         """`transient(exc) -> bool` names failures of a store the handler writes to (e.g.
         shared.dynamodb.is_transient): those retry without spending attempts.
         `accepts`, `upcasters`: the versions read, and how older ones are lifted
         (shared.events.EventReader)."""
-        super().__init__(source_service, event_type, handler_type=SERVICE_POOL,
+        super().__init__(event.producer, event.name, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
         self.transient = transient or (lambda exc: False)
-        self.reader = EventReader(source_service, event_type, accepts, upcasters)
+        self.reader = EventReader(event, accepts, upcasters)
 
     def setup(self):
         super().setup()  # sets self.queue, durable, bound to <source>.events

@@ -23,6 +23,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared.contract import EventType
 from shared.events import make_envelope
 from shared.idempotency import FIRST_CALL, claim_command, claim_event, record_command
 from shared.outbox import add_to_outbox
@@ -48,17 +49,19 @@ class Store:
             self.session.rollback()
             raise
 
-    def emit(self, event_type: str, payload: dict, version: int | None = None) -> dict:
-        """Write an event to the outbox, in the current transaction."""
-        return self.emit_many(event_type, [payload], version)[0]
+    def emit(self, event: EventType, payload: dict, version: int | None = None) -> dict:
+        """Write an event of this service's contract to the outbox, in the current
+        transaction."""
+        return self.emit_many(event, [payload], version)[0]
 
-    def emit_many(self, event_type: str, payloads: list[dict],
+    def emit_many(self, event: EventType, payloads: list[dict],
                   version: int | None = None) -> list[dict]:
         """Several events of one type in one statement (bulk writes, seeding)."""
         if self.producer is None:
             raise RuntimeError("this store was built without a producer name")
-        envelopes = [make_envelope(self.producer, event_type, payload, version)
-                     for payload in payloads]
+        if event.producer != self.producer:
+            raise ValueError(f"{self.producer} cannot publish {event}")
+        envelopes = [make_envelope(event, payload, version) for payload in payloads]
         add_to_outbox(self.session, envelopes)
         return envelopes
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import functools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 
 import boto3
@@ -24,6 +24,7 @@ from botocore.exceptions import (
 from nameko.extensions import DependencyProvider
 
 from shared.errors import ServiceUnavailable
+from shared.writes import Increment, PutIfAbsent
 
 DYNAMODB_CONFIG_KEY = "DYNAMODB"
 # markers outlive any redelivery (RabbitMQ keeps nothing near this long)
@@ -96,35 +97,6 @@ class DynamoDBClient:
 
     def ping(self) -> bool:
         self.client.list_tables(Limit=1)
-        return True
-
-    def write_once(self, marker_table: str, consumer: str, event_id, writes: list[dict]) -> bool:
-        """Apply `writes` (TransactWriteItems entries) once per (consumer, event_id).
-
-        The marker item and the writes go in one transaction, the marker with
-        `attribute_not_exists`: a redelivered event cancels the whole
-        transaction and changes nothing. Returns False for such a duplicate.
-        `marker_table` needs a string partition key named `pk` (and may carry
-        a TTL on `expires_at`).
-        """
-        marker = {
-            "Put": {
-                "TableName": self.table_name(marker_table),
-                "Item": {
-                    "pk": {"S": f"EVENT#{consumer}#{event_id}"},
-                    "expires_at": {"N": str(int(time.time()) + EVENT_MARKER_TTL_SECONDS)},
-                },
-                "ConditionExpression": "attribute_not_exists(pk)",
-            }
-        }
-        try:
-            self.client.transact_write_items(TransactItems=[marker, *writes])
-        except ClientError as exc:
-            if exc.response["Error"]["Code"] == "TransactionCanceledException":
-                reasons = exc.response.get("CancellationReasons") or []
-                if reasons and reasons[0].get("Code") == "ConditionalCheckFailed":
-                    return False
-            raise
         return True
 
 
@@ -201,34 +173,6 @@ def ensure_tables(dynamodb: DynamoDBClient, specs: list[TableSpec]) -> list[str]
 
 
 # --- exactly-once batched writes -------------------------------------------------------------
-
-@dataclass(frozen=True)
-class Increment:
-    """One item's counters to ADD (and attributes to SET); increments of one key in a batch
-    are coalesced into one update. Attribute names are flat: ADD into a map that does not
-    exist yet fails, so `hour_09`, not `hourly.09`."""
-
-    table: str
-    key: dict
-    add: dict = field(default_factory=dict)
-    set: dict = field(default_factory=dict)
-    set_if_absent: dict = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class PutIfAbsent:
-    """An item written only if it does not exist (a per-viewer marker, a raw record); its
-    `on_new` increments count only when this put created it."""
-
-    table: str
-    item: dict
-    key_names: tuple[str, ...] = ("pk", "sk")
-    on_new: tuple[Increment, ...] = ()
-
-    @property
-    def key(self) -> dict:
-        return {name: self.item[name] for name in self.key_names}
-
 
 MARKER_TABLE = "ProcessedEvents"
 MAX_TRANSACTION_ITEMS = 100

@@ -1,13 +1,12 @@
 """Error types that cross service boundaries.
 
-Each is registered with nameko so a remote error arrives at the caller as the
-same type (not a generic RemoteError); the gateway maps them to HTTP once,
-through `status` and `code`.
+The ones in REMOTE_ERRORS cross RPC as themselves: shared.rpc registers them with
+nameko, so a remote error arrives at the caller as the same type (not a generic
+RemoteError). The gateway maps them to HTTP once, through `status` and `code`.
+Plain Python (no nameko here), so contract packages and domain code can raise them.
 """
 
 from __future__ import annotations
-
-from nameko.exceptions import deserialize_to_instance
 
 
 class BellyfedError(Exception):
@@ -23,7 +22,6 @@ class BellyfedError(Exception):
         return self.message
 
 
-@deserialize_to_instance
 class InvalidInput(BellyfedError):
     """The request is well formed but its content breaks a rule (field errors in details)."""
 
@@ -31,7 +29,6 @@ class InvalidInput(BellyfedError):
     code = "invalid_input"
 
 
-@deserialize_to_instance
 class BadRequest(BellyfedError):
     """The request itself is malformed: unparsable JSON, bad query parameters."""
 
@@ -39,31 +36,26 @@ class BadRequest(BellyfedError):
     code = "bad_request"
 
 
-@deserialize_to_instance
 class NotFound(BellyfedError):
     status = 404
     code = "not_found"
 
 
-@deserialize_to_instance
 class Conflict(BellyfedError):
     status = 409
     code = "conflict"
 
 
-@deserialize_to_instance
 class Unauthorized(BellyfedError):
     status = 401
     code = "unauthorized"
 
 
-@deserialize_to_instance
 class Forbidden(BellyfedError):
     status = 403
     code = "forbidden"
 
 
-@deserialize_to_instance
 class TooManyRequests(BellyfedError):
     """Too many attempts: `details["retry_after"]` says in how many seconds to try again
     (the gateway sends it as the Retry-After header too)."""
@@ -77,7 +69,6 @@ class PayloadTooLarge(BellyfedError):
     code = "payload_too_large"
 
 
-@deserialize_to_instance
 class ServiceUnavailable(BellyfedError):
     """No instance of a downstream service is running, or a service's own store is down
     (it says so itself, and the caller gets the same type)."""
@@ -92,6 +83,10 @@ class ServiceTimeout(BellyfedError):
     status = 504
     code = "service_timeout"
 
+
+# Errors that arrive at an RPC caller as themselves (shared.rpc registers them with nameko).
+REMOTE_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict, Unauthorized, Forbidden,
+                 TooManyRequests, ServiceUnavailable)
 
 # Errors a service raises on purpose: logged as warnings, not tracebacks.
 EXPECTED_ERRORS = (InvalidInput, BadRequest, NotFound, Conflict, Unauthorized, Forbidden,

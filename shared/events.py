@@ -12,12 +12,13 @@ Versions
 could misread the new shape: a field renamed, removed, retyped or given a new meaning.
 Adding an optional field is not a new version (consumers ignore unknown payload fields).
 
-- Producers: `EVENT_VERSIONS` below is the one place that says which version of each event
-  type is current; `make_envelope` stamps it unless its caller names a version (only a
-  test or a deliberate old-shape publisher should). A type not listed is at version 1.
-- Consumers (`@consume_event(..., accepts=, upcasters=)`, and `EventReader` entries in
+- Producers: the `EventType` in the producer's contract package
+  (`services/<name>/contract/events.py`, shared.contract) is the one place that says which
+  version of the type is current; `make_envelope` stamps it unless its caller names a
+  version (only a test or a deliberate old-shape publisher should).
+- Consumers (`@consume_event(EVENT, accepts=, upcasters=)`, and `EventReader` entries in
   `@consume_batch`'s bindings): a consumer accepts the current and the previous version
-  (default: the table's current and current - 1) and its handler is written for the newest
+  (default: the EventType's version and that - 1) and its handler is written for the newest
   version it accepts. An older message is lifted into that shape by the consumer's
   upcasters, `{1: v1_to_v2, 2: v2_to_v3}` (payload in, payload out; a version with no
   upcaster is taken to need none for what this handler reads). The handler sees the lifted
@@ -31,7 +32,7 @@ Adding an optional field is not a new version (consumers ignore unknown payload 
 Moving an event type from vN to vN+1 without breaking anyone (consumers first):
 1. Release the consumers that read it with `accepts=(N, N + 1)`, their handler written for
    N+1 and an upcaster from N. Producers still send vN, which the upcaster lifts.
-2. Then bump `EVENT_VERSIONS` to N+1: producers send vN+1, which every running consumer,
+2. Then bump the EventType's version to N+1: producers send vN+1, which every running consumer,
    upgraded in step 1, already accepts; messages of vN still in queues, delay queues, the
    outbox or dead-letter queues (or from a producer replica not yet rolled) are still
    read. The consumers may now drop `accepts=`: the default window is {N+1, N}.
@@ -56,45 +57,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.context import CORRELATION_ID_KEY, current_correlation_id
-
-# --- versions: the one place producers' current versions are declared ------------------
-
-EVENT_VERSIONS: dict[tuple[str, str], int] = {
-    # (producer, event_type): current version. Bump one only as shared/events.py's
-    # docstring says (consumers first). A type not listed is at version 1.
-    ("catalog", "restaurant_created"): 1,
-    ("catalog", "restaurant_updated"): 1,
-    ("catalog", "restaurant_deleted"): 1,
-    ("catalog", "dish_created"): 1,
-    ("catalog", "dish_updated"): 1,
-    ("catalog", "dish_deleted"): 1,
-    ("rankings", "user_registered"): 1,
-    ("rankings", "dish_ranked"): 1,
-    ("rankings", "ranking_moved"): 1,
-    ("rankings", "ranking_removed"): 1,
-    ("rankings", "review_created"): 1,
-    ("rankings", "review_updated"): 1,
-    ("rankings", "review_deleted"): 1,
-    ("rankings", "review_liked"): 1,
-    ("rankings", "review_commented"): 1,
-    ("rankings", "user_followed"): 1,
-    ("rankings", "user_unfollowed"): 1,
-    ("rankings", "points_awarded"): 1,
-    ("rankings", "badge_awarded"): 1,
-    ("gateway", "restaurants_listed"): 1,
-    ("gateway", "restaurants_searched"): 1,
-    ("gateway", "restaurant_viewed"): 1,
-    ("gateway", "restaurant_menu_viewed"): 1,
-    ("gateway", "restaurant_reviews_viewed"): 1,
-    ("gateway", "dish_viewed"): 1,
-    ("orders", "order_created"): 1,
-    ("orders", "order_status_changed"): 1,
-}
-
-
-def current_version(producer: str, event_type: str) -> int:
-    """The version `producer` publishes `event_type` in now (EVENT_VERSIONS; 1 if unlisted)."""
-    return EVENT_VERSIONS.get((producer, event_type), 1)
+from shared.contract import EventType
 
 
 class EnvelopeSchema(Schema):
@@ -114,17 +77,16 @@ _envelope_schema = EnvelopeSchema()
 
 
 def make_envelope(
-    producer: str,
-    event_type: str,
+    event: EventType,
     payload: dict,
     version: int | None = None,
     correlation_id: str | None = None,
     event_id: uuid.UUID | None = None,
 ) -> dict:
-    """A JSON-ready envelope around `payload` (which must itself be JSON-ready).
+    """A JSON-ready envelope of `event` around `payload` (which must itself be JSON-ready).
 
-    `version` is the event type's current one (EVENT_VERSIONS) unless given; producers
-    leave it out, so that the table stays the one place that says it.
+    `version` is the event type's current one unless given; producers leave it out, so
+    that their contract stays the one place that says it.
 
     `event_id` is new unless given: a producer that may send the same fact twice (a
     client retrying a request) names it the same way both times, and consumers drop the
@@ -132,10 +94,10 @@ def make_envelope(
     return _envelope_schema.dump(
         {
             "event_id": event_id or uuid.uuid4(),
-            "event_type": event_type,
-            "version": current_version(producer, event_type) if version is None else version,
+            "event_type": event.name,
+            "version": event.version if version is None else version,
             "occurred_at": datetime.now(UTC),
-            "producer": producer,
+            "producer": event.producer,
             "correlation_id": correlation_id or current_correlation_id(),
             "payload": payload,
         }
@@ -172,16 +134,18 @@ class EnvelopePublisher:
             extra_headers=context_headers(envelope.get("correlation_id")),
         )
 
-    def dispatch(self, event_type: str, payload: dict, version: int | None = None,
+    def dispatch(self, event: EventType, payload: dict, version: int | None = None,
                  event_id: uuid.UUID | None = None) -> dict:
-        envelope = make_envelope(self.producer, event_type, payload, version, event_id=event_id)
+        if event.producer != self.producer:
+            raise ValueError(f"{self.producer} cannot publish {event}")
+        envelope = make_envelope(event, payload, version, event_id=event_id)
         self.publish(envelope)
         return envelope
 
 
 class EventDispatcher(DependencyProvider):
-    """`dispatch(event_type, payload, version=None, event_id=None)`: publish now, wrapped in
-    the envelope (version: the current one, from EVENT_VERSIONS).
+    """`dispatch(EVENT, payload, version=None, event_id=None)`: publish now, wrapped in
+    the envelope (version: the EventType's current one).
 
     For services without a database of their own (the gateway). A service that
     changes PostgreSQL emits through its store instead, so the event follows
@@ -213,18 +177,19 @@ class EventReader:
     """How one consumer reads one event type: the versions it accepts, and the upcasters
     that lift an older one into the shape its handler is written for (the newest accepted).
 
-        EventReader("catalog", "restaurant_created")              # current and previous
-        EventReader("catalog", "restaurant_created", accepts=(1, 2),
+        EventReader(RESTAURANT_CREATED)                           # current and previous
+        EventReader(RESTAURANT_CREATED, accepts=(1, 2),
                     upcasters={1: lambda payload: {...}})         # v1 lifted to v2
     """
 
-    def __init__(self, producer: str, event_type: str, accepts: Iterable[int] | None = None,
+    def __init__(self, event: EventType, accepts: Iterable[int] | None = None,
                  upcasters: Mapping[int, Upcaster] | None = None):
-        self.producer = producer
-        self.event_type = event_type
+        self.event = event
+        self.producer = event.producer
+        self.event_type = event.name
         if accepts is None:
-            current = current_version(producer, event_type)
-            accepts = [version for version in (current - 1, current) if version >= 1]
+            accepts = [version for version in (event.version - 1, event.version)
+                       if version >= 1]
         self.accepts = frozenset(accepts)
         self.upcasters = dict(upcasters or {})
         if not self.accepts or any(

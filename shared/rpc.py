@@ -21,12 +21,17 @@ import logging
 import eventlet
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
-from nameko.exceptions import UnknownService
+from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.rpc import RPC_QUEUE_TEMPLATE, RpcProxy, rpc
 
-from shared.errors import EXPECTED_ERRORS, ServiceTimeout, ServiceUnavailable
+from shared.errors import EXPECTED_ERRORS, REMOTE_ERRORS, ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
+
+# Remote errors are mapped back to local types at the boundary, once: a NotFound raised
+# behind an RPC is a NotFound where it was called, not nameko's generic RemoteError.
+for _error in REMOTE_ERRORS:
+    deserialize_to_instance(_error)
 
 # An RPC entrypoint whose deliberate errors (not found, invalid…) are answers to log
 # as warnings, not crashes with tracebacks: `@service_rpc def get_restaurant(...)`.

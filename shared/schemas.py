@@ -43,8 +43,9 @@ def _unstorable_text(value) -> tuple[dict[str, list[str]], bool]:
     return found, False
 
 
-def load(schema: Schema, data, *, partial: bool = False, error=InvalidInput) -> dict:
-    """Validate `data`; field errors become `error` (InvalidInput by default) with details."""
+def load(schema: Schema, data, *, partial: bool | None = None, error=InvalidInput) -> dict:
+    """Validate `data`; field errors become `error` (InvalidInput by default) with details.
+    `partial`: as marshmallow's (None: the schema's own, e.g. a consumer's reader)."""
     if not isinstance(data, dict):
         raise error("expected a JSON object", {"_schema": ["expected a JSON object"]})
     unstorable, too_deep = _unstorable_text(data)
@@ -58,6 +59,26 @@ def load(schema: Schema, data, *, partial: bool = False, error=InvalidInput) -> 
         return schema.load(data, partial=partial)
     except ValidationError as exc:
         raise error("the request has invalid fields", {"fields": exc.messages}) from None
+
+
+# Regexp matches at the start, so allow leading whitespace before the first visible character
+NOT_BLANK = validate.Regexp(r"\s*\S", error="must not be blank")
+
+
+def text_field(max_length: int, **kwargs) -> fields.String:
+    """Free text of at most `max_length` characters."""
+    return fields.String(validate=validate.Length(max=max_length), **kwargs)
+
+
+def name_field(max_length: int, **kwargs) -> fields.String:
+    """A name or label: 1 to `max_length` characters, not blank."""
+    return fields.String(validate=[validate.Length(min=1, max=max_length), NOT_BLANK],
+                         **kwargs)
+
+
+def web_url(**kwargs) -> fields.Url:
+    """An http(s) URL a client may show or fetch (no javascript:, data: or file: URLs)."""
+    return fields.Url(schemes={"http", "https"}, validate=validate.Length(max=500), **kwargs)
 
 
 def normalize_dish_type(value: str) -> str:
@@ -113,6 +134,17 @@ def paging_fields(default_limit: int, max_limit: int) -> dict:
     }
 
 
+class CommaSeparated(fields.List):
+    """`tags=spicy,halal` in a query string (`tags=` is none), or a JSON list. Each part
+    is checked as sent, so an empty or blank part ("a,,b") is refused, then trimmed."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str):
+            value = value.split(",") if value else []
+        parts = super()._deserialize(value, attr, data, **kwargs)
+        return [part.strip() for part in parts]
+
+
 _AMOUNT = re.compile(r"(0|[1-9][0-9]*)(\.[0-9]+)?")  # no sign: amounts are never negative
 
 
@@ -147,6 +179,16 @@ class StrictBoolean(fields.Boolean):
         if not isinstance(value, bool):  # 1 == True, so the sets alone let 1 and 0 in
             raise self.make_error("invalid", input=value)
         return value
+
+
+class WholeNumber(fields.Integer):
+    """A whole number, or its digits as a query string carries them ("10"); never a
+    fraction (2.9 is refused, not cut to 2) nor a boolean."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int | str):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 class StrictFloat(fields.Float):
@@ -187,11 +229,3 @@ class QuerySchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
-
-
-class PageSchema(Schema):
-    """Response shape of every list (for documentation)."""
-
-    count = fields.Integer(required=True)
-    total = fields.Integer(required=True)
-    next_offset = fields.Integer(allow_none=True, required=True)

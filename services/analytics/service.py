@@ -7,36 +7,37 @@ from datetime import UTC, datetime
 
 from nameko.dependency_providers import Config
 
-from services.analytics.domain import periods
+from services.analytics.contract.rpc import (
+    DashboardQuery,
+    EngagementInput,
+    LeaderboardArgs,
+    TimeSeriesArgs,
+    TopQuery,
+    TrendingDishesQuery,
+    TrendingRestaurantsQuery,
+)
 from services.analytics.domain import views as views_domain
-from services.analytics.schemas import EngagementInput
 from services.analytics.storage import activity, ingest, views
 from services.analytics.tables import TABLES
+from services.catalog.contract import events as catalog
+from services.gateway.contract import events as gateway
+from services.rankings.contract import events as rankings
 from shared.batch_consumer import consume_batch
 from shared.context import CorrelationId
 from shared.dynamodb import DynamoDB, is_transient, unavailable_when_down
-from shared.errors import InvalidInput
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
 from shared.timers import every
 
-VIEW_EVENTS = [("gateway", event_type) for event_type in (
-    "restaurant_viewed", "restaurant_menu_viewed", "restaurant_reviews_viewed",
-    "restaurants_listed", "restaurants_searched", "dish_viewed",
-)]
+VIEW_EVENTS = list(gateway.EVENTS.values())
 ACTIVITY_EVENTS = [
-    *[("rankings", event_type) for event_type in (
+    *[rankings.EVENTS[name] for name in (
         "user_followed", "user_unfollowed", "dish_ranked", "ranking_moved", "ranking_removed",
         "review_created", "review_deleted",
     )],
-    *[("catalog", event_type) for event_type in (
-        "restaurant_created", "restaurant_updated", "restaurant_deleted",
-        "dish_created", "dish_updated", "dish_deleted",
-    )],
+    *catalog.EVENTS.values(),
 ]
 ENGAGEMENT_CONSUMER = "analytics.engagement"
-MAX_LIMIT = 50  # the gateway's bound too
-MAX_PLACE_LENGTH = 100  # the gateway's bound on a city or cuisine too
 
 
 def today():
@@ -80,39 +81,42 @@ class AnalyticsService:
     @service_rpc
     @unavailable_when_down
     def get_restaurant_traffic(self, restaurant_id: str, period: str = "week") -> dict:
+        period = load(DashboardQuery(), {"period": period})["period"]
         return views.restaurant_traffic(self.dynamodb,
                                         str(parse_id(restaurant_id, "restaurant_id")),
-                                        periods.parse_period(period), today())
+                                        period, today())
 
     @service_rpc
     @unavailable_when_down
     def get_time_series(self, entity_type: str, entity_id: str, period: str = "week") -> dict:
-        return {"items": views.time_series(
-            self.dynamodb, *views_domain.parse_entity(entity_type, entity_id),
-            periods.parse_period(period), today())}
+        args = load(TimeSeriesArgs(), {"entity_type": entity_type, "entity_id": entity_id,
+                                       "period": period})
+        return {"items": views.time_series(self.dynamodb, args["entity_type"],
+                                           args["entity_id"], args["period"], today())}
 
     @service_rpc
     @unavailable_when_down
     def get_trending_restaurants(self, period: str = "week", limit: int = 10) -> dict:
-        period = periods.parse_period(period)
-        return {"items": views.trending_restaurants(self.dynamodb, period, parse_limit(limit),
-                                                    today()),
-                "period": period}
+        args = load(TrendingRestaurantsQuery(), {"period": period, "limit": limit})
+        return {"items": views.trending_restaurants(self.dynamodb, args["period"],
+                                                    args["limit"], today()),
+                "period": args["period"]}
 
     # --- trending dishes, experts, leaderboards -------------------------------------------
 
     @service_rpc
     @unavailable_when_down
     def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
-        city = parse_place("city", city)
-        return {"items": activity.trending_dishes(self.dynamodb, city, parse_limit(limit),
+        args = load(TrendingDishesQuery(), {"city": city, "limit": limit})
+        return {"items": activity.trending_dishes(self.dynamodb, args["city"], args["limit"],
                                                   datetime.now(UTC)),
-                "city": city}
+                "city": args["city"]}
 
     @service_rpc
     @unavailable_when_down
     def get_top_influencers(self, limit: int = 10) -> dict:
-        return {"items": activity.top_influencers(self.dynamodb, parse_limit(limit))}
+        limit = load(TopQuery(), {"limit": limit})["limit"]
+        return {"items": activity.top_influencers(self.dynamodb, limit)}
 
     @service_rpc
     @unavailable_when_down
@@ -122,8 +126,9 @@ class AnalyticsService:
     @service_rpc
     @unavailable_when_down
     def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
-        return activity.leaderboard(self.dynamodb, parse_place("city", city),
-                                    parse_place("cuisine", cuisine), parse_limit(limit))
+        args = load(LeaderboardArgs(), {"city": city, "cuisine": cuisine, "limit": limit})
+        return activity.leaderboard(self.dynamodb, args["city"], args["cuisine"],
+                                    args["limit"])
 
     @service_rpc
     @unavailable_when_down
@@ -143,25 +148,3 @@ class AnalyticsService:
         return views.record_engagement(self.dynamodb, ENGAGEMENT_CONSUMER, record_id,
                                        user_id=user_id, occurred_at=datetime.now(UTC),
                                        **fields)
-
-
-def parse_limit(limit) -> int:
-    """A whole number 1..MAX_LIMIT (or its digits, as a query string carries it)."""
-    if isinstance(limit, str) and limit.strip().isdigit():
-        limit = int(limit)
-    if isinstance(limit, bool) or not isinstance(limit, int):
-        raise InvalidInput("limit must be a whole number", {"fields": {"limit": [
-            "must be a whole number"]}})
-    if not 1 <= limit <= MAX_LIMIT:
-        raise InvalidInput(f"limit must be between 1 and {MAX_LIMIT}", {"fields": {"limit": [
-            f"must be between 1 and {MAX_LIMIT}"]}})
-    return limit
-
-
-def parse_place(name: str, value) -> str:
-    """A city or cuisine: 1..MAX_PLACE_LENGTH characters, not blank (it becomes part of a
-    DynamoDB key, which holds at most 2 KB)."""
-    if not isinstance(value, str) or not value.strip() or len(value) > MAX_PLACE_LENGTH:
-        raise InvalidInput(f"{name} must be 1 to {MAX_PLACE_LENGTH} characters",
-                           {"fields": {name: [f"must be 1 to {MAX_PLACE_LENGTH} characters"]}})
-    return value

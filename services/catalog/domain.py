@@ -8,17 +8,21 @@ from __future__ import annotations
 import re
 import uuid
 
-from services.catalog.schemas import (
+from services.catalog.contract.events import (
+    DISH_CREATED,
+    DISH_DELETED,
+    DISH_UPDATED,
+    RESTAURANT_CREATED,
+    RESTAURANT_DELETED,
+    RESTAURANT_UPDATED,
+)
+from services.catalog.contract.rpc import (
     CuisineSchema,
-    DishDeletedSchema,
-    DishRankedPayload,
     DishSchema,
     DishSearchResultSchema,
-    RankingMovedPayload,
-    RankingRemovedPayload,
-    RestaurantDeletedSchema,
     RestaurantSchema,
 )
+from services.rankings.contract.events import DISH_RANKED, RANKING_MOVED, RANKING_REMOVED
 from shared.errors import InvalidInput, NotFound
 from shared.schemas import load, normalize_dish_type, page
 
@@ -147,7 +151,7 @@ def create_restaurant(store, fields: dict, idempotency_key: str | None = None) -
         restaurant = restaurant_schema.dump(
             store.add_restaurant(normalize_restaurant_fields(fields))
         )
-        store.emit("restaurant_created", restaurant)
+        store.emit(RESTAURANT_CREATED, restaurant)
         return restaurant
 
     return store.command("create_restaurant", idempotency_key, fields, apply)
@@ -162,7 +166,7 @@ def update_restaurant(store, restaurant_id: uuid.UUID, fields: dict,
             store.update_restaurant(restaurant, normalize_restaurant_fields(fields))
         )
         if after != before:  # nothing changed, nothing to announce
-            store.emit("restaurant_updated", after)
+            store.emit(RESTAURANT_UPDATED, after)
         return after
 
     request = {"restaurant_id": restaurant_id, "fields": fields}
@@ -177,8 +181,8 @@ def delete_restaurant(store, restaurant_id: uuid.UUID,
         dishes, _ = store.list_menu(restaurant_id, limit=100_000, offset=0)
         store.delete_restaurant(restaurant)
         for dish in dishes:
-            store.emit("dish_deleted", DishDeletedSchema().dump(dish))
-        store.emit("restaurant_deleted", RestaurantDeletedSchema().dump(restaurant))
+            store.emit(DISH_DELETED, DISH_DELETED.dump(dish))
+        store.emit(RESTAURANT_DELETED, RESTAURANT_DELETED.dump(restaurant))
 
     store.command("delete_restaurant", idempotency_key, {"restaurant_id": restaurant_id}, apply)
 
@@ -188,7 +192,7 @@ def create_dish(store, restaurant_id: uuid.UUID, fields: dict,
     def apply():
         _restaurant_or_404(store, restaurant_id, for_update=True)
         dish = dish_schema.dump(store.add_dish(restaurant_id, normalize_dish_fields(fields)))
-        store.emit("dish_created", dish)
+        store.emit(DISH_CREATED, dish)
         return dish
 
     request = {"restaurant_id": restaurant_id, "fields": fields}
@@ -202,7 +206,7 @@ def update_dish(store, dish_id: uuid.UUID, fields: dict,
         before = dish_schema.dump(dish)
         after = dish_schema.dump(store.update_dish(dish, normalize_dish_fields(fields)))
         if after != before:
-            store.emit("dish_updated", after)
+            store.emit(DISH_UPDATED, after)
         return after
 
     return store.command("update_dish", idempotency_key, {"dish_id": dish_id, "fields": fields},
@@ -213,7 +217,7 @@ def delete_dish(store, dish_id: uuid.UUID, idempotency_key: str | None = None) -
     def apply():
         dish = _dish_or_404(store, dish_id)
         store.delete_dish(dish)
-        store.emit("dish_deleted", DishDeletedSchema().dump(dish))
+        store.emit(DISH_DELETED, DISH_DELETED.dump(dish))
 
     store.command("delete_dish", idempotency_key, {"dish_id": dish_id}, apply)
 
@@ -225,6 +229,12 @@ def delete_dish(store, dish_id: uuid.UUID, idempotency_key: str | None = None) -
 # every ranking back as a catalog event (to rankings among others) for no new fact.
 
 
+# what the catalog reads of rankings' events (every other field is ignored)
+_ranked = DISH_RANKED.reader("dish_id", "rank")
+_moved = RANKING_MOVED.reader("dish_id", "old_rank", "new_rank")
+_removed = RANKING_REMOVED.reader("dish_id", "old_rank")
+
+
 def _change_rank_totals(store, consumer: str, event: dict, dish_id: uuid.UUID,
                         rank_delta: int, count_delta: int) -> None:
     with store.transaction():
@@ -234,18 +244,18 @@ def _change_rank_totals(store, consumer: str, event: dict, dish_id: uuid.UUID,
 
 def dish_ranked(store, consumer: str, event: dict) -> None:
     """A dish entered a user's list at `rank`: one more rank in its average."""
-    ranked = load(DishRankedPayload(), event["payload"])
+    ranked = load(_ranked, event["payload"])
     _change_rank_totals(store, consumer, event, ranked["dish_id"], ranked["rank"], 1)
 
 
 def ranking_moved(store, consumer: str, event: dict) -> None:
     """A ranked dish moved (or was shifted) from `old_rank` to `new_rank` in one list."""
-    moved = load(RankingMovedPayload(), event["payload"])
+    moved = load(_moved, event["payload"])
     _change_rank_totals(store, consumer, event, moved["dish_id"],
                         moved["new_rank"] - moved["old_rank"], 0)
 
 
 def ranking_removed(store, consumer: str, event: dict) -> None:
     """A dish left a user's list (removed, dropped past the last rank, or tasted)."""
-    removed = load(RankingRemovedPayload(), event["payload"])
+    removed = load(_removed, event["payload"])
     _change_rank_totals(store, consumer, event, removed["dish_id"], -removed["old_rank"], -1)

@@ -18,22 +18,19 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from services.catalog import config
+from services.catalog.contract.events import DISH_CREATED, RESTAURANT_CREATED
 from services.catalog.demo_data import generate_demo_catalog
-from services.catalog.domain import (
-    dish_schema,
-    normalize_dish_fields,
-    normalize_restaurant_fields,
-    restaurant_schema,
-)
+from services.catalog.domain import normalize_dish_fields, normalize_restaurant_fields
 from services.catalog.models import Dish, Restaurant
 from services.catalog.storage import CatalogStore
+from shared.contract import EventType
 from shared.migrations import upgrade
 from shared.postgres import make_engine
 
 BATCH = 200
 
 
-def insert_new(store: CatalogStore, model, rows: list[dict], event_type: str, schema,
+def insert_new(store: CatalogStore, model, rows: list[dict], event: EventType,
                quiet: bool) -> int:
     """Insert the rows whose id is not there yet, each with its event; how many were new."""
     inserted = 0
@@ -45,7 +42,7 @@ def insert_new(store: CatalogStore, model, rows: list[dict], event_type: str, sc
                 insert(model).values(batch).on_conflict_do_nothing(index_elements=["id"])
                 .returning(model)
             ).all()
-            store.emit_many(event_type, schema.dump(new_rows, many=True))
+            store.emit_many(event, event.payload(many=True).dump(new_rows))
             inserted += len(new_rows)
             bar.update(len(batch))
     return inserted
@@ -59,9 +56,9 @@ def seed(url: str, quiet: bool = False) -> dict:
     try:
         with Session(engine) as session, session.begin():
             store = CatalogStore(session, config.SERVICE_NAME)
-            new_restaurants = insert_new(store, Restaurant, restaurants, "restaurant_created",
-                                         restaurant_schema, quiet)
-            new_dishes = insert_new(store, Dish, dishes, "dish_created", dish_schema, quiet)
+            new_restaurants = insert_new(store, Restaurant, restaurants, RESTAURANT_CREATED,
+                                         quiet)
+            new_dishes = insert_new(store, Dish, dishes, DISH_CREATED, quiet)
             store.remember_cuisines(
                 cuisine for row in restaurants for cuisine in row["cuisine_type"]
             )

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.catalog import domain
-from services.catalog.schemas import (
+from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSearchQuery,
     MenuQuery,
@@ -11,6 +11,7 @@ from services.catalog.schemas import (
     RestaurantListQuery,
 )
 from services.catalog.storage import CatalogStore
+from services.rankings.contract.events import DISH_RANKED, RANKING_MOVED, RANKING_REMOVED
 from shared.consumer import consume_event
 from shared.context import CorrelationId
 from shared.db import Database
@@ -113,14 +114,14 @@ class CatalogService:
 
     # --- rank totals, from rankings' events (domain: why no dish_updated follows) ----------
 
-    @consume_event("rankings", "dish_ranked")
+    @consume_event(DISH_RANKED)
     def on_dish_ranked(self, event: dict) -> None:
         domain.dish_ranked(self.store, "catalog.on_dish_ranked", event)
 
-    @consume_event("rankings", "ranking_moved")
+    @consume_event(RANKING_MOVED)
     def on_ranking_moved(self, event: dict) -> None:
         domain.ranking_moved(self.store, "catalog.on_ranking_moved", event)
 
-    @consume_event("rankings", "ranking_removed")
+    @consume_event(RANKING_REMOVED)
     def on_ranking_removed(self, event: dict) -> None:
         domain.ranking_removed(self.store, "catalog.on_ranking_removed", event)

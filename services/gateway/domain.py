@@ -10,9 +10,14 @@ from datetime import UTC
 from werkzeug.wrappers import Request
 
 from services.gateway.auth import Identity, TokenSettings, bearer_token, read_token
+from services.gateway.contract.events import (
+    DEVICE_TYPES,
+    RESTAURANTS_LISTED,
+    RESTAURANTS_SEARCHED,
+)
+from shared.contract import EventType
 from shared.errors import ServiceTimeout, ServiceUnavailable, Unauthorized
 
-DEVICE_TYPES = ("mobile", "tablet", "desktop")
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|windows phone", re.I)
 MAX_USER_AGENT = 512
@@ -95,9 +100,9 @@ def anonymous_id(presented: str | None) -> str | None:
     return presented if presented and ANONYMOUS_ID.match(presented) else None
 
 
-def listing_event(query: dict, answer: dict, context: dict) -> tuple[str, dict]:
+def listing_event(query: dict, answer: dict, context: dict) -> tuple[EventType, dict]:
     """restaurants_searched when the client searched (q), else restaurants_listed."""
-    event_type = "restaurants_searched" if query.get("q") else "restaurants_listed"
+    event_type = RESTAURANTS_SEARCHED if query.get("q") else RESTAURANTS_LISTED
     filters = {key: query[key] for key in ("city", "cuisine", "q") if query.get(key)}
     payload = {
         "filters": filters,

@@ -27,8 +27,9 @@ import re
 from marshmallow import Schema, fields, missing, validate
 from werkzeug.routing import parse_converter_args
 
-from services.gateway.schemas import ErrorSchema, TrendingDishesQuery
-from services.rankings.schemas.rankings import DishTypeInput, PlaceDishInput
+from services.analytics.contract.rpc import TrendingDishesQuery
+from services.gateway.schemas import ErrorSchema
+from services.rankings.contract.rpc import DishTypeInput, PlaceDishInput
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed request, body or query parameters",

@@ -9,7 +9,15 @@ from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.extensions import DependencyProvider
 
-from services.catalog.schemas import (
+from services.analytics.contract.rpc import (
+    DashboardQuery,
+    EngagementInput,
+    EngagementSchema,
+    TopQuery,
+    TrendingDishesQuery,
+    TrendingRestaurantsQuery,
+)
+from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSchema,
     DishSearchQuery,
@@ -23,60 +31,61 @@ from services.gateway import domain
 from services.gateway.access import ADMIN, ANYONE, SIGNED_IN, Access, authorize, owner_of, parties
 from services.gateway.auth import Identity, LoginThrottle, TokenSettings, WriteLimit, issue_token
 from services.gateway.config import DOWNSTREAM
+from services.gateway.contract.events import (
+    DISH_VIEWED,
+    RESTAURANT_MENU_VIEWED,
+    RESTAURANT_REVIEWS_VIEWED,
+    RESTAURANT_VIEWED,
+)
 from services.gateway.http import idempotency_key, json_body, json_response, route
 from services.gateway.openapi import openapi_document
 from services.gateway.schemas import (
     AcceptedSchema,
     AccessTokenSchema,
-    DashboardQuery,
     DashboardSchema,
-    EngagementInput,
-    EngagementSchema,
     ExpertsSchema,
     HealthSchema,
     LeaderboardSchema,
+    OrderMetricsQuery,
+    ReadySchema,
+    TrackViewInput,
+    TrendingDishesSchema,
+    TrendingRestaurantsSchema,
+    view_event_payload,
+)
+from services.orders.contract.rpc import (
     OrderHistorySchema,
     OrderInput,
-    OrderMetricsQuery,
     OrderMetricsSchema,
     OrderSchema,
     OrdersQuery,
     OrderStatusInput,
-    ReadySchema,
-    TopQuery,
-    TrackViewInput,
-    TrendingDishesQuery,
-    TrendingDishesSchema,
-    TrendingRestaurantsQuery,
-    TrendingRestaurantsSchema,
-    view_event_payload,
 )
-from services.rankings.schemas.follows import FollowerSchema, FollowSchema, FollowsQuery
-from services.rankings.schemas.rankings import (
+from services.rankings.contract.rpc import (
+    BadgeProgressSchema,
     BestDishesQuery,
     BestDishSchema,
-    DishStatsSchema,
-    PlaceDishInput,
-    RankingListSchema,
-)
-from services.rankings.schemas.reviews import (
     CommentInput,
     CommentSchema,
     CommentsQuery,
+    CredentialsInput,
+    DishStatsSchema,
+    FollowerSchema,
+    FollowSchema,
+    FollowsQuery,
     LikeSchema,
+    PlaceDishInput,
+    PublicProfileSchema,
+    RankingListSchema,
+    RegisterInput,
     ReviewInput,
     ReviewSchema,
     ReviewsQuery,
-)
-from services.rankings.schemas.rewards import BadgeProgressSchema
-from services.rankings.schemas.users import (
-    CredentialsInput,
-    PublicProfileSchema,
-    RegisterInput,
     UserPrivateSchema,
     UserUpdateInput,
 )
 from shared.context import CorrelationId
+from shared.contract import EventType
 from shared.errors import ServiceUnavailable, Unauthorized
 from shared.events import EventDispatcher
 from shared.rpc import RpcClient, count_consumers
@@ -188,12 +197,12 @@ class GatewayService:
     auth = AuthProvider()
     correlation = CorrelationId()
 
-    def emit_view_event(self, event_type: str, payload: dict) -> None:
+    def emit_view_event(self, event: EventType, payload: dict) -> None:
         """Analytics events are best effort: a failed dispatch never fails the read."""
         try:
-            self.dispatch(event_type, view_event_payload(event_type, payload))
+            self.dispatch(event, view_event_payload(event, payload))
         except Exception:
-            log.warning("could not dispatch %s", event_type, exc_info=True)
+            log.warning("could not dispatch %s", event, exc_info=True)
 
     def authorize(self, access: Access, request, path_values: dict) -> Identity | None:
         """Who is asking, once `access` lets them (see http.route): 401/403/404 otherwise,
@@ -275,7 +284,7 @@ class GatewayService:
            response=RestaurantSchema, errors=(404,), access=ANYONE)
     def get_restaurant(self, request, restaurant_id):
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
-        self.emit_view_event("restaurant_viewed", domain.restaurant_event(
+        self.emit_view_event(RESTAURANT_VIEWED, domain.restaurant_event(
             restaurant["id"], self.view_context(request)))
         return restaurant
 
@@ -284,7 +293,7 @@ class GatewayService:
     def get_menu(self, request, restaurant_id):
         args, _ = forwarded(MenuQuery, request)
         menu = self.catalog.get_menu(str(restaurant_id), **args)
-        self.emit_view_event("restaurant_menu_viewed", domain.restaurant_event(
+        self.emit_view_event(RESTAURANT_MENU_VIEWED, domain.restaurant_event(
             str(restaurant_id), self.view_context(request)))
         return menu
 
@@ -438,7 +447,7 @@ class GatewayService:
            tag="rankings", response=DishStatsSchema, errors=(404,), access=ANYONE)
     def get_dish_stats(self, request, dish_id):
         stats = self.rankings.get_dish_stats(str(dish_id))
-        self.emit_view_event("dish_viewed", domain.dish_event(str(dish_id),
+        self.emit_view_event(DISH_VIEWED, domain.dish_event(str(dish_id),
                                                               self.view_context(request)))
         return stats
 
@@ -457,7 +466,7 @@ class GatewayService:
     def list_reviews(self, request, restaurant_id):
         args, _ = forwarded(ReviewsQuery, request)
         reviews = self.rankings.list_reviews(str(restaurant_id), **args)
-        self.emit_view_event("restaurant_reviews_viewed", domain.restaurant_event(
+        self.emit_view_event(RESTAURANT_REVIEWS_VIEWED, domain.restaurant_event(
             str(restaurant_id), self.view_context(request)))
         return reviews
 
@@ -518,11 +527,11 @@ class GatewayService:
         body = load(TrackViewInput(), json_body(request))
         key = idempotency_key(request)
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
-        payload = view_event_payload("restaurant_viewed", domain.tracked_view_event(
+        payload = view_event_payload(RESTAURANT_VIEWED, domain.tracked_view_event(
             restaurant["id"], self.view_context(request), body))
         try:
             # a retried request (same key) is the same view: analytics counts it once
-            self.dispatch("restaurant_viewed", payload,
+            self.dispatch(RESTAURANT_VIEWED, payload,
                           event_id=domain.view_event_id(restaurant["id"], payload, key))
         except Exception:
             # unlike the views our own reads report, the client asked for this one: say so

@@ -27,12 +27,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from services.orders.domain.status import ROLES as ACTOR_ROLES
-from services.orders.domain.status import STATUSES
+from services.orders.contract.rpc import MAX_ITEMS, MAX_NOTES_LENGTH, MAX_QUANTITY, STATUSES
+from services.orders.contract.rpc import ROLES as ACTOR_ROLES
 
-MAX_ITEMS = 50
-MAX_QUANTITY = 20
-MAX_NOTES_LENGTH = 500
 DEFAULT_CURRENCY = "MYR"
 
 

@@ -26,8 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
-MAX_RANK = 5
-TASTE_STATUSES = ("ACCEPTABLE", "SECOND_CHANCE", "DISSATISFIED")
+from services.rankings.contract.rpc import MAX_RANK
 
 
 class Base(DeclarativeBase):

@@ -6,11 +6,16 @@ from __future__ import annotations
 import eventlet
 import pytest
 from kombu import Connection
+from marshmallow import Schema
 
 from shared.batch_consumer import batch_queue_name, consume_batch
 from shared.consumer import dead_letter_queue_name
+from shared.contract import EventType
 from shared.deadletters import read_dead_letters
 from shared.events import EnvelopePublisher
+
+ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
+LINE_WRITTEN = EventType("journal", "line_written", 1, Schema)
 
 BATCHES: list[list[int]] = []
 POISON: set[int] = set()
@@ -19,7 +24,7 @@ POISON: set[int] = set()
 class Counter:
     name = "counter"
 
-    @consume_batch([("ledger", "entry_recorded"), ("journal", "line_written")])
+    @consume_batch([ENTRY_RECORDED, LINE_WRITTEN])
     def on_entries(self, envelopes):
         seqs = [envelope["payload"]["seq"] for envelope in envelopes]
         if POISON.intersection(seqs):
@@ -53,7 +58,7 @@ def test_a_burst_arrives_in_batches_from_every_bound_source(counter, service_con
     journal = EnvelopePublisher(service_config["AMQP_URI"], "journal")
     for seq in range(300):
         (ledger if seq % 2 else journal).dispatch(
-            "entry_recorded" if seq % 2 else "line_written", {"seq": seq})
+            ENTRY_RECORDED if seq % 2 else LINE_WRITTEN, {"seq": seq})
     wait_for(lambda: len(received()) >= 300)
     assert received() == list(range(300))
     assert max(len(batch) for batch in BATCHES) == 50  # full batches, never larger
@@ -61,7 +66,7 @@ def test_a_burst_arrives_in_batches_from_every_bound_source(counter, service_con
 
 
 def test_a_lone_event_is_not_held_back_waiting_for_a_full_batch(counter, service_config):
-    EnvelopePublisher(service_config["AMQP_URI"], "ledger").dispatch("entry_recorded",
+    EnvelopePublisher(service_config["AMQP_URI"], "ledger").dispatch(ENTRY_RECORDED,
                                                                      {"seq": 1})
     wait_for(lambda: received() == [1], timeout=3.0)
 
@@ -70,7 +75,7 @@ def test_a_poison_event_is_dead_lettered_alone(counter, service_config):
     POISON.add(7)
     ledger = EnvelopePublisher(service_config["AMQP_URI"], "ledger")
     for seq in range(20):
-        ledger.dispatch("entry_recorded", {"seq": seq})
+        ledger.dispatch(ENTRY_RECORDED, {"seq": seq})
     wait_for(lambda: len(received()) >= 19)
     with Connection(service_config["AMQP_URI"]) as connection:
         def dead():
@@ -86,7 +91,7 @@ def test_a_poison_event_is_dead_lettered_alone(counter, service_config):
 def test_stopping_settles_what_was_handled(counter, service_config):
     ledger = EnvelopePublisher(service_config["AMQP_URI"], "ledger")
     for seq in range(100):
-        ledger.dispatch("entry_recorded", {"seq": seq})
+        ledger.dispatch(ENTRY_RECORDED, {"seq": seq})
     wait_for(lambda: len(received()) >= 100)
     counter.stop()
     with Connection(service_config["AMQP_URI"]) as connection:

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from marshmallow import ValidationError
 
+from services.catalog.contract.events import DISH_CREATED
 from shared import config
 from shared.context import new_correlation_id, set_correlation_id
 from shared.dynamodb import DynamoDB, DynamoDBClient
@@ -47,7 +48,7 @@ def test_dynamodb_endpoint_is_optional(monkeypatch):
 # --- envelope --------------------------------------------------------------------------
 
 def test_envelope_round_trip():
-    envelope = make_envelope("catalog", "dish_created", {"id": "d1"}, correlation_id="req-1")
+    envelope = make_envelope(DISH_CREATED, {"id": "d1"}, correlation_id="req-1")
     assert json.loads(json.dumps(envelope)) == envelope  # JSON-ready as is
     parsed = parse_envelope(envelope)
     assert parsed["event_type"] == "dish_created" and parsed["version"] == 1
@@ -57,8 +58,8 @@ def test_envelope_round_trip():
 
 
 def test_every_envelope_gets_its_own_id():
-    first = make_envelope("catalog", "dish_created", {})
-    second = make_envelope("catalog", "dish_created", {})
+    first = make_envelope(DISH_CREATED, {})
+    second = make_envelope(DISH_CREATED, {})
     assert first["event_id"] != second["event_id"]
 
 
@@ -72,13 +73,13 @@ def test_every_envelope_gets_its_own_id():
     {"surprise": True},
 ])
 def test_envelope_rejects_what_it_cannot_trust(broken):
-    envelope = {**make_envelope("catalog", "dish_created", {"id": "d1"}), **broken}
+    envelope = {**make_envelope(DISH_CREATED, {"id": "d1"}), **broken}
     with pytest.raises(ValidationError):
         parse_envelope(envelope)
 
 
 def test_missing_fields_are_rejected():
-    envelope = make_envelope("catalog", "dish_created", {})
+    envelope = make_envelope(DISH_CREATED, {})
     del envelope["producer"]
     with pytest.raises(ValidationError, match="producer"):
         parse_envelope(envelope)
@@ -143,35 +144,6 @@ def test_dynamodb_provider_hands_workers_the_configured_client(container_factory
         assert cluster.probe.tables() == ["p-X", True]
 
 
-def test_write_once_applies_an_event_once(moto_endpoint):
-    dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="once-")
-    for name in ("Markers", "Counters"):
-        dynamodb.client.create_table(
-            TableName=dynamodb.table_name(name), BillingMode="PAY_PER_REQUEST",
-            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
-            AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
-        )
-
-    def add_one():
-        return [{"Update": {
-            "TableName": dynamodb.table_name("Counters"), "Key": {"pk": {"S": "views"}},
-            "UpdateExpression": "ADD n :one", "ExpressionAttributeValues": {":one": {"N": "1"}},
-        }}]
-
-    first, second = str(uuid.uuid4()), str(uuid.uuid4())
-    results = [dynamodb.write_once("Markers", "test", event, add_one())
-               for event in (first, first, second, first, second)]
-    assert results == [True, False, True, False, False]
-    item = dynamodb.table("Counters").get_item(Key={"pk": "views"})["Item"]
-    assert item["n"] == 2
-
-
-def test_write_once_does_not_hide_real_failures(moto_endpoint):
-    dynamodb = DynamoDBClient(moto_endpoint, "us-east-1", table_prefix="missing-")
-    with pytest.raises(Exception, match="(?i)resource|not found|table"):
-        dynamodb.write_once("Markers", "test", uuid.uuid4(), [])
-
-
 # --- RPC timeouts ------------------------------------------------------------------------
 
 def test_an_outer_timeout_is_not_mistaken_for_the_rpc_timeout():
@@ -232,7 +204,7 @@ def counters_client(endpoint: str):
 
 
 def a_view(viewer: str, page: str = "A") -> list:
-    from shared.dynamodb import Increment, PutIfAbsent
+    from shared.writes import Increment, PutIfAbsent
 
     views = {"pk": page, "sk": "VIEWS"}
     return [Increment("Counters", views, {"views": 1}, {"last_viewer": viewer}),
@@ -280,7 +252,8 @@ def test_apply_once_stays_exact_when_replicas_race_on_the_same_events(moto_endpo
 
 
 def test_apply_once_refuses_an_event_too_big_for_one_transaction(moto_endpoint):
-    from shared.dynamodb import Increment, apply_once
+    from shared.dynamodb import apply_once
+    from shared.writes import Increment
 
     dynamodb = counters_client(moto_endpoint)
     huge = [Increment("Counters", {"pk": "C", "sk": str(n)}, {"n": 1}) for n in range(100)]

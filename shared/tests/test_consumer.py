@@ -8,16 +8,20 @@ import uuid
 import eventlet
 import pytest
 from kombu import Connection
+from marshmallow import Schema
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from conftest import drop_database, fresh_database
 from shared import deadletters
 from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, consume_event, dead_letter_queue_name
+from shared.contract import EventType
 from shared.db import Database, Store
 from shared.events import EnvelopePublisher
 from shared.idempotency import idempotency_metadata
 from shared.postgres import make_engine
+
+ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
 
 metadata = MetaData()
 effects = Table(
@@ -47,7 +51,7 @@ class Tally:
     name = "tally"
     store = Database(TallyStore)
 
-    @consume_event("ledger", "entry_recorded",
+    @consume_event(ENTRY_RECORDED,
                    transient=lambda exc: isinstance(exc, StoreAway))
     def on_entry(self, event):
         seq = event["payload"]["seq"]
@@ -107,7 +111,7 @@ def publisher(config) -> EnvelopePublisher:
 def test_each_event_applied_once_even_when_delivered_twice(tally, service_config):
     container, engine = tally
     ledger = publisher(service_config)
-    envelopes = [ledger.dispatch("entry_recorded", {"seq": seq}) for seq in range(20)]
+    envelopes = [ledger.dispatch(ENTRY_RECORDED, {"seq": seq}) for seq in range(20)]
     for envelope in envelopes[:10]:  # a redelivery of the first ten
         ledger.publish(envelope)
     wait_for(lambda: len(applied(engine)) >= 20)
@@ -120,7 +124,7 @@ def test_transient_failures_are_retried_until_applied(tally, service_config):
     FAILURES.update({3: 1, 7: 2})  # 7 fails twice: third and last attempt succeeds
     ledger = publisher(service_config)
     for seq in range(10):
-        ledger.dispatch("entry_recorded", {"seq": seq})
+        ledger.dispatch(ENTRY_RECORDED, {"seq": seq})
     wait_for(lambda: len(applied(engine)) >= 10)
     assert applied(engine) == list(range(10))
     assert FAILURES == {3: 0, 7: 0}
@@ -131,7 +135,7 @@ def test_an_outage_of_the_store_spends_no_attempts(tally, service_config):
     OUTAGES.update({4: 6})  # twice as many failures as the 3 attempts allowed
     ledger = publisher(service_config)
     for seq in range(6):
-        ledger.dispatch("entry_recorded", {"seq": seq})
+        ledger.dispatch(ENTRY_RECORDED, {"seq": seq})
     wait_for(lambda: len(applied(engine)) >= 6, timeout=20)
     assert applied(engine) == list(range(6))
     assert OUTAGES == {4: 0}
@@ -148,7 +152,7 @@ def test_a_poison_message_ends_in_the_dead_letter_queue_without_blocking_others(
     FAILURES[5] = 1_000
     ledger = publisher(service_config)
     for seq in range(10):
-        ledger.dispatch("entry_recorded", {"seq": seq})
+        ledger.dispatch(ENTRY_RECORDED, {"seq": seq})
     wait_for(lambda: len(applied(engine)) >= 9)
     assert applied(engine) == [0, 1, 2, 3, 4, 6, 7, 8, 9]
     [letter] = wait_for_dead_letters(service_config, 1)
@@ -170,7 +174,7 @@ def test_a_body_that_is_not_an_envelope_is_dead_lettered_at_once(tally, service_
 def test_dead_letters_can_be_listed_and_replayed(tally, service_config, monkeypatch):
     container, engine = tally
     FAILURES[2] = 3  # fails every attempt the first time round
-    publisher(service_config).dispatch("entry_recorded", {"seq": 2})
+    publisher(service_config).dispatch(ENTRY_RECORDED, {"seq": 2})
     wait_for_dead_letters(service_config, 1, keep=True)
     monkeypatch.setenv("AMQP_URI", service_config["AMQP_URI"])
 
@@ -216,7 +220,7 @@ def test_a_lost_connection_at_ack_time_does_not_kill_the_consumer():
 
     from shared.consumer import ReliableEventHandler
 
-    handler = ReliableEventHandler("ledger", "entry_recorded")
+    handler = ReliableEventHandler(ENTRY_RECORDED)
     handler.queue_consumer = mock.Mock()
     handler.queue_consumer.ack_message.side_effect = ConnectionResetError(104, "reset")
     handler.queue_consumer.requeue_message.side_effect = BrokenPipeError(32, "pipe")

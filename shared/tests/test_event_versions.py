@@ -1,6 +1,7 @@
-"""Event versions (shared/events.py, "Versions"): producers stamp the current version from
-one table; a consumer accepts the current and the previous one, lifts the older into the
-shape its handler reads, and dead-letters what it cannot read, with the reason.
+"""Event versions (shared/events.py, "Versions"): producers stamp the current version of
+their contract's EventType; a consumer accepts the current and the previous one, lifts the
+older into the shape its handler reads, and dead-letters what it cannot read, with the
+reason.
 
 The broker tests follow one event type through a breaking change: `kitchen.dish_priced`
 v1 says `"price": "12.50"` (ringgit, a string), v2 renames it `"price_sen": 1250`.
@@ -15,6 +16,7 @@ from decimal import Decimal
 import eventlet
 import pytest
 from kombu import Connection
+from marshmallow import Schema, fields
 
 from shared import deadletters
 from shared.batch_consumer import consume_batch
@@ -24,18 +26,25 @@ from shared.consumer import (
     dead_letter_queue_name,
     retry_queue_name,
 )
+from shared.contract import EventType
 from shared.deadletters import read_dead_letters
 from shared.events import (
-    EVENT_VERSIONS,
     EnvelopePublisher,
     EventReader,
     UnacceptedEvent,
-    current_version,
     make_envelope,
     parse_envelope,
 )
 
-DISH_PRICED = ("kitchen", "dish_priced")
+
+class Payload(Schema):
+    seq = fields.Integer()
+
+
+# the kitchen's contract before and after the change: one line, its version
+DISH_PRICED = EventType("kitchen", "dish_priced", 1, Payload)
+DISH_PRICED_V2 = EventType("kitchen", "dish_priced", 2, Payload)
+DISH_PLATED = EventType("kitchen", "dish_plated", 1, Payload)
 
 
 def price_in_sen(payload: dict) -> dict:
@@ -53,46 +62,55 @@ def v2(seq: int) -> dict:
     return {"seq": seq, "price_sen": seq * 100 + 50}
 
 
-# --- producers: one table ------------------------------------------------------------------
+# --- producers: the contract's version --------------------------------------------------------
 
-def test_producers_stamp_the_current_version_from_the_table(monkeypatch):
-    assert make_envelope("kitchen", "dish_priced", {})["version"] == 1  # unlisted: 1
-    monkeypatch.setitem(EVENT_VERSIONS, DISH_PRICED, 2)
-    assert current_version(*DISH_PRICED) == 2
-    assert make_envelope("kitchen", "dish_priced", v2(1))["version"] == 2
-    assert make_envelope("kitchen", "other_event", {})["version"] == 1
+def test_producers_stamp_the_current_version_of_their_contract():
+    assert make_envelope(DISH_PRICED, v1(1))["version"] == 1
+    assert make_envelope(DISH_PRICED_V2, v2(1))["version"] == 2
     # a replica still on the old code says so explicitly
-    assert make_envelope("kitchen", "dish_priced", v1(1), version=1)["version"] == 1
+    assert make_envelope(DISH_PRICED_V2, v1(1), version=1)["version"] == 1
 
 
-def test_the_outbox_stamps_the_current_version_too(monkeypatch):
+def test_the_outbox_stamps_the_current_version_too():
     """Services emit through their store's outbox, not make_envelope directly."""
     from unittest.mock import MagicMock
 
     from shared.db import Store
 
-    monkeypatch.setitem(EVENT_VERSIONS, DISH_PRICED, 2)
     store = Store(MagicMock(), "kitchen")
-    assert store.emit("dish_priced", v2(1))["version"] == 2
-    assert [e["version"] for e in store.emit_many("dish_priced", [v2(1), v2(2)])] == [2, 2]
-    assert store.emit("dish_priced", v1(1), version=1)["version"] == 1
+    assert store.emit(DISH_PRICED_V2, v2(1))["version"] == 2
+    assert [e["version"] for e in store.emit_many(DISH_PRICED_V2, [v2(1), v2(2)])] == [2, 2]
+    assert store.emit(DISH_PRICED_V2, v1(1), version=1)["version"] == 1
+
+
+def test_a_producer_publishes_only_its_own_events():
+    from unittest.mock import MagicMock
+
+    from shared.db import Store
+
+    with pytest.raises(ValueError, match="till cannot publish kitchen.dish_priced"):
+        Store(MagicMock(), "till").emit(DISH_PRICED, v1(1))
+    with pytest.raises(ValueError, match="till cannot publish kitchen.dish_priced"):
+        EnvelopePublisher("memory://", "till").dispatch(DISH_PRICED, v1(1))
 
 
 def test_every_event_type_the_services_publish_has_a_positive_current_version():
-    assert len(EVENT_VERSIONS) >= 27  # catalog 6, rankings 13, gateway 6, orders 2
-    assert {producer for producer, _ in EVENT_VERSIONS} == {
+    from contracts.contract_map import event_types
+
+    declared = event_types()
+    assert len(declared) >= 27  # catalog 6, rankings 13, gateway 6, orders 2
+    assert {producer for producer, _ in declared} == {
         "catalog", "rankings", "gateway", "orders"}
-    assert all(isinstance(version, int) and version >= 1 for version in EVENT_VERSIONS.values())
+    assert all(isinstance(event.version, int) and event.version >= 1
+               for event in declared.values())
+    assert all(event.key == key for key, event in declared.items())
 
 
 # --- consumers: the window and the upcasters ------------------------------------------------
 
 @pytest.mark.parametrize(("current", "accepted"), [(1, {1}), (2, {1, 2}), (5, {4, 5})])
-def test_a_consumer_accepts_the_current_and_the_previous_version_by_default(
-    monkeypatch, current, accepted
-):
-    monkeypatch.setitem(EVENT_VERSIONS, DISH_PRICED, current)
-    reader = EventReader(*DISH_PRICED)
+def test_a_consumer_accepts_the_current_and_the_previous_version_by_default(current, accepted):
+    reader = EventReader(EventType("kitchen", "dish_priced", current, Payload))
     assert reader.accepts == accepted and reader.reads == current
 
 
@@ -100,25 +118,25 @@ def test_an_older_version_is_lifted_step_by_step_into_the_shape_the_handler_read
     def with_currency(payload: dict) -> dict:  # v2 -> v3: the currency is said
         return {**payload, "currency": "MYR"}
 
-    reader = EventReader(*DISH_PRICED, accepts=(1, 2, 3),
+    reader = EventReader(DISH_PRICED, accepts=(1, 2, 3),
                          upcasters={1: price_in_sen, 2: with_currency})
-    old = parse_envelope(make_envelope(*DISH_PRICED, v1(12), version=1))
+    old = parse_envelope(make_envelope(DISH_PRICED, v1(12), version=1))
     lifted = reader.read(old)
     assert lifted["version"] == 3
     assert lifted["payload"] == {"seq": 12, "price_sen": 1250, "currency": "MYR"}
     assert lifted["event_id"] == old["event_id"]  # the same event, read anew
     assert old["payload"] == v1(12) and old["version"] == 1  # what came is left as it came
-    assert reader.read(parse_envelope(make_envelope(*DISH_PRICED, v2(7), version=2)))[
+    assert reader.read(parse_envelope(make_envelope(DISH_PRICED, v2(7), version=2)))[
         "payload"] == {**v2(7), "currency": "MYR"}
-    current = parse_envelope(make_envelope(*DISH_PRICED, {**v2(3), "currency": "SGD"},
+    current = parse_envelope(make_envelope(DISH_PRICED, {**v2(3), "currency": "SGD"},
                                            version=3))
     assert reader.read(current) is current
 
 
 def test_a_version_without_an_upcaster_is_read_as_it_is():
     """An additive change: v2 added "currency", which this handler does not read."""
-    reader = EventReader(*DISH_PRICED, accepts=(1, 2))
-    assert reader.read(parse_envelope(make_envelope(*DISH_PRICED, v1(4), version=1)))[
+    reader = EventReader(DISH_PRICED, accepts=(1, 2))
+    assert reader.read(parse_envelope(make_envelope(DISH_PRICED, v1(4), version=1)))[
         "payload"] == v1(4)
 
 
@@ -127,10 +145,10 @@ def test_a_version_without_an_upcaster_is_read_as_it_is():
     (1, None),
 ])
 def test_a_version_not_accepted_or_not_liftable_is_refused_with_the_reason(version, reason):
-    reader = EventReader(*DISH_PRICED, accepts=(1, 2), upcasters={1: price_in_sen})
+    reader = EventReader(DISH_PRICED, accepts=(1, 2), upcasters={1: price_in_sen})
     broken = {"seq": 1, "price": "twelve"}  # a v1 its upcaster cannot lift
     with pytest.raises(UnacceptedEvent) as refused:
-        reader.read(parse_envelope(make_envelope(*DISH_PRICED, broken, version=version)))
+        reader.read(parse_envelope(make_envelope(DISH_PRICED, broken, version=version)))
     if reason is not None:
         assert str(refused.value) == reason
     else:
@@ -153,7 +171,7 @@ def test_declarations_that_cannot_work_are_refused_when_the_service_is_defined(
         pass
 
     with pytest.raises(ValueError, match=re.escape(complaint)):
-        consume_event("kitchen", "dish_priced", accepts=accepts,
+        consume_event(DISH_PRICED, accepts=accepts,
                       upcasters=upcasters)(on_dish_priced)
 
 
@@ -167,18 +185,18 @@ class Till:
 
     name = "till"
 
-    @consume_event("kitchen", "dish_priced", accepts=(1, 2), upcasters={1: price_in_sen})
+    @consume_event(DISH_PRICED, accepts=(1, 2), upcasters={1: price_in_sen})
     def on_dish_priced(self, event):
         SEEN.append((event["payload"]["seq"], event["version"], event["payload"]))
 
 
 class TillNobodyUpgraded:
-    """The same consumer as it was before the change: written for v1 (the table's
+    """The same consumer as it was before the change: written for v1 (the contract's
     current then), so it accepts v1 only."""
 
     name = "till"
 
-    @consume_event("kitchen", "dish_priced")
+    @consume_event(DISH_PRICED)
     def on_dish_priced(self, event):
         SEEN.append((event["payload"]["seq"], event["version"], event["payload"]))
 
@@ -201,23 +219,20 @@ def queue_depth(amqp_uri: str, queue: str) -> int:
                                                         passive=True).message_count
 
 
-def test_a_producer_moves_to_v2_without_breaking_a_consumer(
-    container_factory, till_config, monkeypatch
-):
+def test_a_producer_moves_to_v2_without_breaking_a_consumer(container_factory, till_config):
     amqp_uri = till_config["AMQP_URI"]
     container = container_factory(Till, till_config)
     container.start()
     kitchen = EnvelopePublisher(amqp_uri, "kitchen")
 
-    # before: the producer publishes v1 (the table's current), the consumer lifts it
-    before = [kitchen.dispatch("dish_priced", v1(seq)) for seq in range(10)]
+    # before: the producer publishes v1 (its contract's current), the consumer lifts it
+    before = [kitchen.dispatch(DISH_PRICED, v1(seq)) for seq in range(10)]
     wait_for(lambda: len(SEEN) >= 10)
 
-    # the producer moves: one line in the table. During the rolling deploy a replica of
+    # the producer moves: one line in its contract. During the rolling deploy a replica of
     # the old code still publishes v1 next to the new ones
-    monkeypatch.setitem(EVENT_VERSIONS, DISH_PRICED, 2)
-    old_replica = [kitchen.dispatch("dish_priced", v1(seq), version=1) for seq in range(10, 15)]
-    new_replicas = [kitchen.dispatch("dish_priced", v2(seq)) for seq in range(15, 30)]
+    old_replica = [kitchen.dispatch(DISH_PRICED, v1(seq)) for seq in range(10, 15)]
+    new_replicas = [kitchen.dispatch(DISH_PRICED_V2, v2(seq)) for seq in range(15, 30)]
     wait_for(lambda: len(SEEN) >= 30)
     eventlet.sleep(0.3)  # anything extra (a duplicate, a retry) has had time to arrive
 
@@ -235,12 +250,11 @@ def test_a_consumer_nobody_upgraded_dead_letters_the_new_version_and_reads_it_on
     old = container_factory(TillNobodyUpgraded, till_config)
     old.start()
     kitchen = EnvelopePublisher(amqp_uri, "kitchen")
-    monkeypatch.setitem(EVENT_VERSIONS, DISH_PRICED, 2)  # the producer went first
-    for seq in range(6):
+    for seq in range(6):  # the producer went first: v2, and a replica not rolled yet v1
         if seq % 2:
-            kitchen.dispatch("dish_priced", v2(seq))
+            kitchen.dispatch(DISH_PRICED_V2, v2(seq))
         else:
-            kitchen.dispatch("dish_priced", v1(seq), version=1)
+            kitchen.dispatch(DISH_PRICED, v1(seq))
 
     dlq = dead_letter_queue_name("till")
     wait_for(lambda: queue_depth(amqp_uri, dlq) == 3 and len(SEEN) == 3)
@@ -276,9 +290,8 @@ BATCHES: list[list[tuple[str, int, dict]]] = []
 class Counter:
     name = "counter"
 
-    @consume_batch([EventReader("kitchen", "dish_priced", accepts=(1, 2),
-                                upcasters={1: price_in_sen}),
-                    ("kitchen", "dish_plated")])
+    @consume_batch([EventReader(DISH_PRICED, accepts=(1, 2), upcasters={1: price_in_sen}),
+                    DISH_PLATED])
     def on_kitchen(self, envelopes):
         BATCHES.append([(envelope["event_type"], envelope["version"], envelope["payload"])
                         for envelope in envelopes])
@@ -295,12 +308,12 @@ def test_the_batch_consumer_reads_across_versions_and_dead_letters_what_it_canno
     kitchen = EnvelopePublisher(amqp_uri, "kitchen")
     for seq in range(20):
         if seq % 2:
-            kitchen.dispatch("dish_priced", v1(seq), version=1)
+            kitchen.dispatch(DISH_PRICED, v1(seq), version=1)
         else:
-            kitchen.dispatch("dish_priced", v2(seq), version=2)
-    kitchen.dispatch("dish_priced", {"seq": 20}, version=3)  # newer than this consumer knows
-    kitchen.dispatch("dish_plated", {"seq": 21}, version=2)  # a pair: accepts v1 only
-    kitchen.dispatch("dish_plated", {"seq": 22})
+            kitchen.dispatch(DISH_PRICED, v2(seq), version=2)
+    kitchen.dispatch(DISH_PRICED, {"seq": 20}, version=3)  # newer than this consumer knows
+    kitchen.dispatch(DISH_PLATED, {"seq": 21}, version=2)  # plain: accepts v1 only
+    kitchen.dispatch(DISH_PLATED, {"seq": 22})
 
     def received():
         return [item for batch in BATCHES for item in batch]

@@ -180,9 +180,9 @@ def sibling_packages(name: str) -> set[str]:
     project = tomllib.loads((ROOT / "services" / name / "pyproject.toml").read_text())
     found = set()
     for requirement in project["project"].get("dependencies", []):
-        match = re.match(r"bellyfed-([a-z]+)", requirement)
+        match = re.match(r"bellyfed-([a-z]+)(-contract)?", requirement)
         if match and match.group(1) != "shared":
-            found.add(f"services/{match.group(1)}")
+            found.add(f"services/{match.group(1)}" + ("/contract" if match.group(2) else ""))
     return found
 
 

@@ -50,7 +50,7 @@ DISTRIBUTIONS = {
     "services/rankings": ("bellyfed_rankings", [
         "services/rankings/service.py", "services/rankings/__main__.py",
         "services/rankings/domain/rankings.py", "services/rankings/storage/__init__.py",
-        "services/rankings/entrypoints/reviews.py", "services/rankings/schemas/users.py",
+        "services/rankings/entrypoints/reviews.py",
         "services/rankings/migrations/versions/0001_rankings_tables.py",
     ]),
     "services/analytics": ("bellyfed_analytics", [
@@ -67,8 +67,16 @@ DISTRIBUTIONS = {
     "services/gateway": ("bellyfed_gateway", [
         "services/gateway/service.py", "services/gateway/__main__.py",
     ]),
+    **{f"services/{name}/contract": (f"bellyfed_{name}_contract", [
+        f"services/{name}/contract/__init__.py", f"services/{name}/contract/{module}.py",
+    ]) for name, module in (("catalog", "rpc"), ("rankings", "events"), ("analytics", "rpc"),
+                            ("orders", "events"), ("gateway", "events"))},
 }
 SERVICES = sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
+CONTRACTS = sorted(path.parent.parent.name
+                   for path in ROOT.glob("services/*/contract/pyproject.toml"))
+# what a contract package may bring: marshmallow, and shared's core (which is marshmallow)
+CONTRACT_LIBRARIES = {"marshmallow"}
 VENV_CACHE = Path(os.environ.get("BELLYFED_VENV_CACHE")
                   or Path.home() / ".cache" / "bellyfed" / "service-venvs")
 # importable in no deployed image: the embedded DynamoDB of scripts/run and the tests
@@ -79,9 +87,14 @@ DEVELOPMENT_ONLY = {"shared.local_dynamodb"}
 
 
 def folder_of(distribution: str) -> str:
-    """"bellyfed-shared" -> "shared", "bellyfed-orders" -> "services/orders"."""
+    """"bellyfed-shared" -> "shared", "bellyfed-orders" -> "services/orders",
+    "bellyfed-orders-contract" -> "services/orders/contract"."""
     name = canonicalize_name(distribution).removeprefix("bellyfed-")
-    return "shared" if name == "shared" else f"services/{name}"
+    if name == "shared":
+        return "shared"
+    if name.endswith("-contract"):
+        return f"services/{name.removesuffix('-contract')}/contract"
+    return f"services/{name}"
 
 
 @cache
@@ -103,7 +116,8 @@ def is_bellyfed(requirement: Requirement) -> bool:
 
 
 def bellyfed_closure(service: str) -> dict[str, frozenset[str]]:
-    """folder -> extras asked of it, for every Bellyfed distribution `service` installs."""
+    """folder -> extras asked of it, for every Bellyfed distribution `service` (a folder
+    under services/, or "<name>/contract") installs."""
     found: dict[str, frozenset[str]] = {}
     pending = [(f"services/{service}", frozenset())]
     while pending:
@@ -177,9 +191,11 @@ def imported_modules(path: Path) -> set[str]:
 
 
 def service_sources(service: str) -> list[Path]:
+    """A service's own code (not its tests, not its contract package: a distribution of
+    its own), or a contract package's ("<name>/contract")."""
     folder = ROOT / "services" / service
     return [path for path in sorted(folder.rglob("*.py"))
-            if "tests" not in path.relative_to(folder).parts]
+            if not {"tests", "contract"} & set(path.relative_to(folder).parts)]
 
 
 def code_closure(service: str) -> tuple[set[str], dict[str, str]]:
@@ -211,8 +227,27 @@ def code_closure(service: str) -> tuple[set[str], dict[str, str]]:
 # --- static checks -----------------------------------------------------------------------
 
 
-def test_every_service_has_a_distribution():
-    assert {f"services/{name}" for name in SERVICES} | {"shared"} == set(DISTRIBUTIONS)
+def test_every_service_and_contract_has_a_distribution():
+    assert {f"services/{name}" for name in SERVICES} | {"shared"} | {
+        f"services/{name}/contract" for name in CONTRACTS} == set(DISTRIBUTIONS)
+    assert CONTRACTS == SERVICES  # a contract package per service
+
+
+def test_shared_core_is_what_a_contract_needs():
+    assert {canonicalize_name(Requirement(text).name)
+            for text in project("shared")["dependencies"]} == CONTRACT_LIBRARIES
+
+
+@pytest.mark.parametrize("name", CONTRACTS)
+def test_a_contract_imports_only_marshmallow_shared_and_other_contracts(name):
+    bellyfed, external = code_closure(f"{name}/contract")
+    assert set(external) <= CONTRACT_LIBRARIES, (
+        f"services/{name}/contract imports {sorted(set(external) - CONTRACT_LIBRARIES)}")
+    inner = {module for module in bellyfed if module.startswith("services.")
+             and ".contract" not in module}
+    assert not inner, f"services/{name}/contract imports service code: {sorted(inner)}"
+    third = third_party(f"{name}/contract")
+    assert third == CONTRACT_LIBRARIES, f"services/{name}/contract installs {sorted(third)}"
 
 
 def test_shared_core_takes_no_store_or_token_library():
@@ -295,10 +330,12 @@ def wheels(tmp_path_factory) -> dict[str, Path]:
     sources = tmp_path_factory.mktemp("sources")
     builds = []
     for folder in DISTRIBUTIONS:
-        shutil.copytree(ROOT / folder, sources / folder,
+        # one copy each: a service's folder holds its contract's, a distribution of its own
+        copy = sources / folder.replace("/", "--")
+        shutil.copytree(ROOT / folder, copy,
                         ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))
         builds.append(subprocess.Popen(
-            [sys.executable, "-P", "-c", BUILD_WHEEL, str(out)], cwd=sources / folder,
+            [sys.executable, "-P", "-c", BUILD_WHEEL, str(out)], cwd=copy,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         ))
     for folder, build in zip(DISTRIBUTIONS, builds, strict=True):
@@ -451,6 +488,44 @@ def test_libraries_of_extras_not_taken_are_absent(installed, service):
     assert "moto" not in present, f"{service} installs moto, a development tool"
     bellyfed = {canonicalize_name(project(folder)["name"]) for folder in bellyfed_closure(service)}
     assert {name for name in present if name.startswith("bellyfed-")} == bellyfed
+
+
+IMPORT_CONTRACTS = """
+import importlib, importlib.metadata, json, pkgutil, sys
+modules = []
+for name in sys.argv[1:]:
+    package = importlib.import_module(f"services.{name}.contract")
+    modules += [package.__name__] + [info.name for info in pkgutil.walk_packages(
+        package.__path__, package.__name__ + ".")]
+for module in modules:
+    importlib.import_module(module)
+print(json.dumps({
+    "modules": modules,
+    "distributions": sorted({d.metadata["Name"] for d in importlib.metadata.distributions()}),
+}))
+"""
+
+
+def test_the_contracts_install_together_with_marshmallow_alone(wheels, tmp_path):
+    """What the gateway's image or any consumer installs of them: no nameko, no store."""
+    contract_wheels = [wheels["shared"]] + [wheels[f"services/{name}/contract"]
+                                            for name in CONTRACTS]
+    venv = third_party_venv("contracts", contract_wheels)
+    for wheel in contract_wheels:
+        with zipfile.ZipFile(wheel) as archive:
+            archive.extractall(tmp_path)
+    env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(tmp_path),
+           "PYTHONNOUSERSITE": "1", "PYTHONWARNINGS": "ignore"}
+    result = run(venv / "bin" / "python", "-c", IMPORT_CONTRACTS, *CONTRACTS, env=env,
+                 cwd=tmp_path)
+    answer = json.loads(result.stdout.strip().splitlines()[-1])
+    assert {f"services.{name}.contract.{module}" for name, module in (
+        ("catalog", "rpc"), ("catalog", "events"), ("gateway", "events"))} <= set(
+        answer["modules"])
+    present = {canonicalize_name(name) for name in answer["distributions"]}
+    assert present - {"pip", "setuptools", "wheel"} == CONTRACT_LIBRARIES | {
+        canonicalize_name(project(f"services/{name}/contract")["name"]) for name in CONTRACTS
+    } | {"bellyfed-shared"}
 
 
 def test_extras_resolve_as_the_dockerfiles_install_them():

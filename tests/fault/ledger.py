@@ -21,17 +21,19 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from marshmallow import Schema
 from nameko.rpc import rpc
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, Table
 from sqlalchemy.orm import Session
 
 from shared.config import env, env_float, nameko_config
+from shared.contract import EventType
 from shared.db import Store
 from shared.outbox import OutboxRelay, outbox_table
 from shared.postgres import make_engine
 
 SERVICE_NAME = "ledger"
-EVENT_TYPE = "entry_recorded"
+ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
 
 metadata = MetaData()
 entries = Table(
@@ -57,7 +59,7 @@ class RolledBack(Exception):
 class LedgerStore(Store):
     def record(self, seq: int) -> dict:
         self.session.execute(entries.insert().values(seq=seq))
-        return self.emit(EVENT_TYPE, {"seq": seq})
+        return self.emit(ENTRY_RECORDED, {"seq": seq})
 
 
 def record_entries(database_url: str, seqs: Iterable[int],

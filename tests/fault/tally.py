@@ -31,18 +31,22 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
+from marshmallow import Schema
 from nameko.dependency_providers import Config
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, String, Table
 from sqlalchemy.dialects.postgresql import UUID
 
 from shared.config import env, nameko_config
 from shared.consumer import consume_event
+from shared.contract import EventType
 from shared.db import Database, Store
 from shared.idempotency import idempotency_metadata
 from shared.postgres import make_engine
 
 SERVICE_NAME = "tally"
 CONSUMER = "tally.on_entry"
+# the fault suite's own producer (tests/fault/ledger.py)
+ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
 QUEUE = "evt-ledger-entry_recorded--tally.on_entry"  # nameko's name for the handler's queue
 
 metadata = MetaData()
@@ -105,7 +109,7 @@ class Tally:
     store = Database(TallyStore)
     config = Config()
 
-    @consume_event("ledger", "entry_recorded")
+    @consume_event(ENTRY_RECORDED)
     def on_entry(self, event):
         seq = event["payload"]["seq"]
         if seq == self.config.get("TALLY_POISON_SEQ"):

@@ -56,21 +56,12 @@ from services.analytics.domain.keys import (
     user_board,
 )
 from services.analytics.domain.periods import as_utc
-from services.analytics.schemas_activity import (
-    MAX_RANK,
-    DishDeletedPayload,
-    DishPayload,
-    DishRankedPayload,
-    DishViewedPayload,
-    FollowPayload,
-    RankingMovedPayload,
-    RankingRemovedPayload,
-    RestaurantDeletedPayload,
-    RestaurantPayload,
-    ReviewPayload,
-)
-from shared.dynamodb import Increment, PutIfAbsent
+from services.catalog.contract import events as catalog
+from services.gateway.contract.events import DISH_VIEWED
+from services.rankings.contract import events as rankings
+from services.rankings.contract.rpc import MAX_RANK
 from shared.schemas import load
+from shared.writes import Increment, PutIfAbsent
 
 USER_POPULARITY = "UserPopularity"
 TRENDING_DISHES = "TrendingDishes"
@@ -189,8 +180,8 @@ def _dish_ranked(event: _Event) -> list[Write]:
     user_id, dish_id = str(payload["user_id"]), str(payload["dish_id"])
     restaurant_id = str(payload["restaurant_id"])
     points = rank_points(payload["rank"])
-    city = normalize_city(payload["city"])
-    cuisines = normalize_cuisines(payload["cuisine_type"])
+    city = normalize_city(payload.get("city"))
+    cuisines = normalize_cuisines(payload.get("cuisine_type") or [])
     # the catalog's own events are the authority on these facts: only fill what is missing
     learned = {"city": city, "cuisines": cuisines} if city else {}
     writes: list[Write] = [
@@ -228,10 +219,10 @@ def _restaurant_changed(event: _Event) -> list[Write]:
     key = restaurant_place(restaurant_id)
     if _older_than_stored(event.places.get(key), payload["updated_at"]):
         return []
-    city = normalize_city(payload["city"])
-    cuisines = normalize_cuisines(payload["cuisine_type"])
+    city = normalize_city(payload.get("city"))
+    cuisines = normalize_cuisines(payload.get("cuisine_type") or [])
     return [Increment(PLACES, {"pk": key}, set={
-        "name": payload["name"], "city": city, "cuisines": cuisines, "deleted": False,
+        "name": payload.get("name"), "city": city, "cuisines": cuisines, "deleted": False,
         "source_updated_at": _iso(payload["updated_at"])}),
         *board_memberships(city, cuisines, restaurant_id)]
 
@@ -252,7 +243,7 @@ def _dish_changed(event: _Event) -> list[Write]:
         return []
     return [Increment(PLACES, {"pk": key}, set={
         "restaurant_id": str(payload["restaurant_id"]), "dish_type": payload["dish_type"],
-        "name": payload["name"], "deleted": False,
+        "name": payload.get("name"), "deleted": False,
         "source_updated_at": _iso(payload["updated_at"])})]
 
 
@@ -264,30 +255,46 @@ def _dish_deleted(event: _Event) -> list[Write]:
         return []
     writes: list[Write] = [Increment(PLACES, {"pk": key},
                                      set={"deleted": True, "source_updated_at": _iso(event.at)})]
-    restaurant_id = event.payload["restaurant_id"] or (stored or {}).get("restaurant_id")
+    restaurant_id = (event.payload.get("restaurant_id")
+                     or (stored or {}).get("restaurant_id"))
     restaurant = event.places.get(restaurant_place(restaurant_id)) if restaurant_id else None
     if city := (restaurant or {}).get("city"):
         writes += _trending_deleted(city, dish_id, event.at)
     return writes
 
 
+# what each event means, and the fields of its payload read for it (others are ignored)
+_FOLLOW = ("follower_id", "followed_id")
+_REVIEW = ("review_id", "user_id", "restaurant_id")
+_RANKING = ("user_id", "dish_id", "dish_type", "restaurant_id")
+_RESTAURANT = ("id", "name", "city", "cuisine_type", "updated_at")
+_DISH = ("id", "restaurant_id", "name", "dish_type", "updated_at")
 _HANDLERS: dict[str, tuple[Schema, Callable[[_Event], list[Write]]]] = {
-    "user_followed": (FollowPayload(), _follow),
-    "user_unfollowed": (FollowPayload(), _follow),
-    "review_created": (ReviewPayload(), _review),
-    "review_deleted": (ReviewPayload(), _review),
-    "dish_ranked": (DishRankedPayload(), _dish_ranked),
-    "ranking_moved": (RankingMovedPayload(), _ranking_moved),
-    "ranking_removed": (RankingRemovedPayload(), _ranking_removed),
-    "restaurant_created": (RestaurantPayload(), _restaurant_changed),
-    "restaurant_updated": (RestaurantPayload(), _restaurant_changed),
-    "restaurant_deleted": (RestaurantDeletedPayload(), _restaurant_deleted),
-    "dish_created": (DishPayload(), _dish_changed),
-    "dish_updated": (DishPayload(), _dish_changed),
-    "dish_deleted": (DishDeletedPayload(), _dish_deleted),
+    "user_followed": (rankings.USER_FOLLOWED.reader(*_FOLLOW), _follow),
+    "user_unfollowed": (rankings.USER_UNFOLLOWED.reader(*_FOLLOW), _follow),
+    "review_created": (rankings.REVIEW_CREATED.reader(*_REVIEW, optional=["restaurant_id"]),
+                       _review),
+    "review_deleted": (rankings.REVIEW_DELETED.reader(*_REVIEW, optional=["restaurant_id"]),
+                       _review),
+    "dish_ranked": (rankings.DISH_RANKED.reader(*_RANKING, "city", "cuisine_type", "rank",
+                                                optional=["city", "cuisine_type"]),
+                    _dish_ranked),
+    "ranking_moved": (rankings.RANKING_MOVED.reader(*_RANKING, "old_rank", "new_rank"),
+                      _ranking_moved),
+    "ranking_removed": (rankings.RANKING_REMOVED.reader(*_RANKING, "old_rank"),
+                        _ranking_removed),
+    "restaurant_created": (catalog.RESTAURANT_CREATED.reader(
+        *_RESTAURANT, optional=["name", "city", "cuisine_type"]), _restaurant_changed),
+    "restaurant_updated": (catalog.RESTAURANT_UPDATED.reader(
+        *_RESTAURANT, optional=["name", "city", "cuisine_type"]), _restaurant_changed),
+    "restaurant_deleted": (catalog.RESTAURANT_DELETED.reader("id"), _restaurant_deleted),
+    "dish_created": (catalog.DISH_CREATED.reader(*_DISH, optional=["name"]), _dish_changed),
+    "dish_updated": (catalog.DISH_UPDATED.reader(*_DISH, optional=["name"]), _dish_changed),
+    "dish_deleted": (catalog.DISH_DELETED.reader("id", "restaurant_id",
+                                                 optional=["restaurant_id"]), _dish_deleted),
 }
 ACTIVITY_EVENT_TYPES = frozenset(_HANDLERS)
-_dish_viewed_schema = DishViewedPayload()
+_dish_viewed_schema = DISH_VIEWED.reader("dish_id")
 
 
 def activity_writes(envelope: dict, places: dict, *,

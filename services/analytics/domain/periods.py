@@ -7,21 +7,14 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from services.analytics.contract.rpc import PERIODS
 from shared.errors import InvalidInput
 
-PERIODS = ("day", "week", "month", "year")
+__all__ = ["PERIODS", "PERIOD_DAYS", "as_utc", "bucket", "day_key", "days_ending",
+           "period_days", "zero_filled"]
 # how many days ending today a period's time series covers (a month is 30 days, not the
 # calendar month, so a series always has the same length whatever the day)
 PERIOD_DAYS = {"day": 1, "week": 7, "month": 30, "year": 365}
-
-
-def parse_period(value, argument: str = "period") -> str:
-    """`value` as one of PERIODS (any case); InvalidInput naming `argument` otherwise."""
-    period = value.strip().lower() if isinstance(value, str) else None
-    if period not in PERIODS:
-        raise InvalidInput("the request has invalid fields", {"fields": {argument: [
-            f"must be one of: {', '.join(PERIODS)}"]}})
-    return period
 
 
 def bucket(period: str, day: date) -> str:

@@ -18,21 +18,18 @@ from datetime import date, datetime, timedelta
 
 from marshmallow import Schema, ValidationError
 
-from services.analytics.domain.periods import PERIODS, as_utc, bucket, day_key
-from services.analytics.schemas import (
-    DEVICE_TYPES,
+from services.analytics.contract.rpc import (
     ENGAGEMENT_TYPES,
     ENTITY_TYPES,
     LISTING_ID,
-    MAX_LISTED_IDS,
-    DishViewSchema,
     EntitySchema,
-    ListingViewSchema,
-    RestaurantViewSchema,
 )
-from shared.dynamodb import Increment, PutIfAbsent
+from services.analytics.domain.periods import PERIODS, as_utc, bucket, day_key
+from services.gateway.contract import events as gateway
+from services.gateway.contract.events import DEVICE_TYPES, MAX_LISTED_IDS
 from shared.errors import InvalidInput
 from shared.schemas import load
+from shared.writes import Increment, PutIfAbsent
 
 ANALYTICS = "Analytics"
 ENGAGEMENTS = "Engagements"
@@ -40,17 +37,30 @@ ENGAGEMENT_TTL = timedelta(days=90)
 VIEWS_SK = "VIEWS"
 ENGAGEMENT_SK = "ENGAGEMENT"
 
-# event type -> (entity type, payload schema, id field)
+# who looked: read when there (the device is read apart: see device_of)
+_VIEWER = ("user_id", "anonymous_id")
+
+
+def _view_reader(event, *fields: str):
+    return event.reader(*fields, *_VIEWER, optional=_VIEWER)
+
+
+# event type -> (entity type, what is read of its payload, id field)
 ENTITY_VIEW_EVENTS = {
-    "restaurant_viewed": ("restaurant", RestaurantViewSchema(), "restaurant_id"),
-    "restaurant_menu_viewed": ("menu", RestaurantViewSchema(), "restaurant_id"),
-    "restaurant_reviews_viewed": ("reviews", RestaurantViewSchema(), "restaurant_id"),
-    "dish_viewed": ("dish", DishViewSchema(), "dish_id"),
+    event.name: (entity_type, _view_reader(event, id_field), id_field)
+    for event, entity_type, id_field in (
+        (gateway.RESTAURANT_VIEWED, "restaurant", "restaurant_id"),
+        (gateway.RESTAURANT_MENU_VIEWED, "menu", "restaurant_id"),
+        (gateway.RESTAURANT_REVIEWS_VIEWED, "reviews", "restaurant_id"),
+        (gateway.DISH_VIEWED, "dish", "dish_id"),
+    )
 }
-LISTING_EVENTS = ("restaurants_listed", "restaurants_searched")
+LISTING_EVENTS = (gateway.RESTAURANTS_LISTED.name, gateway.RESTAURANTS_SEARCHED.name)
 VIEW_EVENTS = (*ENTITY_VIEW_EVENTS, *LISTING_EVENTS)
 
-_listing_schema = ListingViewSchema()
+# both listing events carry the same payload
+_listing_schema = gateway.RESTAURANTS_LISTED.reader(
+    "restaurant_ids", *_VIEWER, optional=("restaurant_ids", *_VIEWER))
 
 
 def _not_one_of(argument: str, choices: tuple[str, ...]) -> InvalidInput:
@@ -115,7 +125,8 @@ def device_of(payload: dict) -> str | None:
     """The device a view came from, if it is one we count. The gateway always says
     (from the client or its User-Agent); a device it did not name is counted as no device
     rather than guessed, so the device split never claims more than it was told."""
-    device = (payload.get("device_type") or "").strip().lower()
+    device = payload.get("device_type")
+    device = device.strip().lower() if isinstance(device, str) else None
     return device if device in DEVICE_TYPES else None
 
 
@@ -198,9 +209,9 @@ def view_writes(envelope: dict) -> list[Increment | PutIfAbsent]:
     else:
         raise _not_one_of("event_type", VIEW_EVENTS)
     writes = entity_view_writes(entity_type, entity_id, occurred_at,
-                                viewer_identity(payload), device_of(payload))
+                                viewer_identity(payload), device_of(envelope["payload"]))
     if event_type in LISTING_EVENTS:
-        writes += impression_writes(payload["restaurant_ids"])
+        writes += impression_writes(payload.get("restaurant_ids", []))
     return writes
 
 

@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from boto3.dynamodb.conditions import Key
 
+from services.analytics.contract.rpc import ENGAGEMENT_TYPES
 from services.analytics.domain.periods import bucket, period_days, zero_filled
 from services.analytics.domain.views import (
     ANALYTICS,
@@ -23,7 +24,7 @@ from services.analytics.domain.views import (
     period_key,
     view_writes,
 )
-from services.analytics.schemas import DEVICE_TYPES, ENGAGEMENT_TYPES
+from services.gateway.contract.events import DEVICE_TYPES
 from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once, query_all
 
 PERIOD_VIEWS_INDEX = "PeriodViewsIndex"

@@ -12,6 +12,7 @@ from werkzeug.wrappers import Request
 
 from services.gateway import config, domain
 from services.gateway.auth import Identity
+from services.gateway.contract.events import RESTAURANTS_LISTED, RESTAURANTS_SEARCHED
 from services.gateway.tests.support import TOKENS, as_admin_user, as_user, bearer, token_for
 from shared.config import ConfigError
 from shared.errors import NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
@@ -131,7 +132,7 @@ ANSWER = {"items": [{"id": "r1", "name": "A"}, {"id": "r2", "name": "B"}],
 
 def test_listing_event_without_q_is_restaurants_listed():
     query = {"city": "Ipoh", "cuisine": "Malaysian", "limit": 2, "offset": 0}
-    assert domain.listing_event(query, ANSWER, CONTEXT) == ("restaurants_listed", {
+    assert domain.listing_event(query, ANSWER, CONTEXT) == (RESTAURANTS_LISTED, {
         "filters": {"city": "Ipoh", "cuisine": "Malaysian"},
         "limit": 2,
         "offset": 0,
@@ -147,7 +148,7 @@ def test_listing_event_without_q_is_restaurants_listed():
 def test_listing_event_with_q_is_restaurants_searched():
     query = {"q": "laksa", "limit": 12, "offset": 24}
     event_type, payload = domain.listing_event(query, ANSWER, CONTEXT)
-    assert event_type == "restaurants_searched"
+    assert event_type is RESTAURANTS_SEARCHED
     assert payload["filters"] == {"q": "laksa"}
     assert (payload["limit"], payload["offset"]) == (12, 24)
 
@@ -155,7 +156,7 @@ def test_listing_event_with_q_is_restaurants_searched():
 def test_listing_event_leaves_out_empty_filters():
     query = {"city": "", "cuisine": None, "q": "", "limit": 12, "offset": 0}
     event_type, payload = domain.listing_event(query, ANSWER, CONTEXT)
-    assert event_type == "restaurants_listed"
+    assert event_type is RESTAURANTS_LISTED
     assert payload["filters"] == {}
 
 
@@ -413,18 +414,19 @@ def test_metrics_window_is_utc_text():
 def test_view_events_are_sent_as_their_schema_says():
     from marshmallow import ValidationError
 
-    from services.gateway.schemas import VIEW_EVENT_SCHEMAS, view_event_payload
+    from services.gateway.contract.events import DISH_VIEWED, EVENTS, RESTAURANT_VIEWED
+    from services.gateway.schemas import view_event_payload
 
     context = domain.view_context(request({"User-Agent": IPHONE}), Identity(USER, "user"))
     restaurant = str(uuid.uuid4())
-    payload = view_event_payload("restaurant_viewed", {
+    payload = view_event_payload(RESTAURANT_VIEWED, {
         **domain.restaurant_event(restaurant, context), "stray": "not sent"})
     assert payload == {"restaurant_id": restaurant, "user_id": USER, "anonymous_id": None,
                        "device_type": "mobile", "user_agent": IPHONE}
     with pytest.raises(ValidationError):
-        view_event_payload("dish_viewed", domain.dish_event("not-a-uuid", context))
+        view_event_payload(DISH_VIEWED, domain.dish_event("not-a-uuid", context))
     with pytest.raises(ValidationError):  # a field the schema requires is missing
-        view_event_payload("restaurant_viewed", {"restaurant_id": restaurant})
-    assert set(VIEW_EVENT_SCHEMAS) == {
+        view_event_payload(RESTAURANT_VIEWED, {"restaurant_id": restaurant})
+    assert set(EVENTS) == {
         "restaurants_listed", "restaurants_searched", "restaurant_viewed",
         "restaurant_menu_viewed", "restaurant_reviews_viewed", "dish_viewed"}

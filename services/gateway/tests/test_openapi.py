@@ -9,7 +9,7 @@ import pytest
 from marshmallow import ValidationError
 from werkzeug.test import EnvironBuilder
 
-from services.catalog.schemas import DishInputSchema
+from services.catalog.contract.rpc import DishInputSchema
 from services.gateway.http import idempotency_key
 from services.gateway.openapi import (
     IDEMPOTENCY_KEY,

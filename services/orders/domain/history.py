@@ -14,15 +14,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from shared.dynamodb import Increment, PutIfAbsent
+from services.orders.contract.rpc import metrics_window_errors
 from shared.errors import InvalidInput
+from shared.writes import Increment, PutIfAbsent
 
 LOGS = "OrderStatusLogs"
 METRICS = "OrderStatusMetrics"
 # the apply_once consumer name: one for the consumers and the reconciler alike
 HISTORY_WRITER = "orders.history"
 LOG_RETENTION = timedelta(days=365)  # DynamoDB's TTL removes log items after this
-MAX_METRICS_RANGE = timedelta(days=31)
 HOUR_FORMAT = "%Y-%m-%d-%H"
 CENTS = Decimal("0.01")
 
@@ -71,12 +71,8 @@ def log_sort_key(changed_at: datetime, version: int) -> str:
 def metrics_hours(start: datetime, end: datetime) -> tuple[str, str]:
     """The first and last hour keys of [start, end]; InvalidInput if the range is reversed
     or longer than MAX_METRICS_RANGE (a metrics read is bounded)."""
-    if end < start:
-        raise InvalidInput("the request has invalid fields",
-                           {"fields": {"end": ["must not be before start"]}})
-    if end - start > MAX_METRICS_RANGE:
-        raise InvalidInput("the request has invalid fields", {"fields": {"end": [
-            f"the range may span at most {MAX_METRICS_RANGE.days} days"]}})
+    if errors := metrics_window_errors(start, end):
+        raise InvalidInput("the request has invalid fields", {"fields": errors})
     return hour_key(start), hour_key(end)
 
 

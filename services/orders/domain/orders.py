@@ -11,18 +11,23 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
+from marshmallow import fields
+
+from services.orders.contract.events import ORDER_CREATED, ORDER_STATUS_CHANGED
+from services.orders.contract.rpc import OrderSchema
 from services.orders.domain import status as machine
-from services.orders.schemas.orders import (
-    OrderCreatedPayload,
-    OrderSchema,
-    OrderStatusChangedPayload,
-)
 from shared.errors import InvalidInput, NotFound
 from shared.schemas import page
 
-order_schema = OrderSchema()
-created_payload = OrderCreatedPayload()
-status_changed_payload = OrderStatusChangedPayload()
+
+class _OrderAnswer(OrderSchema):
+    """An order row as the contract's OrderSchema answers it (its version is the row's
+    status_version)."""
+
+    version = fields.Integer(attribute="status_version")
+
+
+order_schema = _OrderAnswer()
 
 CENT = Decimal("0.01")
 CREATE_ORDER = "create_order"
@@ -128,7 +133,7 @@ def create_order(store, catalog, customer_id: uuid.UUID, fields: dict,
             restaurant_owner_id=uuid.UUID(owner_id) if owner_id else None, lines=lines,
             subtotal=subtotal, total=subtotal, notes=fields.get("notes"),
             placed_at=store.now())
-        store.emit("order_created", created_payload.dump({
+        store.emit(ORDER_CREATED, ORDER_CREATED.dump({
             "order_id": order.id, "customer_id": order.customer_id,
             "restaurant_id": order.restaurant_id,
             "restaurant_owner_id": order.restaurant_owner_id, "status": order.status,
@@ -153,7 +158,7 @@ def change_status(store, order_id: uuid.UUID, new_status: str, actor_id: uuid.UU
         machine.check_move(role, order.status, new_status)
         change = store.record_status_change(order, new_status, actor_id=actor_id,
                                             actor_role=role, changed_at=store.now())
-        store.emit("order_status_changed", status_changed_payload.dump({
+        store.emit(ORDER_STATUS_CHANGED, ORDER_STATUS_CHANGED.dump({
             "order_id": order.id, "customer_id": order.customer_id,
             "restaurant_id": order.restaurant_id, "previous_status": change.previous_status,
             "new_status": change.new_status, "version": change.version,

@@ -17,15 +17,23 @@ from __future__ import annotations
 
 import uuid
 
+from services.orders.contract.rpc import (
+    ADMIN,
+    CANCELLED,
+    CONFIRMED,
+    CUSTOMER,
+    DELIVERED,
+    OUT_FOR_DELIVERY,
+    OWNER,
+    PENDING,
+    PREPARING,
+    READY,
+    ROLES,
+    STATUSES,
+)
 from shared.errors import Conflict, Forbidden
 
-PENDING = "PENDING"
-CONFIRMED = "CONFIRMED"
-PREPARING = "PREPARING"
-READY = "READY"
-OUT_FOR_DELIVERY = "OUT_FOR_DELIVERY"
-DELIVERED = "DELIVERED"
-CANCELLED = "CANCELLED"
+__all__ = ["ROLES", "STATUSES", "actor_role", "check_move", "next_statuses"]
 
 INITIAL = PENDING
 FORWARD = {
@@ -36,13 +44,7 @@ FORWARD = {
     OUT_FOR_DELIVERY: DELIVERED,
 }
 CANCELLABLE = frozenset({PENDING, CONFIRMED, PREPARING})
-STATUSES = (PENDING, CONFIRMED, PREPARING, READY, OUT_FOR_DELIVERY, DELIVERED, CANCELLED)
 FINAL = frozenset({DELIVERED, CANCELLED})  # nothing leaves them
-
-CUSTOMER = "customer"
-OWNER = "owner"
-ADMIN = "admin"
-ROLES = (CUSTOMER, OWNER, ADMIN)
 
 
 def next_statuses(status: str) -> frozenset[str]:

@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.orders.contract.events import ORDER_CREATED, ORDER_STATUS_CHANGED
+from services.orders.contract.rpc import HistoryQueryInput, MetricsRangeInput, ReconcileInput
 from services.orders.domain.history import change_from_created, change_from_status_changed
 from services.orders.domain.status import actor_role
-from services.orders.schemas.history import HistoryQueryInput, MetricsRangeInput, ReconcileInput
-from services.orders.schemas.orders import OrderCreatedPayload, OrderStatusChangedPayload
 from services.orders.storage import history
 from shared.consumer import consume_event
 from shared.dynamodb import unavailable_when_down
@@ -32,14 +32,14 @@ DEFAULT_RECONCILE_WINDOW_HOURS = 24.0
 class HistoryEntrypoints:
     """Entrypoints only: validate, call the storage with `self.dynamodb`, return."""
 
-    @consume_event("orders", "order_created", transient=history.is_outage)
+    @consume_event(ORDER_CREATED, transient=history.is_outage)
     def history_order_created(self, event: dict) -> None:
-        payload = load(OrderCreatedPayload(), event["payload"])
+        payload = load(ORDER_CREATED.payload(), event["payload"])
         history.write_history(self.dynamodb, [change_from_created(payload)])
 
-    @consume_event("orders", "order_status_changed", transient=history.is_outage)
+    @consume_event(ORDER_STATUS_CHANGED, transient=history.is_outage)
     def history_order_status_changed(self, event: dict) -> None:
-        payload = load(OrderStatusChangedPayload(), event["payload"])
+        payload = load(ORDER_STATUS_CHANGED.payload(), event["payload"])
         history.write_history(self.dynamodb, [change_from_status_changed(payload)])
 
     @service_rpc

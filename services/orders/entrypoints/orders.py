@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.orders.contract.rpc import OrderInput, OrdersQuery, OrderStatusInput
 from services.orders.domain import orders
-from services.orders.schemas.orders import OrderInput, OrdersQuery, StatusChangeInput
 from shared.errors import InvalidInput
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
@@ -45,7 +45,7 @@ class OrdersEntrypoints:
     @service_rpc
     def change_status(self, order_id: str, new_status: str, actor_id: str | None,
                       is_admin: bool = False, idempotency_key: str | None = None) -> dict:
-        change = load(StatusChangeInput(), {"status": new_status})
+        change = load(OrderStatusInput(), {"status": new_status})
         return orders.change_status(self.store, parse_id(order_id, "order_id"),
                                     change["status"], _actor(actor_id),
                                     _flag(is_admin, "is_admin"), idempotency_key)

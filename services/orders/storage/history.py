@@ -19,6 +19,7 @@ from botocore.exceptions import ClientError
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
+from services.orders.contract.rpc import STATUSES
 from services.orders.domain.history import (
     HISTORY_WRITER,
     LOGS,
@@ -34,7 +35,6 @@ from services.orders.domain.history import (
     newest_first,
     ordered_metrics,
 )
-from services.orders.domain.status import STATUSES
 from shared.dynamodb import (
     PROCESSED_EVENTS,
     DynamoDBClient,

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 
+from services.rankings.contract.events import USER_FOLLOWED, USER_UNFOLLOWED
+from services.rankings.contract.rpc import FollowerSchema, FollowSchema
 from services.rankings.domain.users import user_or_404
-from services.rankings.schemas.follows import FollowerSchema, FollowEventSchema, FollowSchema
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas import page
 
@@ -24,7 +25,7 @@ def follow_user(store, user_id: uuid.UUID, target_id: uuid.UUID,
         follow = store.add_follow(user_id, target_id)
         if follow is None:
             raise Conflict("you already follow this user", {"user_id": str(target_id)})
-        store.emit("user_followed", FollowEventSchema().dump(follow))
+        store.emit(USER_FOLLOWED, USER_FOLLOWED.dump(follow))
         return FollowSchema().dump(follow)
 
     request = {"user_id": user_id, "target_id": target_id}
@@ -37,7 +38,7 @@ def unfollow_user(store, user_id: uuid.UUID, target_id: uuid.UUID,
         user_or_404(store, user_id)
         if not store.remove_follow(user_id, target_id):
             raise NotFound("you do not follow this user", {"user_id": str(target_id)})
-        store.emit("user_unfollowed", FollowEventSchema().dump(
+        store.emit(USER_UNFOLLOWED, USER_UNFOLLOWED.dump(
             {"follower_id": user_id, "followed_id": target_id}))
 
     request = {"user_id": user_id, "target_id": target_id}

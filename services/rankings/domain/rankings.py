@@ -15,16 +15,15 @@ from dataclasses import dataclass, field
 from itertools import groupby
 from typing import NamedTuple
 
-from services.rankings.models import MAX_RANK
-from services.rankings.schemas.rankings import (
+from services.rankings.contract.events import DISH_RANKED, RANKING_MOVED, RANKING_REMOVED
+from services.rankings.contract.rpc import (
+    MAX_RANK,
     BestDishSchema,
-    DishRankedPayload,
     DishStatsSchema,
     HistoryEntrySchema,
     RankingListSchema,
-    RankingMovedPayload,
-    RankingRemovedPayload,
 )
+from shared.contract import EventType
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas import normalize_dish_type, page
 
@@ -115,16 +114,16 @@ class DishList:
         return Outcome(DishList(tuple(order[:MAX_RANK]), tasted), tuple(changes))
 
 
-def event_for(change: Change) -> tuple[str, dict] | None:
+def event_for(change: Change) -> tuple[EventType, dict] | None:
     """The event a change means, with its change-specific fields: only the ranked list's
     changes are announced (a taste status given or removed outside the list is not)."""
     if change.kind == "placed":
-        return "dish_ranked", {"rank": change.new_rank}
+        return DISH_RANKED, {"rank": change.new_rank}
     if change.kind in ("moved", "shifted"):
-        return "ranking_moved", {"old_rank": change.old_rank, "new_rank": change.new_rank,
+        return RANKING_MOVED, {"old_rank": change.old_rank, "new_rank": change.new_rank,
                                  "reason": change.kind}
     if change.old_rank is not None:  # removed, dropped, or tasted while ranked
-        return "ranking_removed", {"old_rank": change.old_rank, "reason": change.kind}
+        return RANKING_REMOVED, {"old_rank": change.old_rank, "reason": change.kind}
     return None
 
 
@@ -132,13 +131,6 @@ def event_for(change: Change) -> tuple[str, dict] | None:
 
 ranking_list_schema = RankingListSchema()
 history_entry_schema = HistoryEntrySchema()
-EVENT_SCHEMAS = {
-    "dish_ranked": DishRankedPayload(),
-    "ranking_moved": RankingMovedPayload(),
-    "ranking_removed": RankingRemovedPayload(),
-}
-
-
 def get_my_rankings(store, user_id: uuid.UUID) -> dict:
     _user_or_404(store, user_id)
     entries = store.ranking_entries(user_id)
@@ -280,9 +272,9 @@ def _announce(store, user_id: uuid.UUID, dish_type: str, rows: list,
         event_type, fields = event
         payload = {"user_id": user_id, "dish_id": change.dish_id, "dish_type": dish_type,
                    "restaurant_id": restaurant_of[change.dish_id], **fields}
-        if event_type == "dish_ranked":
+        if event_type is DISH_RANKED:
             payload["city"] = restaurant.city if restaurant is not None else None
             payload["cuisine_type"] = list(restaurant.cuisine_type) if restaurant else []
-        events.append((event_type, EVENT_SCHEMAS[event_type].dump(payload)))
+        events.append((event_type, event_type.dump(payload)))
     for event_type, run in groupby(events, key=lambda event: event[0]):  # one insert a run
         store.emit_many(event_type, [payload for _, payload in run])

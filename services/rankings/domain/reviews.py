@@ -14,20 +14,22 @@ import uuid
 from collections.abc import Mapping
 from decimal import ROUND_HALF_UP, Decimal
 
-from services.rankings.domain.users import user_or_404
-from services.rankings.schemas.reviews import (
+from services.rankings.contract.events import (
+    REVIEW_COMMENTED,
+    REVIEW_CREATED,
+    REVIEW_DELETED,
+    REVIEW_LIKED,
+    REVIEW_UPDATED,
+)
+from services.rankings.contract.rpc import (
     RATINGS,
     CommentSchema,
     LikeSchema,
     RecomputeResultSchema,
-    ReviewCommentedEventSchema,
-    ReviewEventSchema,
-    ReviewLikedEventSchema,
-    ReviewRatingPayload,
     ReviewSchema,
     ReviewSummarySchema,
-    ReviewUpdatedEventSchema,
 )
+from services.rankings.domain.users import user_or_404
 from shared.errors import Conflict, Forbidden, NotFound
 from shared.schemas import page
 
@@ -43,6 +45,19 @@ SUMMARY_CONSUMERS = {
     "review_deleted": "rankings.count_review_deleted",
 }
 HIGHEST_RATING = Decimal(len(RATINGS))
+# what the summary reads of each review event
+RATING_READERS = {
+    REVIEW_CREATED.name: REVIEW_CREATED.reader("review_id", "restaurant_id", "rating"),
+    REVIEW_UPDATED.name: REVIEW_UPDATED.reader("review_id", "restaurant_id", "rating",
+                                               "previous_rating"),
+    REVIEW_DELETED.name: REVIEW_DELETED.reader("review_id", "restaurant_id", "rating"),
+}
+
+
+def review_event(review) -> dict:
+    """review_created's and review_deleted's payload of a review."""
+    return {"review_id": review.id, "user_id": review.user_id,
+            "restaurant_id": review.restaurant_id, "rating": review.rating}
 
 
 def restaurant_or_404(store, restaurant_id: uuid.UUID) -> None:
@@ -111,7 +126,7 @@ def create_review(store, user_id: uuid.UUID, restaurant_id: uuid.UUID, fields: d
         user_or_404(store, user_id)
         restaurant_or_404(store, restaurant_id)
         review = store.add_review(user_id, restaurant_id, fields)
-        store.emit("review_created", ReviewEventSchema().dump(review))
+        store.emit(REVIEW_CREATED, REVIEW_CREATED.dump(review_event(review)))
         return _answer(store, review.id)
 
     request = {"user_id": user_id, "restaurant_id": restaurant_id, "fields": fields}
@@ -127,11 +142,8 @@ def update_review(store, user_id: uuid.UUID, review_id: uuid.UUID, fields: dict,
                    if getattr(review, name) != value}
         if changed:  # nothing changed, nothing to announce
             store.update_review(review, changed)
-            store.emit("review_updated", ReviewUpdatedEventSchema().dump({
-                "id": review.id, "user_id": review.user_id,
-                "restaurant_id": review.restaurant_id, "rating": review.rating,
-                "previous_rating": previous_rating,
-            }))
+            store.emit(REVIEW_UPDATED, REVIEW_UPDATED.dump(
+                {**review_event(review), "previous_rating": previous_rating}))
         return _answer(store, review.id)
 
     request = {"user_id": user_id, "review_id": review_id, "fields": fields}
@@ -143,7 +155,7 @@ def delete_review(store, user_id: uuid.UUID, review_id: uuid.UUID,
     def apply():
         review = _authored_review(store, user_id, review_id)
         store.delete_review(review)
-        store.emit("review_deleted", ReviewEventSchema().dump(review))
+        store.emit(REVIEW_DELETED, REVIEW_DELETED.dump(review_event(review)))
 
     store.command("delete_review", idempotency_key,
                   {"user_id": user_id, "review_id": review_id}, apply)
@@ -156,7 +168,7 @@ def like_review(store, user_id: uuid.UUID, review_id: uuid.UUID,
         review = review_or_404(store, review_id)
         if not store.add_like(review_id, user_id):
             raise Conflict("you already like this review", {"review_id": str(review_id)})
-        store.emit("review_liked", ReviewLikedEventSchema().dump(
+        store.emit(REVIEW_LIKED, REVIEW_LIKED.dump(
             {"review_id": review_id, "user_id": user_id, "author_id": review.user_id}))
         return LikeSchema().dump({"review_id": review_id,
                                   "like_count": store.count_likes(review_id)})
@@ -185,7 +197,7 @@ def add_comment(store, user_id: uuid.UUID, review_id: uuid.UUID, fields: dict,
         user = user_or_404(store, user_id)
         review = review_or_404(store, review_id)
         comment = store.add_comment(review_id, user_id, fields["content"])
-        store.emit("review_commented", ReviewCommentedEventSchema().dump({
+        store.emit(REVIEW_COMMENTED, REVIEW_COMMENTED.dump({
             "review_id": review_id, "comment_id": comment.id, "user_id": user_id,
             "author_id": review.user_id,
         }))
@@ -227,7 +239,7 @@ def rating_moves(event_type: str, payload: dict) -> dict[str, int]:
     if event_type == "review_deleted":
         return {rating: -1}
     if event_type == "review_updated":
-        previous = str(payload["previous_rating"] or payload["rating"])
+        previous = str(payload.get("previous_rating") or payload["rating"])
         moves = {previous: -1}
         moves[rating] = moves.get(rating, 0) + 1
         return moves
@@ -236,7 +248,7 @@ def rating_moves(event_type: str, payload: dict) -> dict[str, int]:
 
 def count_review_event(store, event: dict) -> None:
     """Apply one review_created/updated/deleted to its restaurant's summary, once."""
-    payload = ReviewRatingPayload().load(event["payload"])
+    payload = RATING_READERS[event["event_type"]].load(event["payload"])
     moves = rating_moves(event["event_type"], payload)
     with store.transaction():
         # the row lock comes before the claim: a recompute locks the summaries, then claims

@@ -13,17 +13,16 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-from services.rankings.schemas.rewards import (
-    BadgeAwardedSchema,
-    BadgeProgressSchema,
-    DishRankedPayload,
-    PointsAwardedSchema,
-    ReviewCommentedPayload,
-    ReviewCreatedPayload,
-    ReviewLikedPayload,
-    RewardSummarySchema,
-    UserFollowedPayload,
+from services.rankings.contract.events import (
+    BADGE_AWARDED,
+    DISH_RANKED,
+    POINTS_AWARDED,
+    REVIEW_COMMENTED,
+    REVIEW_CREATED,
+    REVIEW_LIKED,
+    USER_FOLLOWED,
 )
+from services.rankings.contract.rpc import BadgeProgressSchema, RewardSummarySchema
 from shared.errors import NotFound
 
 # activity_type -> points (SPEC §4)
@@ -103,7 +102,7 @@ def _award(store, consumer: str, event: dict, user_id: uuid.UUID, activity_type:
         store.lock_rewards_of(user_id)
         points = POINTS[activity_type]
         if store.award_points(user_id, activity_type, reference_id, points):
-            store.emit("points_awarded", PointsAwardedSchema().dump({
+            store.emit(POINTS_AWARDED, POINTS_AWARDED.dump({
                 "user_id": user_id, "activity_type": activity_type, "points": points,
                 "reference_id": reference_id, "total_points": store.points_total(user_id),
             }))
@@ -116,13 +115,21 @@ def _check_badges(store, user_id: uuid.UUID) -> None:
     names = {badge.code: badge.name for badge, _ in store.badges_of(user_id)}
     for code in earned_badges(record):
         if store.award_badge(user_id, code):
-            store.emit("badge_awarded", BadgeAwardedSchema().dump(
+            store.emit(BADGE_AWARDED, BADGE_AWARDED.dump(
                 {"user_id": user_id, "badge_code": code, "badge_name": names[code]}))
+
+
+# what rewards read of rankings' own events (every other field is ignored)
+_ranked = DISH_RANKED.reader("user_id", "dish_id")
+_reviewed = REVIEW_CREATED.reader("review_id", "user_id")
+_commented = REVIEW_COMMENTED.reader("comment_id", "user_id")  # the commenter
+_liked = REVIEW_LIKED.reader("review_id", "user_id", "author_id")  # user_id: the liker
+_followed = USER_FOLLOWED.reader("follower_id", "followed_id")
 
 
 def reward_dish_ranked(store, consumer: str, event: dict) -> None:
     """10 points to the ranker, once per dish; then the badges."""
-    ranked = DishRankedPayload().load(event["payload"])
+    ranked = _ranked.load(event["payload"])
     user_id = ranked["user_id"]
     _award(store, consumer, event, user_id, RANKING, ranked["dish_id"],
            after_award=lambda: _check_badges(store, user_id))
@@ -130,19 +137,19 @@ def reward_dish_ranked(store, consumer: str, event: dict) -> None:
 
 def reward_review_created(store, consumer: str, event: dict) -> None:
     """5 points to the reviewer, once per review."""
-    review = ReviewCreatedPayload().load(event["payload"])
+    review = _reviewed.load(event["payload"])
     _award(store, consumer, event, review["user_id"], REVIEW, review["review_id"])
 
 
 def reward_review_commented(store, consumer: str, event: dict) -> None:
     """2 points to the commenter, once per comment."""
-    comment = ReviewCommentedPayload().load(event["payload"])
+    comment = _commented.load(event["payload"])
     _award(store, consumer, event, comment["user_id"], COMMENT, comment["comment_id"])
 
 
 def reward_review_liked(store, consumer: str, event: dict) -> None:
     """1 point to the review's author, once per (review, liker): unlike + like gives nothing."""
-    like = ReviewLikedPayload().load(event["payload"])
+    like = _liked.load(event["payload"])
     if like["user_id"] == like["author_id"]:
         return  # liking your own review earns nothing (and changes nothing to redeliver)
     _award(store, consumer, event, like["author_id"], LIKE_RECEIVED,
@@ -151,7 +158,7 @@ def reward_review_liked(store, consumer: str, event: dict) -> None:
 
 def reward_user_followed(store, consumer: str, event: dict) -> None:
     """3 points to the followed user, once per follower: unfollow + follow gives nothing."""
-    follow = UserFollowedPayload().load(event["payload"])
+    follow = _followed.load(event["payload"])
     _award(store, consumer, event, follow["followed_id"], NEW_FOLLOWER, follow["follower_id"])
 
 

@@ -15,13 +15,13 @@ from functools import cache
 
 from eventlet import tpool
 
-from services.rankings.domain.rewards import reward_summary
-from services.rankings.schemas.users import (
+from services.rankings.contract.events import USER_REGISTERED
+from services.rankings.contract.rpc import (
     ProfileLiteSchema,
     PublicProfileSchema,
     UserPrivateSchema,
-    UserRegisteredSchema,
 )
+from services.rankings.domain.rewards import reward_summary
 from shared.errors import NotFound, Unauthorized
 
 user_private_schema = UserPrivateSchema()
@@ -136,7 +136,8 @@ def register_user(store, fields: dict, admins: frozenset[str] = frozenset(),
             "display_name": fields.get("display_name"), "password_hash": password_hash,
             "role": "admin" if email.lower() in admins else "user",
         })
-        store.emit("user_registered", UserRegisteredSchema().dump(user))
+        store.emit(USER_REGISTERED, USER_REGISTERED.dump(
+            {"user_id": user.id, "username": user.username, "created_at": user.created_at}))
         return user_private_schema.dump(user)
 
     # the password stays out of the idempotency record, even as part of a digest

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from services.rankings.contract.rpc import FollowsQuery
 from services.rankings.domain import follows
-from services.rankings.schemas.follows import FollowsQuery
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
 

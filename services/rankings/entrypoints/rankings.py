@@ -6,13 +6,13 @@ import uuid
 
 from marshmallow import ValidationError, fields
 
-from services.rankings.domain import rankings
-from services.rankings.schemas.rankings import (
+from services.rankings.contract.rpc import (
     BestDishesQuery,
     DishTypeInput,
     HistoryQuery,
     PlaceDishInput,
 )
+from services.rankings.domain import rankings
 from shared.errors import InvalidInput
 from shared.rpc import service_rpc
 from shared.schemas import load

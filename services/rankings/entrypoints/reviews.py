@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from services.rankings.domain import reviews
-from services.rankings.schemas.reviews import (
+from services.rankings.contract.events import REVIEW_CREATED, REVIEW_DELETED, REVIEW_UPDATED
+from services.rankings.contract.rpc import (
     CommentInput,
     CommentsQuery,
     ReviewInput,
     ReviewsQuery,
 )
+from services.rankings.domain import reviews
 from shared.consumer import consume_event
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
@@ -82,14 +83,14 @@ class ReviewsEntrypoints:
         return reviews.recompute_review_summaries(self.store)
 
     # rankings' own review events keep the summaries (each once: see domain.reviews)
-    @consume_event("rankings", "review_created")
+    @consume_event(REVIEW_CREATED)
     def count_review_created(self, event):
         reviews.count_review_event(self.store, event)
 
-    @consume_event("rankings", "review_updated")
+    @consume_event(REVIEW_UPDATED)
     def count_review_updated(self, event):
         reviews.count_review_event(self.store, event)
 
-    @consume_event("rankings", "review_deleted")
+    @consume_event(REVIEW_DELETED)
     def count_review_deleted(self, event):
         reviews.count_review_event(self.store, event)

@@ -8,8 +8,15 @@ method name also names the handler's queue and its processed-events claim.
 
 from __future__ import annotations
 
+from services.rankings.contract.events import (
+    DISH_RANKED,
+    REVIEW_COMMENTED,
+    REVIEW_CREATED,
+    REVIEW_LIKED,
+    USER_FOLLOWED,
+)
+from services.rankings.contract.rpc import UserIdInput
 from services.rankings.domain import rewards
-from services.rankings.schemas.rewards import UserIdInput
 from shared.consumer import consume_event
 from shared.rpc import service_rpc
 from shared.schemas import load
@@ -18,23 +25,23 @@ from shared.schemas import load
 class RewardsEntrypoints:
     """Entrypoints only: validate, call the domain with `self.store`, return."""
 
-    @consume_event("rankings", "dish_ranked")
+    @consume_event(DISH_RANKED)
     def reward_dish_ranked(self, event):
         rewards.reward_dish_ranked(self.store, "rankings.reward_dish_ranked", event)
 
-    @consume_event("rankings", "review_created")
+    @consume_event(REVIEW_CREATED)
     def reward_review_created(self, event):
         rewards.reward_review_created(self.store, "rankings.reward_review_created", event)
 
-    @consume_event("rankings", "review_commented")
+    @consume_event(REVIEW_COMMENTED)
     def reward_review_commented(self, event):
         rewards.reward_review_commented(self.store, "rankings.reward_review_commented", event)
 
-    @consume_event("rankings", "review_liked")
+    @consume_event(REVIEW_LIKED)
     def reward_review_liked(self, event):
         rewards.reward_review_liked(self.store, "rankings.reward_review_liked", event)
 
-    @consume_event("rankings", "user_followed")
+    @consume_event(USER_FOLLOWED)
     def reward_user_followed(self, event):
         rewards.reward_user_followed(self.store, "rankings.reward_user_followed", event)
 

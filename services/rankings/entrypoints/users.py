@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from nameko.dependency_providers import Config
 
-from services.rankings.domain import users
-from services.rankings.schemas.users import (
+from services.rankings.contract.rpc import (
     CredentialsInput,
     RegisterInput,
     UserUpdateInput,
 )
+from services.rankings.domain import users
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id, parse_ids
 

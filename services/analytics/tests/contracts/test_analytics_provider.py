@@ -14,6 +14,7 @@ from contextlib import contextmanager
 
 import pytest
 
+from contracts.contract_map import event_types
 from contracts.provider import Aliases, Producer, consumer_of, pacts_naming, verify
 from services.analytics.service import AnalyticsService
 from services.analytics.tables import TABLES
@@ -41,7 +42,7 @@ class Analytics:
 
     def received(self, handler: str, producer: str, event_type: str, payload: dict) -> None:
         """An event through analytics' own consumer of it."""
-        envelope = parse_envelope(make_envelope(producer, event_type, payload))
+        envelope = parse_envelope(make_envelope(event_types()[producer, event_type], payload))
         with self.service() as service:
             getattr(service, handler)([envelope])
 

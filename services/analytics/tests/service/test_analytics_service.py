@@ -11,6 +11,7 @@ import pytest
 from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from contracts.contract_map import event_types
 from shared.consumer import dead_letter_queue_name
 from shared.events import EnvelopePublisher, make_envelope
 
@@ -28,7 +29,7 @@ def publish(analytics_service, analytics_config):
 
     def send(producer: str, event_type: str, payload: dict, occurred_at=None,
              copies: int = 1) -> dict:
-        envelope = make_envelope(producer, event_type, payload)
+        envelope = make_envelope(event_types()[producer, event_type], payload)
         if occurred_at is not None:
             envelope["occurred_at"] = occurred_at.isoformat()
         if producer not in publishers:

@@ -10,6 +10,7 @@ from kombu import Connection
 from nameko.standalone.rpc import ClusterRpcProxy
 
 from services.analytics.service import AnalyticsService
+from services.gateway.contract.events import RESTAURANT_VIEWED
 from shared.consumer import dead_letter_queue_name
 from shared.events import EnvelopePublisher, make_envelope
 
@@ -27,7 +28,7 @@ def test_views_wait_out_an_outage_and_are_counted_once(container_factory, servic
     restaurant = str(uuid.uuid4())
 
     def view(n: int) -> dict:
-        return make_envelope("gateway", "restaurant_viewed", {
+        return make_envelope(RESTAURANT_VIEWED, {
             "restaurant_id": restaurant, "user_id": None, "anonymous_id": f"visitor-{n % 4}",
             "device_type": "mobile"})
 

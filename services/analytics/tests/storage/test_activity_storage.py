@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from marshmallow import Schema
 
 from services.analytics.domain.activity import PLACES, TRENDING_DISHES
 from services.analytics.domain.decay import HALF_LIFE, era_expires_at
@@ -21,6 +22,7 @@ from services.analytics.storage.activity import (
     trending_dishes,
     user_popularity,
 )
+from shared.contract import EventType
 from shared.dynamodb import PROCESSED_EVENTS, ensure_tables
 from shared.events import make_envelope, parse_envelope
 
@@ -40,7 +42,7 @@ def new_id() -> str:
 
 def envelope(event_type: str, payload: dict, at: datetime = NOW,
              producer: str = "rankings") -> dict:
-    return parse_envelope({**make_envelope(producer, event_type, payload),
+    return parse_envelope({**make_envelope(EventType(producer, event_type, 1, Schema), payload),
                            "occurred_at": at.isoformat()})
 
 

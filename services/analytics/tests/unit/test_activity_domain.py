@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from marshmallow import Schema
 
 from services.analytics.domain.activity import (
     ACTIVITY_EVENT_TYPES,
@@ -30,9 +31,10 @@ from services.analytics.domain.keys import (
     restaurant_place,
     user_board,
 )
-from shared.dynamodb import Increment, PutIfAbsent
+from shared.contract import EventType
 from shared.errors import InvalidInput
 from shared.events import make_envelope, parse_envelope
+from shared.writes import Increment, PutIfAbsent
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 USER, OTHER = str(uuid.uuid4()), str(uuid.uuid4())
@@ -42,7 +44,7 @@ DISH, RESTAURANT = str(uuid.uuid4()), str(uuid.uuid4())
 def envelope(event_type: str, payload: dict, at: datetime = NOW,
              producer: str = "rankings") -> dict:
     """As the consumer hands it over: parsed (uuid event id, aware occurred_at)."""
-    return parse_envelope({**make_envelope(producer, event_type, payload),
+    return parse_envelope({**make_envelope(EventType(producer, event_type, 1, Schema), payload),
                            "occurred_at": at.isoformat()})
 
 

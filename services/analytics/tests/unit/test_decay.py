@@ -24,8 +24,9 @@ from services.analytics.domain.decay import (
     weight,
 )
 from services.analytics.domain.keys import dish_place, restaurant_place
-from shared.dynamodb import Increment
+from services.gateway.contract.events import DISH_VIEWED
 from shared.events import make_envelope, parse_envelope
+from shared.writes import Increment
 
 NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 MIDNIGHT = datetime(2027, 1, 1, tzinfo=UTC)
@@ -157,7 +158,7 @@ def test_one_update_per_dish_view_on_its_eras_item():
     dish_id, restaurant_id = str(uuid.uuid4()), str(uuid.uuid4())
     places = {dish_place(dish_id): {"restaurant_id": restaurant_id, "dish_type": "laksa"},
               restaurant_place(restaurant_id): {"city": "ipoh"}}
-    envelope = parse_envelope({**make_envelope("gateway", "dish_viewed", {"dish_id": dish_id}),
+    envelope = parse_envelope({**make_envelope(DISH_VIEWED, {"dish_id": dish_id}),
                                "occurred_at": NOW.isoformat()})
     writes = dish_view_writes(envelope, places)
     assert len(writes) == 1

@@ -12,7 +12,6 @@ from services.analytics.domain.periods import (
     as_utc,
     bucket,
     days_ending,
-    parse_period,
     period_days,
     zero_filled,
 )
@@ -85,15 +84,6 @@ def test_zero_filled_series():
         {"date": "2026-01-01", "views": 0},
         {"date": "2026-01-02", "views": 1},
     ]
-
-
-def test_parse_period():
-    assert parse_period("week") == "week"
-    assert parse_period(" Month ") == "month"
-    for bad in ["fortnight", "", None, 7]:
-        with pytest.raises(InvalidInput) as raised:
-            parse_period(bad)
-        assert "period" in raised.value.details["fields"]
 
 
 def test_as_utc():

@@ -7,6 +7,13 @@ from datetime import UTC, datetime
 
 import pytest
 
+from services.analytics.contract.rpc import (
+    DashboardQuery,
+    EngagementInput,
+    EntitySchema,
+    TimeSeriesArgs,
+    TrendingRestaurantsQuery,
+)
 from services.analytics.domain.views import (
     ANALYTICS,
     ENGAGEMENTS,
@@ -19,17 +26,10 @@ from services.analytics.domain.views import (
     view_writes,
     viewer_identity,
 )
-from services.analytics.schemas import (
-    MAX_LISTED_IDS,
-    EngagementInput,
-    EntitySchema,
-    RestaurantTrafficArgs,
-    TimeSeriesArgs,
-    TrendingRestaurantsArgs,
-)
-from shared.dynamodb import Increment, PutIfAbsent
+from services.gateway.contract.events import MAX_LISTED_IDS
 from shared.errors import InvalidInput
 from shared.schemas import load
+from shared.writes import Increment, PutIfAbsent
 
 RESTAURANT = str(uuid.uuid4())
 USER = str(uuid.uuid4())
@@ -290,17 +290,17 @@ def test_entity_arguments():
             load(EntitySchema(), bad)
 
 
-def test_period_arguments_default_to_week():
+def test_period_and_limit_arguments_have_defaults():
     assert load(TimeSeriesArgs(), {"entity_type": "dish", "entity_id": RESTAURANT}) == {
         "entity_type": "dish", "entity_id": RESTAURANT, "period": "week"}
-    assert load(RestaurantTrafficArgs(), {"restaurant_id": RESTAURANT, "period": "year"}) \
-        == {"restaurant_id": RESTAURANT, "period": "year"}
-    assert load(TrendingRestaurantsArgs(), {}) == {"period": "week", "limit": 10}
-    for schema, bad in [(RestaurantTrafficArgs(), {"restaurant_id": RESTAURANT,
-                                                   "period": "fortnight"}),
-                        (TrendingRestaurantsArgs(), {"limit": 0}),
-                        (TrendingRestaurantsArgs(), {"limit": 51}),
-                        (TrendingRestaurantsArgs(), {"limit": "10"})]:
+    assert load(DashboardQuery(), {"period": "year"}) == {"period": "year"}
+    assert load(TrendingRestaurantsQuery(), {}) == {"period": "week", "limit": 10}
+    # as a query string carries it: the gateway forwards the same values it checked
+    assert load(TrendingRestaurantsQuery(), {"limit": "10"})["limit"] == 10
+    for schema, bad in [(DashboardQuery(), {"period": "fortnight"}),
+                        (TrendingRestaurantsQuery(), {"limit": 0}),
+                        (TrendingRestaurantsQuery(), {"limit": 51}),
+                        (TrendingRestaurantsQuery(), {"limit": "ten"})]:
         with pytest.raises(InvalidInput):
             load(schema, bad)
 

@@ -11,6 +11,7 @@ from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import text
 
 from services.catalog.service import CatalogService
+from services.rankings.contract.events import DISH_RANKED, RANKING_MOVED, RANKING_REMOVED
 from shared.consumer import ERROR_HEADER, dead_letter_queue
 from shared.events import EnvelopePublisher
 from shared.postgres import make_engine
@@ -92,21 +93,21 @@ def test_average_follows_placements_moves_and_removals(catalog, rankings, restau
     assert catalog.get_dish(dish["id"])["average_rank"] is None
     first, second = str(uuid.uuid4()), str(uuid.uuid4())
 
-    rankings.dispatch("dish_ranked", ranked(dish, 1, first))
+    rankings.dispatch(DISH_RANKED, ranked(dish, 1, first))
     average_becomes(catalog, dish, 1.0)
-    rankings.dispatch("dish_ranked", ranked(dish, 3, second))
+    rankings.dispatch(DISH_RANKED, ranked(dish, 3, second))
     average_becomes(catalog, dish, 2.0)
 
-    rankings.dispatch("ranking_moved", {**ranking(dish, old_rank=3, new_rank=2,
+    rankings.dispatch(RANKING_MOVED, {**ranking(dish, old_rank=3, new_rank=2,
                                                   reason="moved"), "user_id": second})
     average_becomes(catalog, dish, 1.5)
     assert totals(db, dish["id"])[:2] == (3, 2)
 
-    rankings.dispatch("ranking_removed", {**ranking(dish, old_rank=1, reason="removed"),
+    rankings.dispatch(RANKING_REMOVED, {**ranking(dish, old_rank=1, reason="removed"),
                                           "user_id": first})
     average_becomes(catalog, dish, 2.0)  # the other user's rank
 
-    rankings.dispatch("ranking_removed", {**ranking(dish, old_rank=2, reason="tasted"),
+    rankings.dispatch(RANKING_REMOVED, {**ranking(dish, old_rank=2, reason="tasted"),
                                           "user_id": second})
     average_becomes(catalog, dish, None)
     assert totals(db, dish["id"]) == (0, 0, None)
@@ -116,7 +117,7 @@ def test_ranks_change_no_dish_details_and_announce_nothing(catalog, rankings, re
                                                            record_events):
     dish = add_dish(catalog, restaurant, "Curry Laksa")
     events = record_events("catalog")
-    rankings.dispatch("dish_ranked", ranked(dish, 2))
+    rankings.dispatch(DISH_RANKED, ranked(dish, 2))
     average_becomes(catalog, dish, 2.0)
     after = catalog.get_dish(dish["id"])
     assert {**after, "average_rank": None} == dish  # updated_at included
@@ -126,10 +127,10 @@ def test_ranks_change_no_dish_details_and_announce_nothing(catalog, rankings, re
 def test_a_redelivered_event_changes_nothing(catalog, rankings, restaurant, db):
     dish, marker = add_dish(catalog, restaurant, "Curry Laksa"), add_dish(
         catalog, restaurant, "Assam Laksa")
-    placed = rankings.dispatch("dish_ranked", ranked(dish, 4))
+    placed = rankings.dispatch(DISH_RANKED, ranked(dish, 4))
     average_becomes(catalog, dish, 4.0)
     rankings.publish(placed)
-    moved = rankings.dispatch("ranking_moved", ranking(dish, old_rank=4, new_rank=2,
+    moved = rankings.dispatch(RANKING_MOVED, ranking(dish, old_rank=4, new_rank=2,
                                                         reason="shifted"))
     average_becomes(catalog, dish, 2.0)
     rankings.publish(moved)
@@ -137,8 +138,8 @@ def test_a_redelivered_event_changes_nothing(catalog, rankings, restaurant, db):
 
     # the duplicates queue with a later event each; once those are applied, and a moment
     # more for workers running concurrently, the duplicates have had their chance
-    rankings.dispatch("dish_ranked", ranked(marker, 1))
-    rankings.dispatch("ranking_moved", ranking(marker, old_rank=1, new_rank=2, reason="moved"))
+    rankings.dispatch(DISH_RANKED, ranked(marker, 1))
+    rankings.dispatch(RANKING_MOVED, ranking(marker, old_rank=1, new_rank=2, reason="moved"))
     average_becomes(catalog, marker, 2.0)
     eventlet.sleep(0.5)
     assert totals(db, dish["id"])[:2] == (2, 1)
@@ -148,10 +149,10 @@ def test_a_redelivered_event_changes_nothing(catalog, rankings, restaurant, db):
 def test_an_event_for_an_unknown_dish_is_harmless(catalog, rankings, restaurant, db):
     gone = {"id": str(uuid.uuid4()), "dish_type": "laksa", "restaurant_id": restaurant["id"]}
     events = [
-        rankings.dispatch("dish_ranked", ranked(gone, 2)),
-        rankings.dispatch("ranking_moved", ranking(gone, old_rank=2, new_rank=1,
+        rankings.dispatch(DISH_RANKED, ranked(gone, 2)),
+        rankings.dispatch(RANKING_MOVED, ranking(gone, old_rank=2, new_rank=1,
                                                    reason="moved")),
-        rankings.dispatch("ranking_removed", ranking(gone, old_rank=1, reason="dropped")),
+        rankings.dispatch(RANKING_REMOVED, ranking(gone, old_rank=1, reason="dropped")),
     ]
     for event in events:
         wait_for(lambda event=event: processed(db, event))  # handled, not retried
@@ -162,14 +163,14 @@ def test_an_event_for_an_unknown_dish_is_harmless(catalog, rankings, restaurant,
 def test_totals_never_go_negative_when_a_removal_overtakes_its_placement(
         catalog, rankings, restaurant, db):
     dish = add_dish(catalog, restaurant, "Curry Laksa")
-    removal = rankings.dispatch("ranking_removed", ranking(dish, old_rank=3, reason="removed"))
+    removal = rankings.dispatch(RANKING_REMOVED, ranking(dish, old_rank=3, reason="removed"))
     wait_for(lambda: processed(db, removal))
     assert totals(db, dish["id"]) == (0, 0, None)
 
 
 def test_an_unparseable_payload_is_dead_lettered(catalog, rankings, restaurant, db, config):
     dish = add_dish(catalog, restaurant, "Curry Laksa")
-    bad = rankings.dispatch("dish_ranked", ranked(dish, rank="first"))
+    bad = rankings.dispatch(DISH_RANKED, ranked(dish, rank="first"))
 
     def dead_letter():
         with Connection(config["AMQP_URI"]) as connection:
@@ -187,8 +188,8 @@ def test_search_puts_the_better_ranked_of_equal_matches_first(catalog, rankings,
     unranked_order = catalog.search_dishes(q="laksa")["items"]
     assert [item["id"] for item in unranked_order] == [alpha["id"], beta["id"]]
 
-    rankings.dispatch("dish_ranked", ranked(alpha, 4))
-    rankings.dispatch("dish_ranked", ranked(beta, 1))
+    rankings.dispatch(DISH_RANKED, ranked(alpha, 4))
+    rankings.dispatch(DISH_RANKED, ranked(beta, 1))
     average_becomes(catalog, alpha, 4.0)
     average_becomes(catalog, beta, 1.0)
     items = catalog.search_dishes(q="laksa")["items"]

@@ -13,6 +13,7 @@ import pytest
 
 from services.catalog import domain
 from services.catalog.storage import escape_like
+from shared.contract import EventType
 from shared.errors import NotFound
 from shared.schemas import page
 
@@ -163,9 +164,10 @@ class FakeStore:
                 self.answers[key] = answer
         return answer
 
-    def emit(self, event_type: str, payload: dict, version: int = 1) -> dict:
-        assert self._pending is not None, f"{event_type} emitted outside a transaction"
-        self._pending.append((event_type, payload))
+    def emit(self, event: EventType, payload: dict, version: int | None = None) -> dict:
+        assert self._pending is not None, f"{event} emitted outside a transaction"
+        assert event.producer == "catalog", f"{event} is not the catalog's"
+        self._pending.append((event.name, payload))
         return {}
 
     def _maybe_fail(self, name: str) -> None:

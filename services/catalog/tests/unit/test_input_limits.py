@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import uuid
 
-from services.catalog import schemas
-from services.catalog.schemas import (
+from services.catalog.contract import rpc as schemas
+from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSearchQuery,
     MenuQuery,

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 from marshmallow import ValidationError
 
-from services.catalog.schemas import (
+from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSearchQuery,
     MenuQuery,

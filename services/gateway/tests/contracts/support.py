@@ -10,6 +10,7 @@ from werkzeug.wrappers import Request
 from contracts.consumer import Promised
 from services.gateway.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
 from services.gateway.service import Auth, GatewayService
+from shared.contract import EventType
 from shared.events import make_envelope
 
 TOKENS = TokenSettings(secret="contract-test-secret-" + "0123456789abcdef" * 3)
@@ -19,8 +20,9 @@ DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
 class Dispatched(list):
     """What the gateway's dispatch published: each envelope, as EventDispatcher makes it."""
 
-    def __call__(self, event_type: str, payload: dict, version: int = 1, event_id=None) -> dict:
-        envelope = make_envelope("gateway", event_type, payload, version, event_id=event_id)
+    def __call__(self, event: EventType, payload: dict, version: int | None = None,
+                 event_id=None) -> dict:
+        envelope = make_envelope(event, payload, version, event_id=event_id)
         self.append(envelope)
         return envelope
 

@@ -27,37 +27,38 @@ from contracts.consumer import (
     shape,
     text,
 )
-from services.catalog.schemas import (
+from services.analytics.contract.rpc import (
+    DailyViewsSchema,
+    DeviceDataSchema,
+    EngagementSchema,
+    ViewDataSchema,
+)
+from services.catalog.contract.rpc import (
     DishSchema,
     DishSearchResultSchema,
     RestaurantSchema,
 )
 from services.gateway.schemas import (
-    DailyViewsSchema,
-    DeviceDataSchema,
-    EngagementSchema,
     ExpertSchema,
     LeaderboardSchema,
-    OrderHistorySchema,
-    OrderMetricsSchema,
-    OrderSchema,
     TrendingDishSchema,
     TrendingRestaurantSchema,
-    ViewDataSchema,
 )
 from services.gateway.tests.contracts.support import gateway_with, request
-from services.rankings.schemas.follows import FollowerSchema, FollowSchema
-from services.rankings.schemas.rankings import BestDishSchema, DishStatsSchema, RankingListSchema
-from services.rankings.schemas.reviews import (
+from services.orders.contract.rpc import OrderHistorySchema, OrderMetricsSchema, OrderSchema
+from services.rankings.contract.rpc import (
+    BadgeProgressSchema,
+    BestDishSchema,
     CommentSchema,
+    DishStatsSchema,
+    FollowerSchema,
+    FollowSchema,
     LikeSchema,
-    ReviewSchema,
-    ReviewSummarySchema,
-)
-from services.rankings.schemas.rewards import BadgeProgressSchema
-from services.rankings.schemas.users import (
     ProfileLiteSchema,
     PublicProfileSchema,
+    RankingListSchema,
+    ReviewSchema,
+    ReviewSummarySchema,
     UserPrivateSchema,
 )
 

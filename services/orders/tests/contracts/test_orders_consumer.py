@@ -28,8 +28,8 @@ from contracts.consumer import (
     shape,
     text,
 )
+from services.orders.contract.events import OrderCreatedPayload, OrderStatusChangedPayload
 from services.orders.domain import orders
-from services.orders.schemas.orders import OrderCreatedPayload, OrderStatusChangedPayload
 from services.orders.service import OrdersService
 from services.orders.storage import history
 from services.orders.storage.orders import OrdersStore

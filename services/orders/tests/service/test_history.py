@@ -12,7 +12,7 @@ from nameko.testing.services import entrypoint_waiter
 from sqlalchemy import text
 
 from conftest import drop_database, empty_tables, fresh_database
-from services.orders.schemas.orders import OrderStatusChangedPayload
+from services.orders.contract.events import ORDER_STATUS_CHANGED, OrderStatusChangedPayload
 from services.orders.service import OrdersService
 from services.orders.storage import history
 from services.orders.tests.service.history_support import (
@@ -198,7 +198,7 @@ def test_reconcile_repairs_the_history_from_postgresql_without_counting_twice(
         orders.call("reconcile", -1)
 
     # the lost event turns up after all: already repaired, so counted nothing
-    late = make_envelope("orders", "order_status_changed", OrderStatusChangedPayload().dump({
+    late = make_envelope(ORDER_STATUS_CHANGED, OrderStatusChangedPayload().dump({
         "order_id": b, "customer_id": uuid.uuid4(), "restaurant_id": uuid.uuid4(),
         "previous_status": "CONFIRMED", "new_status": "PREPARING", "version": 3,
         "actor_id": OWNER, "actor_role": "owner", "total": "25.00", "currency": "MYR",

@@ -9,11 +9,11 @@ from decimal import Decimal
 
 import pytest
 
+from services.orders.contract.events import OrderCreatedPayload, OrderStatusChangedPayload
 from services.orders.domain import history
 from services.orders.domain.history import StatusChange
-from services.orders.schemas.orders import OrderCreatedPayload, OrderStatusChangedPayload
-from shared.dynamodb import PutIfAbsent
 from shared.errors import InvalidInput
+from shared.writes import PutIfAbsent
 
 pytestmark = pytest.mark.unit
 

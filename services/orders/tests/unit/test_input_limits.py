@@ -9,17 +9,22 @@ import uuid
 
 import pytest
 
-from services.orders.models import MAX_ITEMS, MAX_NOTES_LENGTH, MAX_QUANTITY
-from services.orders.schemas import history, orders
-from services.orders.schemas.history import HistoryQueryInput, MetricsRangeInput, ReconcileInput
-from services.orders.schemas.orders import (
+from services.orders.contract import rpc
+from services.orders.contract.rpc import (
+    MAX_ITEMS,
+    MAX_NOTES_LENGTH,
+    MAX_QUANTITY,
+    HistoryQueryInput,
+    MetricsRangeInput,
     OrderInput,
     OrderItemInput,
     OrdersQuery,
-    StatusChangeInput,
+    OrderStatusInput,
+    ReconcileInput,
 )
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
+    accepted,
     refused,
     schema_limit_tests,
 )
@@ -37,7 +42,7 @@ def lines(count: int) -> list[dict]:
 VALID = {
     OrderInput: {"restaurant_id": str(uuid.uuid4()), "items": [line()]},
     OrderItemInput: line(),
-    StatusChangeInput: {"status": "CANCELLED"},
+    OrderStatusInput: {"status": "CANCELLED"},
     OrdersQuery: {},
     HistoryQueryInput: {"order_id": str(uuid.uuid4())},
     MetricsRangeInput: {"start": "2024-05-01T00:00:00Z", "end": "2024-05-02T00:00:00Z"},
@@ -53,8 +58,6 @@ LIMITS = [
     (OrderItemInput, "quantity", 1, 2**63),
     (OrdersQuery, "limit", "100", "101"),
     (OrdersQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
-    (MetricsRangeInput, "start", "0001-01-01T01:00:00+01:00", "0001-01-01T00:00:00+01:00"),
-    (MetricsRangeInput, "end", "9999-12-31T23:59:59Z", "9999-12-31T23:00:00-12:00"),
     (ReconcileInput, "window_hours", 24 * 31, 24 * 31 + 0.01),
     (ReconcileInput, "window_hours", 0.01, float("nan")),
 ]
@@ -75,14 +78,38 @@ READ_ONLY = [
     (OrderInput, "customer_id", str(uuid.uuid4())),
     (OrderInput, "restaurant_owner_id", str(uuid.uuid4())),
     (OrderInput, "created_at", NOW),
-    (StatusChangeInput, "actor_role", "admin"),
-    (StatusChangeInput, "version", 7),
+    (OrderStatusInput, "actor_role", "admin"),
+    (OrderStatusInput, "version", 7),
 ]
 
-globals().update(schema_limit_tests((orders, history), VALID, LIMITS, READ_ONLY))
+globals().update(schema_limit_tests((rpc,), VALID, LIMITS, READ_ONLY))
 
 
 @pytest.mark.parametrize("field", ["price", "unit_price", "line_total"])
 def test_a_price_on_any_line_of_an_order_is_refused_where_it_is(field):
     order = {**VALID[OrderInput], "items": [line(), line(**{field: "0.01"})]}
     assert refused(OrderInput, order) == {"items": {1: {field: ["Unknown field."]}}}
+
+
+@pytest.mark.parametrize(("window", "field"), [
+    ({"start": "0001-01-01T00:00:00+01:00", "end": "0001-01-02T00:00:00Z"}, "start"),
+    ({"start": "9999-12-30T00:00:00Z", "end": "9999-12-31T23:00:00-12:00"}, "end"),
+])
+def test_a_metrics_range_utc_cannot_hold_is_refused(window, field):
+    assert refused(MetricsRangeInput, window) == {field: ["out of range"]}
+
+
+def test_the_widest_metrics_range_utc_holds_is_accepted():
+    accepted(MetricsRangeInput, {"start": "0001-01-01T01:00:00+01:00",
+                                 "end": "0001-01-02T00:00:00Z"})
+    accepted(MetricsRangeInput, {"start": "9999-12-30T00:00:00Z",
+                                 "end": "9999-12-31T23:59:59Z"})
+
+
+def test_a_metrics_range_is_in_order_and_at_most_31_days():
+    start = VALID[MetricsRangeInput]["start"]
+    accepted(MetricsRangeInput, {"start": start, "end": "2024-06-01T00:00:00Z"})
+    assert refused(MetricsRangeInput, {"start": start, "end": "2024-06-01T00:00:01Z"}) == {
+        "end": ["the range may span at most 31 days"]}
+    assert refused(MetricsRangeInput, {"start": start, "end": "2024-04-30T23:59:59Z"}) == {
+        "end": ["must not be before start"]}

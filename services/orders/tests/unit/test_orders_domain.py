@@ -7,13 +7,9 @@ from decimal import Decimal
 
 import pytest
 
+from services.orders.contract.events import OrderCreatedPayload, OrderStatusChangedPayload
+from services.orders.contract.rpc import OrderInput, OrderStatusInput
 from services.orders.domain.orders import order_total, price_lines
-from services.orders.schemas.orders import (
-    OrderCreatedPayload,
-    OrderInput,
-    OrderStatusChangedPayload,
-    StatusChangeInput,
-)
 from shared.errors import InvalidInput
 from shared.schemas import load
 
@@ -146,10 +142,10 @@ def test_malformed_orders_are_refused(bad):
 
 
 def test_a_status_change_names_a_known_status():
-    assert load(StatusChangeInput(), {"status": "READY"}) == {"status": "READY"}
+    assert load(OrderStatusInput(), {"status": "READY"}) == {"status": "READY"}
     for bad in ("ready", "SHIPPED", "", None, 3):
         with pytest.raises(InvalidInput):
-            load(StatusChangeInput(), {"status": bad})
+            load(OrderStatusInput(), {"status": bad})
 
 
 # --- event payloads ------------------------------------------------------------------------------

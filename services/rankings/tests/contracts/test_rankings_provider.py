@@ -20,6 +20,7 @@ from contracts.provider import (
     pacts_naming,
     verify,
 )
+from services.catalog.contract import events as catalog_events
 from services.rankings.models import User
 from services.rankings.service import RankingsService
 from services.rankings.storage import RankingsStore
@@ -62,7 +63,7 @@ class Rankings(DatabaseProducer):
 
     def catalog_event(self, handler: str, event_type: str, payload: dict) -> None:
         """A fact from the catalog, through rankings' own consumer of it."""
-        envelope = parse_envelope(make_envelope("catalog", event_type, payload))
+        envelope = parse_envelope(make_envelope(catalog_events.EVENTS[event_type], payload))
         self.call(handler, envelope)
 
     def restaurant(self, params: dict) -> str:

@@ -6,6 +6,7 @@ import eventlet
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select
 
+from services.catalog.contract.events import RESTAURANT_CREATED, RESTAURANT_UPDATED
 from services.catalog.service import CatalogService
 from services.rankings.models import KnownDish, KnownRestaurant
 from shared.events import EnvelopePublisher
@@ -56,11 +57,11 @@ def test_an_older_event_never_overwrites_a_newer_one(rankings_service, rankings_
     newer = {"id": restaurant_id, "name": "New Name", "city": "Ipoh", "cuisine_type": [],
              "updated_at": "2026-11-22T10:00:00+00:00"}
     older = {**newer, "name": "Old Name", "updated_at": "2026-11-22T09:00:00+00:00"}
-    catalog.dispatch("restaurant_updated", newer)
+    catalog.dispatch(RESTAURANT_UPDATED, newer)
     wait_for(lambda: known(rankings_db_engine, KnownRestaurant, KnownRestaurant.restaurant_id,
                            restaurant_id))
-    catalog.dispatch("restaurant_created", older)  # arrives late, on its own queue
-    duplicate = catalog.dispatch("restaurant_updated", {**newer, "name": "Newest",
+    catalog.dispatch(RESTAURANT_CREATED, older)  # arrives late, on its own queue
+    duplicate = catalog.dispatch(RESTAURANT_UPDATED, {**newer, "name": "Newest",
                                                         "updated_at": "2026-11-22T11:00:00+00:00"})
     catalog.publish(duplicate)
     wait_for(lambda: known(rankings_db_engine, KnownRestaurant, KnownRestaurant.restaurant_id,

@@ -11,8 +11,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from services.rankings.contract.rpc import MAX_RANK, TASTE_STATUSES
 from services.rankings.domain.rankings import DishList
-from services.rankings.models import MAX_RANK, TASTE_STATUSES
 from services.rankings.tests.service.test_rankings_rpc import (
     NASI_LEMAK,
     assert_lists_valid,

@@ -15,6 +15,7 @@ import eventlet
 import pytest
 from sqlalchemy import func, select, update
 
+from services.rankings.contract.events import REVIEW_CREATED
 from services.rankings.models import KnownRestaurant, Review, ReviewSummary
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import EnvelopePublisher, make_envelope, parse_envelope
@@ -526,7 +527,7 @@ def test_an_event_still_on_its_way_during_a_recompute_is_not_counted_twice(
         service, users, place, catalog_facts, rankings_db_engine, rankings_config):
     """A review committed before the recompute whose event arrives after it."""
     review_id = uuid.uuid4()
-    envelope = make_envelope("rankings", "review_created", {
+    envelope = make_envelope(REVIEW_CREATED, {
         "review_id": str(review_id), "user_id": users["aisyah"], "restaurant_id": place,
         "rating": 3})
     with rankings_db_engine.begin() as conn:  # committed; the relay has not published it yet

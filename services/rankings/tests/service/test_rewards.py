@@ -17,6 +17,13 @@ from kombu import Connection
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
+from services.rankings.contract.events import (
+    DISH_RANKED,
+    REVIEW_COMMENTED,
+    REVIEW_CREATED,
+    REVIEW_LIKED,
+    USER_FOLLOWED,
+)
 from services.rankings.domain.rewards import reward_summary
 from services.rankings.models import ActivityPoints, RankingHistory, UserBadge
 from services.rankings.storage import RankingsStore
@@ -94,7 +101,7 @@ class Ranker:
     def rank(self, user_id: str, dish_id: str, dish_type: str, restaurant_id: str,
              rank: int = 1) -> dict:
         self.history(user_id, dish_id, dish_type, restaurant_id, rank)
-        return self.bus.dispatch("dish_ranked", {
+        return self.bus.dispatch(DISH_RANKED, {
             "user_id": user_id, "dish_id": dish_id, "dish_type": dish_type,
             "restaurant_id": restaurant_id, "city": "Kuala Lumpur", "cuisine_type": ["Malay"],
             "rank": rank})
@@ -137,13 +144,13 @@ def test_a_redelivered_event_awards_nothing_more(rewards, ranker, bus, make_user
     review, comment = str(uuid.uuid4()), str(uuid.uuid4())
     envelopes = [
         ranker.rank(author, dish, dish_type, restaurant),
-        bus.dispatch("review_created", {"review_id": review, "user_id": author,
+        bus.dispatch(REVIEW_CREATED, {"review_id": review, "user_id": author,
                                         "restaurant_id": restaurant, "rating": 4}),
-        bus.dispatch("review_commented", {"review_id": review, "comment_id": comment,
+        bus.dispatch(REVIEW_COMMENTED, {"review_id": review, "comment_id": comment,
                                           "user_id": commenter, "author_id": author}),
-        bus.dispatch("review_liked", {"review_id": review, "user_id": liker,
+        bus.dispatch(REVIEW_LIKED, {"review_id": review, "user_id": liker,
                                       "author_id": author}),
-        bus.dispatch("user_followed", {"follower_id": follower, "followed_id": author,
+        bus.dispatch(USER_FOLLOWED, {"follower_id": follower, "followed_id": author,
                                        "user_id": follower}),
     ]
     for envelope in envelopes:
@@ -169,7 +176,7 @@ def test_points_awarded_carries_the_running_total(rewards, bus, make_user):
     """Awards to one user are serialized: concurrent ones each see the others' points."""
     author = make_user("author")
     for _ in range(5):  # all at once: the handlers run concurrently
-        bus.dispatch("review_created", {"review_id": str(uuid.uuid4()), "user_id": author})
+        bus.dispatch(REVIEW_CREATED, {"review_id": str(uuid.uuid4()), "user_id": author})
     wait_for(lambda: rewards.points(author) == 25)
     rewards.settle()
     assert sorted(event["total_points"] for event in rewards.payloads("points_awarded")) == [
@@ -186,14 +193,14 @@ def test_one_award_per_cause(rewards, ranker, bus, make_user, catalog_facts):
     followed = {"follower_id": follower, "followed_id": author, "user_id": follower}
 
     ranker.rank(author, dish, dish_type, restaurant)
-    bus.dispatch("review_liked", liked)
-    bus.dispatch("user_followed", followed)
+    bus.dispatch(REVIEW_LIKED, liked)
+    bus.dispatch(USER_FOLLOWED, followed)
     wait_for(lambda: rewards.points(author) == 10 + 1 + 3)
 
     ranker.rank(author, dish, dish_type, restaurant, rank=2)  # removed, then placed again
-    bus.dispatch("review_liked", liked)  # unliked, then liked again: new event, same cause
-    bus.dispatch("user_followed", followed)
-    bus.dispatch("review_liked", {**liked, "user_id": other_liker})  # a new cause
+    bus.dispatch(REVIEW_LIKED, liked)  # unliked, then liked again: new event, same cause
+    bus.dispatch(USER_FOLLOWED, followed)
+    bus.dispatch(REVIEW_LIKED, {**liked, "user_id": other_liker})  # a new cause
     wait_for(lambda: rewards.points(author) == 10 + 1 + 3 + 1)
     rewards.settle()
     assert rewards.points(author) == 15
@@ -205,9 +212,9 @@ def test_one_award_per_cause(rewards, ranker, bus, make_user, catalog_facts):
 
 def test_no_points_for_someone_who_is_not_a_user(rewards, bus, make_user):
     ghost = str(uuid.uuid4())
-    bus.dispatch("review_created", {"review_id": str(uuid.uuid4()), "user_id": ghost})
+    bus.dispatch(REVIEW_CREATED, {"review_id": str(uuid.uuid4()), "user_id": ghost})
     follower = make_user("follower")
-    bus.dispatch("user_followed", {"follower_id": follower, "followed_id": ghost,
+    bus.dispatch(USER_FOLLOWED, {"follower_id": follower, "followed_id": ghost,
                                    "user_id": follower})
     rewards.settle()
     assert rewards.events == []
@@ -217,7 +224,7 @@ def test_no_points_for_someone_who_is_not_a_user(rewards, bus, make_user):
 def test_an_unreadable_payload_is_dead_lettered_not_rewarded(rewards, bus, make_user,
                                                             rankings_config):
     user = make_user("aisyah")
-    bus.dispatch("dish_ranked", {"user_id": user, "dish_type": "nasi lemak"})  # no dish_id
+    bus.dispatch(DISH_RANKED, {"user_id": user, "dish_type": "nasi lemak"})  # no dish_id
     with Connection(rankings_config["AMQP_URI"]) as connection:
         channel = connection.channel()
         queue = "dlq.rankings"
@@ -298,7 +305,7 @@ def test_reward_summary_shows_points_badge_progress_and_career(rewards, ranker, 
               *new_dishes(catalog_facts, 1, "char kway teow", [chinese])]
     for dish in dishes:
         ranker.rank(user, *dish)
-    bus.dispatch("review_created", {"review_id": str(uuid.uuid4()), "user_id": user})
+    bus.dispatch(REVIEW_CREATED, {"review_id": str(uuid.uuid4()), "user_id": user})
     wait_for(lambda: rewards.points(user) == 45)
 
     summary = rewards.summary(user)

@@ -8,8 +8,9 @@ from datetime import UTC, datetime
 import pytest
 from marshmallow import ValidationError
 
+from services.rankings.contract.events import FollowEventSchema
+from services.rankings.contract.rpc import FollowerSchema, FollowsQuery
 from services.rankings.domain import follows
-from services.rankings.schemas.follows import FollowerSchema, FollowEventSchema, FollowsQuery
 from shared.errors import InvalidInput
 
 

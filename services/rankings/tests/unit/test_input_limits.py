@@ -7,18 +7,23 @@ from __future__ import annotations
 
 import uuid
 
-from services.rankings.models import MAX_RANK
-from services.rankings.schemas import follows, rankings, reviews, rewards, users
-from services.rankings.schemas.follows import FollowsQuery
-from services.rankings.schemas.rankings import (
+from services.rankings.contract import rpc
+from services.rankings.contract.rpc import (
+    MAX_RANK,
     BestDishesQuery,
+    CommentInput,
+    CommentsQuery,
+    CredentialsInput,
     DishTypeInput,
+    FollowsQuery,
     HistoryQuery,
     PlaceDishInput,
+    RegisterInput,
+    ReviewInput,
+    ReviewsQuery,
+    UserIdInput,
+    UserUpdateInput,
 )
-from services.rankings.schemas.reviews import CommentInput, CommentsQuery, ReviewInput, ReviewsQuery
-from services.rankings.schemas.rewards import UserIdInput
-from services.rankings.schemas.users import CredentialsInput, RegisterInput, UserUpdateInput
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
     accepted,
@@ -133,7 +138,7 @@ READ_ONLY = [
     (CommentInput, "created_at", NOW),
 ]
 
-globals().update(schema_limit_tests((follows, rankings, reviews, rewards, users),
+globals().update(schema_limit_tests((rpc,),
                                     VALID, LIMITS, READ_ONLY))
 
 

@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
+from services.rankings.contract.rpc import PlaceDishInput
 from services.rankings.domain.rankings import Change, DishList, event_for, normalize_dish_type
-from services.rankings.schemas.rankings import PlaceDishInput
 from shared.errors import InvalidInput, NotFound
 from shared.schemas import load
 
@@ -166,7 +166,9 @@ def test_operations_never_change_the_list_they_are_given():
     (Change("removed", "x", None, None, "ACCEPTABLE", None), None),
 ])
 def test_each_change_announces_what_it_did_to_the_list(change, event):
-    assert event_for(change) == event
+    announced = event_for(change)
+    assert (announced and (announced[0].name, announced[1])) == event
+    assert announced is None or announced[0].producer == "rankings"
 
 
 @pytest.mark.parametrize(("given", "normal"), [

@@ -6,8 +6,8 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from services.rankings.contract.rpc import MAX_RANK, TASTE_STATUSES
 from services.rankings.domain.rankings import Change, DishList
-from services.rankings.models import MAX_RANK, TASTE_STATUSES
 from shared.errors import InvalidInput, NotFound
 
 DISHES = "abcdefgh"

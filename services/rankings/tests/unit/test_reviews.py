@@ -6,21 +6,20 @@ import itertools
 import random
 import uuid
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from marshmallow import ValidationError
 
-from services.rankings.domain.reviews import rating_moves, summarize
-from services.rankings.schemas.reviews import (
+from services.rankings.contract.events import REVIEW_CREATED, REVIEW_UPDATED
+from services.rankings.contract.rpc import (
     CommentInput,
     CommentsQuery,
-    ReviewEventSchema,
     ReviewInput,
-    ReviewRatingPayload,
     ReviewsQuery,
     ReviewSummarySchema,
-    ReviewUpdatedEventSchema,
 )
+from services.rankings.domain.reviews import RATING_READERS, rating_moves, review_event, summarize
 
 PHOTO = "https://cdn.example.com/p.jpg"
 
@@ -99,22 +98,25 @@ def test_page_sizes():
 
 
 def test_review_event_payloads():
-    review = {"id": uuid.uuid4(), "user_id": uuid.uuid4(), "restaurant_id": uuid.uuid4(),
-              "rating": 4, "content": "not in the event"}
-    assert ReviewEventSchema().dump(review) == {
-        "review_id": str(review["id"]), "user_id": str(review["user_id"]),
-        "restaurant_id": str(review["restaurant_id"]), "rating": 4}
-    assert ReviewUpdatedEventSchema().dump({**review, "previous_rating": 2})[
+    review = SimpleNamespace(id=uuid.uuid4(), user_id=uuid.uuid4(),
+                             restaurant_id=uuid.uuid4(), rating=4, content="not in the event")
+    assert REVIEW_CREATED.dump(review_event(review)) == {
+        "review_id": str(review.id), "user_id": str(review.user_id),
+        "restaurant_id": str(review.restaurant_id), "rating": 4}
+    assert REVIEW_UPDATED.dump({**review_event(review), "previous_rating": 2})[
         "previous_rating"] == 2
 
 
 def test_the_summary_reads_review_events_and_ignores_other_fields():
     payload = {"review_id": str(uuid.uuid4()), "user_id": str(uuid.uuid4()),
                "restaurant_id": str(uuid.uuid4()), "rating": 5, "extra": "ignored"}
-    loaded = ReviewRatingPayload().load(payload)
-    assert loaded["rating"] == 5 and loaded["previous_rating"] is None
+    loaded = RATING_READERS["review_created"].load(payload)
+    assert loaded == {"review_id": uuid.UUID(payload["review_id"]),
+                      "restaurant_id": uuid.UUID(payload["restaurant_id"]), "rating": 5}
     with pytest.raises(ValidationError):
-        ReviewRatingPayload().load({**payload, "rating": 9})
+        RATING_READERS["review_created"].load({**payload, "rating": 9})
+    with pytest.raises(ValidationError):  # an update says what the rating was
+        RATING_READERS["review_updated"].load(payload)
 
 
 # --- summaries ---------------------------------------------------------------------------------

@@ -10,7 +10,6 @@ import pytest
 from marshmallow import ValidationError
 
 from services.rankings.domain import rewards
-from services.rankings.schemas.rewards import DishRankedPayload, ReviewLikedPayload
 
 pytestmark = pytest.mark.unit
 
@@ -118,11 +117,11 @@ def test_a_like_is_one_cause_per_review_and_liker():
 
 def test_payloads_ignore_unknown_fields_and_refuse_missing_ones():
     user, dish = str(uuid.uuid4()), str(uuid.uuid4())
-    loaded = DishRankedPayload().load({"user_id": user, "dish_id": dish, "rank": 1,
-                                       "something_new": True})
+    loaded = rewards._ranked.load({"user_id": user, "dish_id": dish, "rank": 1,
+                                   "something_new": True})
     assert loaded == {"user_id": uuid.UUID(user), "dish_id": uuid.UUID(dish)}
     with pytest.raises(ValidationError):
-        ReviewLikedPayload().load({"review_id": str(uuid.uuid4()), "user_id": user})
+        rewards._liked.load({"review_id": str(uuid.uuid4()), "user_id": user})
 
 
 # --- the award flow over a store in memory -------------------------------------------------
@@ -178,8 +177,8 @@ class MemoryStore:
         return [(SimpleNamespace(code=code, name=code.title(), description=""), None)
                 for code in rewards.BADGE_RULES]
 
-    def emit(self, event_type, payload):
-        self.events.append((event_type, payload))
+    def emit(self, event, payload):
+        self.events.append((event.name, payload))
 
 
 def envelope(payload):

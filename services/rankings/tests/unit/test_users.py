@@ -9,16 +9,16 @@ from types import SimpleNamespace
 import pytest
 from marshmallow import ValidationError
 
-from services.rankings.domain import users
-from services.rankings.domain.users import admin_emails, hash_password, password_matches
-from services.rankings.schemas.users import (
+from services.rankings.contract.events import USER_REGISTERED
+from services.rankings.contract.rpc import (
     CredentialsInput,
     ProfileLiteSchema,
     RegisterInput,
     UserPrivateSchema,
-    UserRegisteredSchema,
     UserUpdateInput,
 )
+from services.rankings.domain import users
+from services.rankings.domain.users import admin_emails, hash_password, password_matches
 from shared.errors import Unauthorized
 
 REGISTRATION = {"email": "aisyah@example.com", "username": "aisyah", "password": "s3cret-pass"}
@@ -223,5 +223,6 @@ def test_answers_and_the_registration_event_leave_the_password_hash_out():
     assert "password_hash" not in UserPrivateSchema().dump(user)
     assert set(ProfileLiteSchema().dump(user)) == {"id", "username", "display_name",
                                                    "profile_image_url"}
-    assert UserRegisteredSchema().dump(user) == {
+    assert USER_REGISTERED.dump({"user_id": user.id, "username": user.username,
+                                 "created_at": user.created_at, **vars(user)}) == {
         "user_id": str(user.id), "username": "aisyah", "created_at": user.created_at.isoformat()}
