@@ -1,11 +1,15 @@
-"""The OpenAPI 3 document, generated from the routes and their marshmallow schemas.
+"""The OpenAPI 3 document, generated from the routes and their marshmallow schemas by
+apispec's MarshmallowPlugin.
 
 Only routes declared with `route(...)` on the service exist, and each appears here exactly
 as served: tests compare this document with the live URL map, and schemathesis
-(tests/api) checks every answer of the running system against it. So every rule a route's
-input follows is written in JSON Schema terms where JSON Schema can say it (Python's
-regular expressions spelled out for ECMA 262, a PATCH body with nothing required, a dict
-keyed by days...), and every status a route can answer is listed:
+(tests/api) checks every answer of the running system against it. apispec turns every
+schema, field and validator into JSON Schema; what it cannot know is said here: who may
+call each operation, the statuses each can answer, the gateway's own headers and path
+converters, the links between operations, and the rules marshmallow checks in code, in
+JSON Schema terms (Python's regular expressions spelled out for ECMA 262, an amount's
+range as a pattern, a PATCH body with nothing required, a rule across fields...). Every
+status a route can answer is listed:
 
 | status | which routes |
 |---|---|
@@ -23,13 +27,40 @@ keyed by days...), and every status a route can answer is listed:
 from __future__ import annotations
 
 import re
+from functools import cache
 
-from marshmallow import Schema, fields, missing, validate
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin, OpenAPIConverter, resolver
+from apispec.ext.marshmallow.common import resolve_schema_cls
+from marshmallow import RAISE, Schema, fields, validate
 from werkzeug.routing import parse_converter_args
 
+# --- the only schemas named here: re-point these imports when the schemas move -----------
 from services.analytics.contract.rpc import TrendingDishesQuery
-from services.gateway.schemas import ErrorSchema
+from services.gateway.schemas import ErrorSchema, PageSchema
 from services.rankings.contract.rpc import DishTypeInput, PlaceDishInput
+
+# Rules across fields, which marshmallow checks in a @validates_schema and JSON Schema
+# says with combinators: by input schema class, the keywords to add to its component.
+CROSS_FIELD_RULES = {
+    PlaceDishInput: {"oneOf": [  # exactly one of rank or taste_status
+        {"required": ["rank"], "not": {"required": ["taste_status"]}},
+        {"required": ["taste_status"], "not": {"required": ["rank"]}},
+    ]},
+}
+# Free-text path parameters the service behind checks (422 if not), as a field of a
+# schema that says the same: rankings' dish type; analytics' city and cuisine (not blank,
+# at most 100 characters), as the gateway's own query parameter `city` is checked.
+_PLACE = TrendingDishesQuery().fields["city"]
+PATH_FIELDS = {"dish_type": DishTypeInput().fields["dish_type"], "city": _PLACE,
+               "cuisine": _PLACE}
+# The links of the stateful phase (and of any client): what a route answers names a
+# resource that other routes take as a path parameter.
+RESOURCE_PARAMETERS = {
+    "Restaurant": "restaurant_id", "Dish": "dish_id", "DishSearchResult": "dish_id",
+    "Review": "review_id", "Order": "order_id", "UserPrivate": "user_id",
+}
+# --- end of the schema-specific block ------------------------------------------------------
 
 ERROR_DESCRIPTIONS = {
     400: "Malformed request, body or query parameters",
@@ -50,13 +81,12 @@ LOCAL_ROUTES = ("/health", "/openapi.json")
 # werkzeug's <name>, <converter:name> and <converter(arguments):name>
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 BEARER = "bearerAuth"
-SECURITY_SCHEMES = {
-    BEARER: {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-             "description": "The access_token of POST /auth/login. Optional on the routes "
-                            "that do not require it, where it names the viewer; a token "
-                            "that is sent must be valid (401 otherwise), on every route."},
+SECURITY_SCHEME = {
+    "type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+    "description": "The access_token of POST /auth/login. Optional on the routes that do "
+                   "not require it, where it names the viewer; a token that is sent must "
+                   "be valid (401 otherwise), on every route.",
 }
-
 # headers answers carry: every one the request's correlation id, a 429 when to retry
 HEADERS = {
     "X-Request-ID": {"description": "The request's correlation id: the client's own "
@@ -65,10 +95,8 @@ HEADERS = {
     "Retry-After": {"description": "Seconds to wait before trying again",
                     "required": True, "schema": {"type": "integer", "minimum": 1}},
 }
-REQUEST_ID = {"X-Request-ID": {"$ref": "#/components/headers/X-Request-ID"}}
 
 NULL = {"type": "object", "nullable": True, "enum": [None]}  # only null (OpenAPI 3.0.3)
-
 # Python's \s (on text) in ECMA 262 terms: ECMA's own \s is another set of characters
 PYTHON_SPACE = ("\\t-\\r\\x1c-\\x20\\x85\\xa0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f"
                 "\\u205f\\u3000")
@@ -84,151 +112,6 @@ IDEMPOTENCY_KEY = {
 URL_PATTERN = ("^https?://(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?\\.)+[A-Za-z]{2,6}"
                "(?:/[A-Za-z0-9._~%/-]*)?$")
 
-# Rules across fields, which marshmallow checks in a @validates_schema and JSON Schema
-# says with combinators: by input schema class, the keywords to add to its component.
-CROSS_FIELD_RULES = {
-    PlaceDishInput: {"oneOf": [  # exactly one of rank or taste_status
-        {"required": ["rank"], "not": {"required": ["taste_status"]}},
-        {"required": ["taste_status"], "not": {"required": ["rank"]}},
-    ]},
-}
-# Free-text path parameters the service behind checks (422 if not), as a field of a
-# schema that says the same: rankings' dish type; analytics' city and cuisine (not blank,
-# at most 100 characters), as the gateway's own query parameter `city` is checked.
-_PLACE = TrendingDishesQuery().fields["city"]
-PATH_FIELDS = {"dish_type": DishTypeInput().fields["dish_type"], "city": _PLACE,
-               "cuisine": _PLACE}
-
-# The links of the stateful phase (and of any client): what a route answers names a
-# resource that other routes take as a path parameter.
-RESOURCE_PARAMETERS = {
-    "Restaurant": "restaurant_id", "Dish": "dish_id", "DishSearchResult": "dish_id",
-    "Review": "review_id", "Order": "order_id", "UserPrivate": "user_id",
-}
-
-_FIELD_TYPES = [
-    (fields.UUID, {"type": "string", "format": "uuid"}),
-    (fields.AwareDateTime, {"type": "string", "format": "date-time"}),
-    (fields.DateTime, {"type": "string", "format": "date-time"}),
-    (fields.Email, {"type": "string", "format": "email"}),
-    (fields.Url, {"type": "string", "format": "uri"}),
-    (fields.Decimal, {"type": "string", "format": "decimal"}),
-    (fields.Integer, {"type": "integer"}),
-    (fields.Float, {"type": "number"}),
-    (fields.Boolean, {"type": "boolean"}),
-    (fields.String, {"type": "string"}),
-    (fields.Dict, {"type": "object"}),
-]
-
-
-def schema_name(schema_cls: type[Schema]) -> str:
-    return schema_cls.__name__.removesuffix("Schema")
-
-
-def field_schema(field: fields.Field, components: dict, writing: bool = False) -> dict:
-    """The JSON Schema of one field; `writing`: as a client sends it (a body, a query)."""
-    if isinstance(field, fields.Nested):
-        nested = field.nested if isinstance(field.nested, type) else type(field.nested)
-        out = {"$ref": register(nested, components, writing)}
-        if field.allow_none:
-            # OpenAPI 3.0 ignores `nullable` beside a $ref: null is a second alternative
-            out = {"anyOf": [out, NULL]}
-    elif isinstance(field, fields.List):
-        out = {"type": "array", "items": field_schema(field.inner, components, writing)}
-    elif isinstance(field, fields.Dict):
-        out = _dict_schema(field, components, writing)
-    elif writing and isinstance(field, fields.Decimal):
-        out = {"type": "string", "format": "decimal", "pattern": _decimal_pattern(field)}
-    elif writing and isinstance(field, fields.Url):
-        out = {"type": "string", "pattern": URL_PATTERN}
-    else:
-        out = next((dict(spec) for cls, spec in _FIELD_TYPES if isinstance(field, cls)),
-                   {"type": "string"})
-    patterns = []
-    for rule in field.validators:
-        if isinstance(rule, validate.Regexp):
-            patterns.append(_regexp_pattern(rule))
-        elif not (writing and isinstance(field, fields.Decimal)):  # in its pattern
-            out.update(_validator_schema(rule, out.get("type")))
-    if patterns:
-        out["pattern"] = patterns[0]
-        if len(patterns) > 1:  # one `pattern` each
-            out["allOf"] = [{"pattern": pattern} for pattern in patterns[1:]]
-    if field.allow_none and "$ref" not in out and "anyOf" not in out:
-        out["nullable"] = True
-    if field.load_default is not missing and not callable(field.load_default):
-        out["default"] = field.load_default
-    return out
-
-
-def _dict_schema(field: fields.Dict, components: dict, writing: bool) -> dict:
-    out = {"type": "object"}
-    values = (field_schema(field.value_field, components, writing)
-              if field.value_field is not None else {})
-    keys = [rule.choices for rule in getattr(field.key_field, "validators", ())
-            if isinstance(rule, validate.OneOf)]
-    if keys:  # a fixed set of keys (days of the week...)
-        out["properties"] = {key: values for key in keys[0]}
-        out["additionalProperties"] = False
-    elif field.value_field is not None:
-        out["additionalProperties"] = values
-    return out
-
-
-def _validator_schema(rule, kind: str | None) -> dict:
-    if isinstance(rule, validate.Length):
-        prefix = {"array": "Items", "object": "Properties"}.get(kind, "Length")
-        low, high = (rule.equal, rule.equal) if rule.equal is not None else (rule.min, rule.max)
-        bounds = {}
-        if low is not None:
-            bounds[f"min{prefix}"] = low
-        if high is not None:
-            bounds[f"max{prefix}"] = high
-        return bounds
-    if isinstance(rule, validate.Range) and kind in ("integer", "number"):
-        bounds = {}
-        if rule.min is not None:
-            bounds["minimum"] = rule.min
-            if not rule.min_inclusive:
-                bounds["exclusiveMinimum"] = True
-        if rule.max is not None:
-            bounds["maximum"] = rule.max
-            if not rule.max_inclusive:
-                bounds["exclusiveMaximum"] = True
-        return bounds
-    if isinstance(rule, validate.OneOf):
-        return {"enum": list(rule.choices)}
-    return {}
-
-
-def _regexp_pattern(rule: validate.Regexp) -> str:
-    """marshmallow matches at the start (re.match); JSON Schema searches, in ECMA 262."""
-    if rule.regex.flags & ~re.UNICODE:
-        raise ValueError(f"no OpenAPI pattern for the flags of {rule.regex.pattern!r}")
-    pattern = ecma_pattern(rule.regex.pattern)
-    if pattern.startswith("^"):
-        return pattern
-    return f"^(?:{pattern})" if _alternatives(pattern) else f"^{pattern}"
-
-
-def _alternatives(pattern: str) -> bool:
-    """Whether the pattern has a | outside any group or class (a^b|c is not ^(b|c))."""
-    depth, in_class, escaped = 0, False, False
-    for char in pattern:
-        if escaped:
-            escaped = False
-        elif char == "\\":
-            escaped = True
-        elif in_class:
-            in_class = char != "]"
-        elif char == "[":
-            in_class = True
-        elif char in "()":
-            depth += 1 if char == "(" else -1
-        elif char == "|" and depth == 0:
-            return True
-    return False
-
 
 def ecma_pattern(pattern: str) -> str:
     r"""A Python regular expression (on text) as ECMA 262 reads it the same: \Z is $, and
@@ -237,10 +120,8 @@ def ecma_pattern(pattern: str) -> str:
     for char in pattern:
         if escaped:
             escaped = False
-            if char == "Z":
-                out.append("$")
-            elif char == "A":
-                out.append("^")
+            if char in "ZA":
+                out.append("$" if char == "Z" else "^")
             elif char in "sd":
                 chars = PYTHON_SPACE if char == "s" else "0-9"
                 out.append(chars if in_class else f"[{chars}]")
@@ -261,14 +142,24 @@ def ecma_pattern(pattern: str) -> str:
     return "".join(out)
 
 
-def _decimal_pattern(field: fields.Decimal) -> str:
+def regexp_pattern(rule: validate.Regexp) -> str:
+    """marshmallow matches at the start (re.match); JSON Schema searches, in ECMA 262."""
+    if rule.regex.flags & ~re.UNICODE:
+        raise ValueError(f"no OpenAPI pattern for the flags of {rule.regex.pattern!r}")
+    pattern = ecma_pattern(rule.regex.pattern)
+    if pattern.startswith("^"):
+        return pattern
+    return f"^(?:{pattern})" if "|" in pattern else f"^{pattern}"  # a^b|c is not ^(b|c)
+
+
+def amount_pattern(field: fields.Decimal) -> str:
     """An amount as text, from 0 up to its Range's maximum (none, or a power of ten), with
     at most `places` decimals."""
     ranges = [rule for rule in field.validators if isinstance(rule, validate.Range)]
-    low = ranges[0].min if ranges else None
-    high = ranges[0].max if ranges else None
+    low, high = ranges[0].min, ranges[0].max
     digits = len(str(high)) - 1 if isinstance(high, int) else 0
-    if low != 0 or field.places is None or (high is not None and high != 10 ** digits):
+    if (len(ranges) > 1 or low != 0 or field.places is None
+            or (high is not None and high != 10 ** digits)):
         raise ValueError(f"no OpenAPI pattern for a decimal from {low} to {high}")
     places = -field.places.as_tuple().exponent  # marshmallow keeps Decimal("0.01")
     decimals = f"(?:\\.[0-9]{{1,{places}}})?"
@@ -278,59 +169,135 @@ def _decimal_pattern(field: fields.Decimal) -> str:
             f"|{high}(?:\\.0{{1,{places}}})?)$")
 
 
-def register(schema_cls: type[Schema], components: dict, writing: bool = False,
-             partial: bool = False) -> str:
-    """The schema as a component (added on first use). A request body (`writing`) shows
-    what a client sends, so no dump_only fields; an answer shows what it receives, so no
-    load_only ones (a password). A schema that loses fields that way is registered under
-    its own name plus Input or Output: the plain name always means every field. A `partial`
-    body (PATCH: marshmallow's partial=True) requires nothing: ...Patch, when that differs."""
-    name = schema_name(schema_cls)
-    schema = schema_cls()
-    shown = {key: field for key, field in schema.fields.items()
-             if not (field.dump_only if writing else field.load_only)}
-    if len(shown) < len(schema.fields):
-        name += "Input" if writing else "Output"
-    partial = partial and any(field.required for field in shown.values())
-    if partial:
-        name += "Patch"
-    if name not in components:
-        components[name] = {}  # placeholder first: schemas may nest themselves
-        properties = {key: field_schema(field, components, writing)
-                      for key, field in shown.items()}
-        required = [key for key, field in shown.items() if field.required and not partial]
-        components[name] = {"type": "object", "properties": properties}
-        if required:
-            components[name]["required"] = required
-        if getattr(schema.Meta, "unknown", None) == "raise":
-            components[name]["additionalProperties"] = False
-        if writing and not partial:
-            components[name].update(CROSS_FIELD_RULES.get(schema_cls, {}))
-    return f"#/components/schemas/{name}"
+class Converter(OpenAPIConverter):
+    """apispec's converter, where marshmallow as used here says more than apispec reads."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.field_mapping = dict(self.field_mapping)  # this converter's, not every one's
+        self.map_to_openapi_type(fields.Url, "string", None)  # its pattern says which
+        self.add_attribute_function(amount2properties)
+        self.add_attribute_function(keys2properties)
+        self.add_attribute_function(exclusive2properties)
+
+    def schema2jsonschema(self, schema):
+        out = super().schema2jsonschema(schema)
+        # closed only where the schema says so (bodies: unknown = RAISE). apispec closes
+        # every schema marshmallow would refuse unknown fields to on load, but an answer's
+        # schema is never loaded: the gateway relays what the services answer.
+        out.pop("additionalProperties", None)
+        if getattr(schema.Meta, "unknown", None) == RAISE:
+            out["additionalProperties"] = False
+        if not schema.partial:
+            out.update(CROSS_FIELD_RULES.get(type(schema), {}))
+        return out
+
+    def field2pattern(self, field, **kwargs) -> dict:
+        """Every Regexp in ECMA 262, one `pattern` each (apispec copies the first's Python
+        spelling); the URL validator's as URL_PATTERN."""
+        patterns = [regexp_pattern(rule) if isinstance(rule, validate.Regexp) else URL_PATTERN
+                    for rule in field.validators
+                    if isinstance(rule, validate.Regexp | validate.URL)]
+        out = {"pattern": patterns[0]} if patterns else {}
+        if len(patterns) > 1:
+            out["allOf"] = [{"pattern": pattern} for pattern in patterns[1:]]
+        return out
+
+    def field2nullable(self, field, ret) -> dict:
+        """OpenAPI 3.0 ignores `nullable` beside a $ref: null is a second alternative, only
+        null (apispec's {"type": "object", "nullable": true} lets any object through)."""
+        if not field.allow_none:
+            return {}
+        if "$ref" in ret:
+            return {"anyOf": [{"$ref": ret.pop("$ref")}, NULL]}
+        if isinstance(field, fields.Nested) and "allOf" in ret:
+            return {"anyOf": [*ret.pop("allOf"), NULL]}
+        return {"nullable": True}
+
+    def list2param(self, field, ret, **kwargs) -> dict:
+        """A list in a query string is one comma-separated value (tags=a,b), as the gateway
+        reads one value per name; OpenAPI's default for arrays is a repeated parameter
+        (tags=a&tags=b), of which only the first would be read. So no item holds a comma."""
+        if not isinstance(field, fields.List):
+            return {}
+        items = ret["schema"]["items"]
+        items["allOf"] = [*items.get("allOf", []), {"pattern": "^[^,]*$"}]
+        return {"style": "form", "explode": False}
 
 
-def openapi_path(rule: str) -> tuple[str, list[dict]]:
+def amount2properties(self, field, ret, **kwargs) -> dict:
+    """A Decimal sent as text (as_string, as Money always is), its Range as a pattern."""
+    if not (isinstance(field, fields.Decimal) and field.as_string):
+        return {}
+    for key in ("minimum", "maximum"):  # apispec's, of a number: the pattern says them
+        ret.pop(key, None)
+    if any(isinstance(rule, validate.Range) for rule in field.validators):
+        return {"type": "string", "format": "decimal", "pattern": amount_pattern(field)}
+    return {"type": "string", "format": "decimal"}
+
+
+def keys2properties(self, field, ret, **kwargs) -> dict:
+    """A Dict whose keys are one of a few (days of the week...): those, and no others."""
+    keys = [rule.choices for rule in getattr(getattr(field, "key_field", None), "validators", ())
+            if isinstance(rule, validate.OneOf)]
+    if not (isinstance(field, fields.Dict) and keys):
+        return {}
+    values = ret.get("additionalProperties", {})
+    return {"properties": {key: values for key in keys[0]}, "additionalProperties": False}
+
+
+def exclusive2properties(self, field, ret, **kwargs) -> dict:
+    """A Range's bounds as they are: apispec documents them inclusive whatever they say."""
+    ranges = [rule for rule in field.validators if isinstance(rule, validate.Range)]
+    return {f"exclusive{bound.title()}imum": True for rule in ranges for bound in ("min", "max")
+            if f"{bound}imum" in ret and not getattr(rule, f"{bound}_inclusive")
+            and getattr(rule, bound) == ret[f"{bound}imum"]}
+
+
+class Plugin(MarshmallowPlugin):
+    Converter = Converter
+
+
+@cache
+def page_of(schema_cls: type[Schema]) -> type[PageSchema]:
+    """The answer of a paged list: {items, count, total, next_offset}, inline."""
+
+    class Page(PageSchema):
+        items = fields.List(fields.Nested(schema_cls), required=True)
+
+        class Meta:
+            register = False
+
+    return Page
+
+
+def schema_name(schema) -> str | None:
+    """apispec's name (the class's, less Schema), ...Patch for a partial body; a page of
+    a list is written inline (None)."""
+    if issubclass(resolve_schema_cls(schema), PageSchema):
+        return None
+    return resolver(schema) + ("Patch" if getattr(schema, "partial", False) else "")
+
+
+def openapi_path(rule: str, converter: Converter) -> tuple[str, list[dict]]:
     """werkzeug's `/restaurants/<uuid:restaurant_id>` as `/restaurants/{restaurant_id}`."""
     parameters = []
-    for converter, arguments, name in _CONVERTER.findall(rule):
-        parameters.append({"name": name, "in": "path", "required": True,
-                           "schema": _path_schema(converter, arguments, name)})
+    for kind, arguments, name in _CONVERTER.findall(rule):
+        if kind == "uuid":
+            schema = {"type": "string", "format": "uuid"}
+        elif kind in ("", "string", "default"):
+            _, bounds = parse_converter_args(arguments) if arguments else ((), {})
+            schema = {"type": "string",
+                      "minLength": bounds.get("length", bounds.get("minlength", 1))}
+            if "length" in bounds or "maxlength" in bounds:
+                schema["maxLength"] = bounds.get("length", bounds.get("maxlength"))
+            if name in PATH_FIELDS:  # and what the service behind checks
+                checked = converter.field2property(PATH_FIELDS[name])
+                schema.update({key: value for key, value in checked.items() if key != "type"})
+        else:
+            raise ValueError(f"no OpenAPI schema for the path converter {kind!r}")
+        parameters.append({"name": name, "in": "path", "required": True, "schema": schema})
     return _CONVERTER.sub(r"{\3}", rule), parameters
-
-
-def _path_schema(converter: str, arguments: str, name: str) -> dict:
-    if converter == "uuid":
-        return {"type": "string", "format": "uuid"}
-    if converter in ("", "string", "default"):
-        _, bounds = parse_converter_args(arguments) if arguments else ((), {})
-        schema = {"type": "string", "minLength": bounds.get("length", bounds.get("minlength", 1))}
-        if "length" in bounds or "maxlength" in bounds:
-            schema["maxLength"] = bounds.get("length", bounds.get("maxlength"))
-        if name in PATH_FIELDS:  # and what the service behind checks
-            checked = field_schema(PATH_FIELDS[name], {}, writing=True)
-            schema.update({key: value for key, value in checked.items() if key != "type"})
-        return schema
-    raise ValueError(f"no OpenAPI schema for the path converter {converter!r}")
 
 
 def routes_of(service_cls: type) -> list[tuple[str, object]]:
@@ -347,28 +314,16 @@ def routes_of(service_cls: type) -> list[tuple[str, object]]:
     return sorted(found, key=lambda pair: (pair[1].url, pair[1].method))
 
 
-def access_of(doc: dict) -> tuple[str, str]:
-    """(who may call the route: anyone, user, owner or admin; that in English)."""
-    access = doc.get("access")
-    if access is not None:
-        return access.who, access.describe()
-    who = "admin" if doc["admin"] else "user" if doc["user"] else "anyone"
-    return who, {"admin": "Admins only (an access token with the admin role).",
-                 "user": "A signed-in user.",
-                 "anyone": "Anyone; a token, when sent, must be valid."}[who]
-
-
 def error_statuses(entrypoint, path: str, has_path_parameters: bool) -> set[int]:
     """Every error status the route can answer (see the module's table)."""
     doc = entrypoint.doc
-    who, _ = access_of(doc)
     write = entrypoint.method in WRITE_METHODS
     errors = set(doc["errors"]) | {401, 500}
     if path not in LOCAL_ROUTES:
         errors |= {503, 504}
     if doc["query"] or doc["body"] or write:
         errors.add(400)
-    if who in ("owner", "admin"):
+    if doc["access"].who in ("owner", "admin"):
         errors.add(403)
     if has_path_parameters:
         errors.add(404)
@@ -381,106 +336,81 @@ def error_statuses(entrypoint, path: str, has_path_parameters: bool) -> set[int]
     return errors
 
 
-def operation(entrypoint, components: dict, operation_id: str) -> dict:
-    doc = entrypoint.doc
-    path, parameters = openapi_path(entrypoint.url)
-    has_path_parameters = bool(parameters)
+def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str, dict]:
+    """(the OpenAPI path, the operation), marshmallow schemas left for apispec to resolve."""
+    doc, access = entrypoint.doc, entrypoint.doc["access"]
+    path, parameters = openapi_path(entrypoint.url, converter)
+    statuses = error_statuses(entrypoint, path, bool(parameters))
     if doc["query"]:
-        for name, field in doc["query"]().fields.items():
-            parameter = {"name": name, "in": "query", "required": field.required,
-                         "schema": field_schema(field, components, writing=True)}
-            if isinstance(field, fields.List):
-                # served as one comma-separated value (tags=a,b); OpenAPI's default for
-                # arrays is a repeated parameter (tags=a&tags=b), of which only the first
-                # would be read. So no item holds a comma.
-                parameter.update(style="form", explode=False)
-                items = parameter["schema"]["items"]
-                items["allOf"] = [*items.get("allOf", []), {"pattern": "^[^,]*$"}]
-            parameters.append(parameter)
+        parameters.append({"in": "query", "schema": doc["query"]})
     if entrypoint.method in WRITE_METHODS:
         parameters.append({
             "name": "Idempotency-Key", "in": "header", "required": False,
             "description": "A retry with the same key returns the first answer, once.",
             "schema": dict(IDEMPOTENCY_KEY),
         })
-    who, description = access_of(doc)
-    op = {"summary": doc["summary"], "description": f"Who may call it: {description}",
-          "tags": [doc["tag"]], "operationId": operation_id, "responses": {}}
+    op = {"summary": doc["summary"], "description": f"Who may call it: {access.describe()}",
+          "tags": [doc["tag"]], "operationId": operation_id}
     if parameters:
         op["parameters"] = parameters
-    if doc["body"]:
-        partial = entrypoint.method == "PATCH"  # every PATCH loads with partial=True
-        op["requestBody"] = {"required": True, "content": {"application/json": {
-            "schema": {"$ref": register(doc["body"], components, writing=True,
-                                        partial=partial)}}}}
-    if who != "anyone":
+    if body := doc["body"]:
+        # every PATCH loads with partial=True: ...Patch requires nothing, when that differs
+        if entrypoint.method == "PATCH" and any(f.required for f in body().fields.values()):
+            body = body(partial=True)
+        op["requestBody"] = {"required": True,
+                             "content": {"application/json": {"schema": body}}}
+    if access.needs_user:
         op["security"] = [{BEARER: []}]
-    op["responses"][str(doc["status"])] = {**_success(doc, components),
-                                            "headers": dict(REQUEST_ID)}
-    error_ref = {"$ref": register(ErrorSchema, components)}
-    for status in sorted(error_statuses(entrypoint, path, has_path_parameters)):
-        headers = dict(REQUEST_ID)
-        if status == 429:
-            headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
-        op["responses"][str(status)] = {
-            "description": ERROR_DESCRIPTIONS[status], "headers": headers,
-            "content": {"application/json": {"schema": error_ref}},
-        }
-    return op
-
-
-def _success(doc: dict, components: dict) -> dict:
     if doc["status"] == 204:
-        return {"description": "Done; no content"}
-    if doc["response"] is None:
-        return {"description": "OK", "content": {"application/json": {"schema": {}}}}
-    item = {"$ref": register(doc["response"], components)}
-    if doc["paged"]:
-        schema = {"type": "object", "required": ["items", "count", "total", "next_offset"],
-                  "properties": {"items": {"type": "array", "items": item},
-                                 "count": {"type": "integer"}, "total": {"type": "integer"},
-                                 "next_offset": {"type": "integer", "nullable": True}}}
-    elif doc["many"]:
-        schema = {"type": "array", "items": item}
+        success = {"description": "Done; no content"}
     else:
-        schema = item
-    return {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        schema = doc["response"] or {}
+        if doc["paged"]:
+            schema = page_of(schema)
+        elif doc["many"]:
+            schema = {"type": "array", "items": schema}
+        success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+    op["responses"] = {doc["status"]: {**success, "headers": {"X-Request-ID": "X-Request-ID"}}}
+    for status in sorted(statuses):
+        headers = {name: name for name in HEADERS if name != "Retry-After" or status == 429}
+        op["responses"][status] = {
+            "description": ERROR_DESCRIPTIONS[status], "headers": headers,
+            "content": {"application/json": {"schema": ErrorSchema}},
+        }
+    return path, op
 
 
-def add_links(paths: dict, components: dict) -> None:
+def add_links(paths: dict, schemas: dict) -> None:
     """OpenAPI links from what names a resource to the routes that take it: a create
     (201) to the created resource's routes, a page of a list to its first item's."""
-    operations = [(path, method, op) for path, item in paths.items()
-                  for method, op in item.items()]
-    for _, method, op in operations:
+    operations = [(method, op) for item in paths.values() for method, op in item.items()]
+
+    def path_parameters(op):
+        return [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
+
+    for method, op in operations:
         status, response = next(iter(op["responses"].items()))
         schema = response.get("content", {}).get("application/json", {}).get("schema", {})
+        first = schema.get("properties", {}).get("items", {}).get("items", {})
         if status == "201" and "$ref" in schema:
-            name, at = schema["$ref"].rsplit("/", 1)[1], "$response.body#/"
-        elif method == "get" and "$ref" in schema.get("properties", {}).get("items", {}).get(
-                "items", {}):
-            name, at = schema["properties"]["items"]["items"]["$ref"].rsplit("/", 1)[1], \
-                "$response.body#/items/0/"
+            ref, at = schema["$ref"], "$response.body#/"
+        elif method == "get" and "$ref" in first:
+            ref, at = first["$ref"], "$response.body#/items/0/"
         else:
             continue
-        parameter = RESOURCE_PARAMETERS.get(name)
-        if parameter is None:
+        name = ref.rsplit("/", 1)[1]
+        if name not in RESOURCE_PARAMETERS:
             continue
-        answered = components[name]["properties"]
-        given = {p["name"] for p in op.get("parameters", []) if p["in"] == "path"}
+        # the resource's id, and the other parameters as this request or its answer has them
+        known = {**{field: f"{at}{field}" for field in schemas[name]["properties"]},
+                 **{given: f"$request.path.{given}" for given in path_parameters(op)},
+                 RESOURCE_PARAMETERS[name]: f"{at}id"}
         links = {}
-        for _, _, target in operations:
-            wanted = [p["name"] for p in target.get("parameters", []) if p["in"] == "path"]
-            if parameter not in wanted or target is op:
+        for _, target in operations:
+            wanted = path_parameters(target)
+            if RESOURCE_PARAMETERS[name] not in wanted or target is op:
                 continue
-            values = {}
-            for name_ in wanted:
-                if name_ == parameter:
-                    values[name_] = f"{at}id"
-                elif name_ in given:
-                    values[name_] = f"$request.path.{name_}"
-                elif name_ in answered:
-                    values[name_] = f"{at}{name_}"
+            values = {wanted_: known[wanted_] for wanted_ in wanted if wanted_ in known}
             if len(values) == len(wanted):
                 links[target["operationId"]] = {"operationId": target["operationId"],
                                                 "parameters": values}
@@ -488,25 +418,23 @@ def add_links(paths: dict, components: dict) -> None:
             response["links"] = links
 
 
+@cache  # the routes are the class's: built once per process, not per request
 def openapi_document(service_cls: type) -> dict:
-    components: dict = {}
-    paths: dict = {}
+    plugin = Plugin(schema_name_resolver=schema_name)
+    spec = APISpec(
+        title="Bellyfed API", version="0.1.0", openapi_version="3.0.3", plugins=[plugin],
+        info={"description": "Food discovery: restaurants, dishes, rankings, analytics, "
+                             "orders. Errors are {\"error\": {code, message, details}}. "
+                             "Text anywhere in a request may not contain NUL characters "
+                             "(422, or 400 in a query string)."},
+    )
+    for name, header in HEADERS.items():
+        spec.components.header(name, header)
+    spec.components.security_scheme(BEARER, SECURITY_SCHEME)
     for name, entrypoint in routes_of(service_cls):
-        path, _ = openapi_path(entrypoint.url)
-        for method in entrypoint.method.split(","):
-            paths.setdefault(path, {})[method.lower()] = operation(entrypoint, components, name)
-    add_links(paths, components)
-    return {
-        "openapi": "3.0.3",
-        "info": {"title": "Bellyfed API", "version": "0.1.0",
-                 "description": "Food discovery: restaurants, dishes, rankings, analytics, "
-                                "orders. Errors are {\"error\": {code, message, details}}. "
-                                "Text anywhere in a request may not contain NUL characters "
-                                "(422, or 400 in a query string)."},
-        "paths": paths,
-        "components": {
-            "schemas": components,
-            "headers": HEADERS,
-            "securitySchemes": SECURITY_SCHEMES,
-        },
-    }
+        path, op = operation(entrypoint, name, plugin.converter)
+        spec.path(path, operations={method.lower(): op
+                                    for method in entrypoint.method.split(",")})
+    doc = spec.to_dict()
+    add_links(doc["paths"], doc["components"]["schemas"])
+    return doc

@@ -26,6 +26,15 @@ class ErrorSchema(Schema):
     error = fields.Nested(ErrorDetailSchema, required=True)
 
 
+class PageSchema(Schema):
+    """What every list answers besides its items (SPEC §7): `{items, count, total,
+    next_offset}`; the OpenAPI document adds `items` per list."""
+
+    count = fields.Integer(required=True)
+    total = fields.Integer(required=True)
+    next_offset = fields.Integer(allow_none=True, required=True)
+
+
 class HealthSchema(Schema):
     status = fields.String(required=True)
     service = fields.String(required=True)
