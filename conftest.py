@@ -16,7 +16,7 @@ import pytest
 from kombu import Connection, Exchange, Queue
 from sqlalchemy import text
 
-from services.rankings.models import KnownDish, KnownRestaurant
+from services.rankings.storage.models import KnownDish, KnownRestaurant
 from shared.migrations import upgrade
 from shared.postgres import ensure_database, make_engine
 

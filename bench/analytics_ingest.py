@@ -90,7 +90,7 @@ def main() -> int:
     dynamodb = DynamoDBClient.from_config(dynamodb_settings)
     container = None
     try:
-        from services.analytics.tables import TABLES
+        from services.analytics.storage.tables import TABLES
 
         ensure_tables(dynamodb, TABLES)
         raw = raw_update_rate(dynamodb, args.raw_seconds)

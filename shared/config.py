@@ -21,6 +21,14 @@ environment (see docker-compose.yml and README "Configuration").
 | EVENT_RETRY_DELAY | 1 | seconds before the first retry, doubling (max 60) |
 | LOG_LEVEL | INFO | root log level |
 | LOG_FORMAT | json | json, or text for a terminal |
+
+A service with a PostgreSQL database adds `postgres_settings(service)`, one with DynamoDB
+tables `dynamodb_settings()`:
+
+| variable | default | meaning |
+|---|---|---|
+| MIGRATE_ON_START | 1 | apply the service's migrations when it starts (0 where a job does) |
+| DYNAMODB_CREATE_TABLES | 1 | create missing tables at start (0 where they are provisioned) |
 """
 
 from __future__ import annotations
@@ -38,6 +46,22 @@ class ConfigError(ValueError):
 def env(name: str, default: str | None = None) -> str | None:
     value = os.environ.get(name)
     return value if value not in (None, "") else default
+
+
+_ON = ("1", "true", "yes", "on")
+_OFF = ("0", "false", "no", "off")
+
+
+def env_flag(name: str, default: bool = False) -> bool:
+    """A yes/no setting; a value that is neither is an error, not a silent default."""
+    raw = env(name)
+    if raw is None:
+        return default
+    if raw.strip().lower() in _ON:
+        return True
+    if raw.strip().lower() in _OFF:
+        return False
+    raise ConfigError(f"{name} must be one of {', '.join(_ON + _OFF)}, got {raw!r}")
 
 
 def env_float(name: str, default: float) -> float:
@@ -66,6 +90,17 @@ def database_url(service: str) -> str:
         f"{service.upper()}_DATABASE_URL",
         f"postgresql://postgres@127.0.0.1:5432/bellyfed_{service}",
     )
+
+
+def postgres_settings(service: str) -> dict:
+    """The settings of a service's own PostgreSQL database (shared.db.Database reads them)."""
+    return {"DATABASE_URL": database_url(service),
+            "MIGRATE_ON_START": env_flag("MIGRATE_ON_START", True)}
+
+
+def dynamodb_settings() -> dict:
+    """The settings of a service's DynamoDB tables beyond the connection (shared.dynamodb)."""
+    return {"DYNAMODB_CREATE_TABLES": env_flag("DYNAMODB_CREATE_TABLES", True)}
 
 
 def rpc_timeout() -> float:

@@ -26,8 +26,11 @@ from sqlalchemy.orm import Session, sessionmaker
 from shared.contract import EventType
 from shared.events import make_envelope
 from shared.idempotency import FIRST_CALL, claim_command, claim_event, record_command
+from shared.migrations import upgrade
 from shared.outbox import add_to_outbox
 from shared.postgres import DATABASE_URL_CONFIG_KEY, make_engine
+
+MIGRATE_ON_START_CONFIG_KEY = "MIGRATE_ON_START"
 
 T = TypeVar("T")
 
@@ -94,7 +97,12 @@ class Store:
 
 
 class Database(DependencyProvider):
-    """Hands each worker a `store_cls(session, producer)` on the service's database."""
+    """Hands each worker a `store_cls(session, producer)` on the service's database.
+
+    With MIGRATE_ON_START in the config (shared.config.postgres_settings: on by default
+    in a deployed service, off in tests, which migrate their databases themselves), the
+    service's migrations are applied first, under an advisory lock so replicas starting
+    together migrate once."""
 
     def __init__(self, store_cls: type[Store], **engine_options):
         self.store_cls = store_cls
@@ -103,6 +111,8 @@ class Database(DependencyProvider):
 
     def setup(self):
         config = self.container.config
+        if config.get(MIGRATE_ON_START_CONFIG_KEY):
+            upgrade(self.container.service_name, config[DATABASE_URL_CONFIG_KEY])
         self.engine = make_engine(config[DATABASE_URL_CONFIG_KEY], **self.engine_options)
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 

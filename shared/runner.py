@@ -1,7 +1,10 @@
-"""Run a nameko service from Python with config from the environment.
+"""Start a nameko service from Python with config from the environment.
 
-Used by each service's `__main__` (`python -m services.catalog`), so the
-process needs no YAML file: config comes from shared.config.
+Every service's `__main__` is the same two lines around `serve` (`python -m
+services.catalog`), so no process needs a YAML file: config comes from its config.py
+(shared.config). What a service must do before it serves happens in its dependency
+providers' setup: migrations (shared.db.Database, MIGRATE_ON_START), tables
+(shared.dynamodb.DynamoDB, DYNAMODB_CREATE_TABLES).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from nameko.cli.run import run
 from shared.log import configure_logging
 
 
-def run_service(service_cls: type, config: dict) -> None:
+def serve(service_cls: type, config: dict) -> None:
     """Run until SIGTERM/SIGINT, then stop gracefully (in-flight workers finish)."""
     configure_logging(service_cls.name)
     logging.getLogger(__name__).info("starting %s", service_cls.name)

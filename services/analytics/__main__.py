@@ -1,4 +1,4 @@
-"""`python -m services.analytics`: create missing tables (at start-up), then serve."""
+"""`python -m services.analytics`: settings from the environment (config.py), then serve."""
 
 import eventlet
 
@@ -6,7 +6,7 @@ eventlet.monkey_patch()  # before anything opens a socket
 
 from services.analytics import config
 from services.analytics.service import AnalyticsService
-from shared.runner import run_service
+from shared.runner import serve
 
 if __name__ == "__main__":
-    run_service(AnalyticsService, config.load())
+    serve(AnalyticsService, config.load())

@@ -1,4 +1,5 @@
-"""Analytics settings: shared.config's (DYNAMODB_*), plus batching and the leaderboard timer.
+"""Analytics settings: shared.config's (DYNAMODB_*, DYNAMODB_CREATE_TABLES), plus batching
+and the leaderboard timer.
 
 | variable | default | meaning |
 |---|---|---|
@@ -6,10 +7,9 @@
 | BATCH_MAX_WAIT | 0.1 | seconds the first event of a batch waits for company |
 | BATCH_MAX_IN_FLIGHT | 2 | batches written at once per consumer |
 | LEADERBOARD_REFRESH_INTERVAL | 60 | seconds between leaderboard rank rematerializations |
-| DYNAMODB_CREATE_TABLES | 1 | create missing tables at start (0 where they are provisioned) |
 """
 
-from shared.config import env, env_float, env_int, nameko_config
+from shared.config import dynamodb_settings, env_float, env_int, nameko_config
 
 SERVICE_NAME = "analytics"
 
@@ -17,9 +17,9 @@ SERVICE_NAME = "analytics"
 def load() -> dict:
     return nameko_config(
         SERVICE_NAME,
+        **dynamodb_settings(),
         BATCH_MAX_SIZE=env_int("BATCH_MAX_SIZE", 500),
         BATCH_MAX_WAIT=env_float("BATCH_MAX_WAIT", 0.1),
         BATCH_MAX_IN_FLIGHT=env_int("BATCH_MAX_IN_FLIGHT", 2),
         LEADERBOARD_REFRESH_INTERVAL=env_float("LEADERBOARD_REFRESH_INTERVAL", 60.0),
-        DYNAMODB_CREATE_TABLES=env("DYNAMODB_CREATE_TABLES", "1") == "1",
     )

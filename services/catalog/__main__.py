@@ -1,4 +1,4 @@
-"""`python -m services.catalog`: migrate (unless MIGRATE_ON_START=0), then serve."""
+"""`python -m services.catalog`: settings from the environment (config.py), then serve."""
 
 import eventlet
 
@@ -6,11 +6,7 @@ eventlet.monkey_patch()  # before anything opens a socket
 
 from services.catalog import config
 from services.catalog.service import CatalogService
-from shared.migrations import upgrade
-from shared.runner import run_service
+from shared.runner import serve
 
 if __name__ == "__main__":
-    settings = config.load()
-    if settings["MIGRATE_ON_START"]:
-        upgrade(config.SERVICE_NAME, settings["DATABASE_URL"])
-    run_service(CatalogService, settings)
+    serve(CatalogService, config.load())

@@ -20,9 +20,9 @@ from tqdm import tqdm
 from services.catalog import config
 from services.catalog.contract.events import DISH_CREATED, RESTAURANT_CREATED
 from services.catalog.demo_data import generate_demo_catalog
-from services.catalog.domain import normalize_dish_fields, normalize_restaurant_fields
-from services.catalog.models import Dish, Restaurant
+from services.catalog.domain.catalog import normalize_dish_fields, normalize_restaurant_fields
 from services.catalog.storage import CatalogStore
+from services.catalog.storage.models import Dish, Restaurant
 from shared.contract import EventType
 from shared.migrations import upgrade
 from shared.postgres import make_engine

@@ -1,4 +1,4 @@
-"""`python -m services.gateway`: serve HTTP on GATEWAY_ADDRESS."""
+"""`python -m services.gateway`: settings from the environment (config.py), then serve."""
 
 import eventlet
 
@@ -6,7 +6,7 @@ eventlet.monkey_patch()  # before anything opens a socket
 
 from services.gateway import config
 from services.gateway.service import GatewayService
-from shared.runner import run_service
+from shared.runner import serve
 
 if __name__ == "__main__":
-    run_service(GatewayService, config.load())
+    serve(GatewayService, config.load())

@@ -28,7 +28,7 @@ import re
 import secrets
 
 from services.gateway.auth import MIN_SECRET_LENGTH
-from shared.config import ConfigError, env, env_float, env_int, nameko_config
+from shared.config import ConfigError, env, env_flag, env_float, env_int, nameko_config
 
 log = logging.getLogger(__name__)
 
@@ -36,23 +36,9 @@ SERVICE_NAME = "gateway"
 # downstream services /ready asks; others join as they are built
 DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
 
-_ON = ("1", "true", "yes", "on")
-_OFF = ("0", "false", "no", "off")
 # HMAC only: one shared secret, no key files (an asymmetric key can come later)
 ALGORITHMS = ("HS256", "HS384", "HS512")
 ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?")
-
-
-def env_flag(name: str, default: bool = False) -> bool:
-    """A yes/no setting; a value that is neither is an error, not a silent default."""
-    raw = env(name)
-    if raw is None:
-        return default
-    if raw.strip().lower() in _ON:
-        return True
-    if raw.strip().lower() in _OFF:
-        return False
-    raise ConfigError(f"{name} must be one of {', '.join(_ON + _OFF)}, got {raw!r}")
 
 
 def jwt_secret() -> str:

@@ -1,4 +1,4 @@
-"""`python -m services.orders`: migrate (unless MIGRATE_ON_START=0), then serve."""
+"""`python -m services.orders`: settings from the environment (config.py), then serve."""
 
 import eventlet
 
@@ -6,11 +6,7 @@ eventlet.monkey_patch()  # before anything opens a socket
 
 from services.orders import config
 from services.orders.service import OrdersService
-from shared.migrations import upgrade
-from shared.runner import run_service
+from shared.runner import serve
 
 if __name__ == "__main__":
-    settings = config.load()
-    if settings["MIGRATE_ON_START"]:
-        upgrade(config.SERVICE_NAME, settings["DATABASE_URL"])
-    run_service(OrdersService, settings)
+    serve(OrdersService, config.load())

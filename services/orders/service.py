@@ -11,11 +11,12 @@ from services.orders.storage.orders import OrdersStore
 from shared.context import CorrelationId
 from shared.db import Database
 from shared.dynamodb import DynamoDB
+from shared.health import Health
 from shared.outbox import OutboxRelay
-from shared.rpc import RpcClient, service_rpc
+from shared.rpc import RpcClient
 
 
-class OrdersService(OrdersEntrypoints, HistoryEntrypoints):
+class OrdersService(Health, OrdersEntrypoints, HistoryEntrypoints):
     name = "orders"
 
     store = Database(OrdersStore)
@@ -24,8 +25,4 @@ class OrdersService(OrdersEntrypoints, HistoryEntrypoints):
     catalog = RpcClient("catalog")
     correlation = CorrelationId()
     config = Config()
-
-    @service_rpc
-    def health(self) -> dict:
-        self.store.ping()
-        return {"status": "ok", "service": self.name}
+    health_of = ("store",)  # DynamoDB down: orders still take and move orders (SPEC §6)

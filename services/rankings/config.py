@@ -1,6 +1,12 @@
-"""Rankings settings: shared.config's, plus its database (RANKINGS_DATABASE_URL)."""
+"""Rankings settings: shared.config's, its PostgreSQL database (RANKINGS_DATABASE_URL,
+MIGRATE_ON_START: shared.config.postgres_settings), and
 
-from shared.config import database_url, env, nameko_config
+| variable | default | meaning |
+|---|---|---|
+| ADMIN_EMAILS | (none) | emails that register as admins (SPEC §7) |
+"""
+
+from shared.config import env, nameko_config, postgres_settings
 
 SERVICE_NAME = "rankings"
 
@@ -8,8 +14,6 @@ SERVICE_NAME = "rankings"
 def load() -> dict:
     return nameko_config(
         SERVICE_NAME,
-        DATABASE_URL=database_url(SERVICE_NAME),
-        MIGRATE_ON_START=env("MIGRATE_ON_START", "1") == "1",
-        # emails that register as admins (SPEC §7: the first admin comes from configuration)
+        **postgres_settings(SERVICE_NAME),
         ADMIN_EMAILS=env("ADMIN_EMAILS", ""),
     )

@@ -13,11 +13,11 @@ from services.rankings.entrypoints.users import UsersEntrypoints
 from services.rankings.storage import RankingsStore
 from shared.context import CorrelationId
 from shared.db import Database
+from shared.health import Health
 from shared.outbox import OutboxRelay
-from shared.rpc import service_rpc
 
 
-class RankingsService(UsersEntrypoints, RankingsEntrypoints, ReviewsEntrypoints,
+class RankingsService(Health, UsersEntrypoints, RankingsEntrypoints, ReviewsEntrypoints,
                       FollowsEntrypoints, RewardsEntrypoints, CatalogFactHandlers):
     name = "rankings"
 
@@ -25,8 +25,4 @@ class RankingsService(UsersEntrypoints, RankingsEntrypoints, ReviewsEntrypoints,
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
     correlation = CorrelationId()
     config = Config()
-
-    @service_rpc
-    def health(self) -> dict:
-        self.store.ping()
-        return {"status": "ok", "service": self.name}
+    health_of = ("store",)

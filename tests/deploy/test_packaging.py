@@ -55,7 +55,7 @@ DISTRIBUTIONS = {
     ]),
     "services/analytics": ("bellyfed_analytics", [
         "services/analytics/service.py", "services/analytics/__main__.py",
-        "services/analytics/tables.py", "services/analytics/domain/views.py",
+        "services/analytics/storage/tables.py", "services/analytics/domain/views.py",
         "services/analytics/storage/activity.py",
     ]),
     "services/orders": ("bellyfed_orders", [

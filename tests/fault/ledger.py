@@ -110,8 +110,8 @@ def config_from_env() -> dict:
 
 
 if __name__ == "__main__":
-    from shared.runner import run_service
+    from shared.runner import serve
 
     settings = config_from_env()
     create_tables(settings["DATABASE_URL"])
-    run_service(Ledger, settings)
+    serve(Ledger, settings)

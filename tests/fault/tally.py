@@ -140,8 +140,8 @@ def config_from_env() -> dict:
 
 
 if __name__ == "__main__":
-    from shared.runner import run_service
+    from shared.runner import serve
 
     settings = config_from_env()
     create_tables(settings["DATABASE_URL"])
-    run_service(Tally, settings)
+    serve(Tally, settings)

@@ -22,7 +22,7 @@ from kombu import Connection, Exchange, Queue
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import func, select, text
 
-from services.catalog.models import Dish
+from services.catalog.storage.models import Dish
 from services.rankings.contract.events import DISH_RANKED
 from shared.events import EnvelopePublisher
 from shared.idempotency import processed_events

@@ -1,4 +1,4 @@
-from services.catalog.models import Base
+from services.catalog.storage.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

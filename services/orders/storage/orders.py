@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 
 from services.orders.domain.status import INITIAL
-from services.orders.models import DEFAULT_CURRENCY, Order, OrderItem, OrderStatusChange
+from services.orders.storage.models import DEFAULT_CURRENCY, Order, OrderItem, OrderStatusChange
 from shared.db import Store
 from shared.idempotency import idempotency_keys, request_hash
 

@@ -1,4 +1,4 @@
-from services.rankings.models import Base
+from services.rankings.storage.models import Base
 from shared.migrations import run_env
 
 run_env(Base.metadata)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.rankings.models import KnownDish, KnownRestaurant
+from services.rankings.storage.models import KnownDish, KnownRestaurant
 
 
 def _upsert_if_newer(model, key: str, values: dict, update: tuple[str, ...] | None = None):

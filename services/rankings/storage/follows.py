@@ -7,7 +7,7 @@ import uuid
 from sqlalchemy import delete, func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from services.rankings.models import Follow, User
+from services.rankings.storage.models import Follow, User
 
 
 class FollowsQueries:

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import and_, exists, func, select
 
 from services.rankings.contract.rpc import MAX_RANK, TASTE_STATUSES
-from services.rankings.models import (
+from services.rankings.storage.models import (
     DishRanking,
     KnownDish,
     KnownRestaurant,

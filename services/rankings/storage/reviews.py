@@ -10,7 +10,7 @@ from sqlalchemy import delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
-from services.rankings.models import Review, ReviewComment, ReviewLike, ReviewSummary, User
+from services.rankings.storage.models import Review, ReviewComment, ReviewLike, ReviewSummary, User
 from shared.errors import Conflict
 from shared.idempotency import processed_events
 from shared.outbox import outbox_table

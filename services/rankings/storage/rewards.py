@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import distinct, func, select, true
 from sqlalchemy.dialects.postgresql import insert
 
-from services.rankings.models import (
+from services.rankings.storage.models import (
     ActivityPoints,
     Badge,
     CareerLevel,

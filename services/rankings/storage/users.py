@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from services.rankings.models import DishRanking, Follow, Review, User
+from services.rankings.storage.models import DishRanking, Follow, Review, User
 from shared.errors import Conflict
 
 # the unique indexes (case-insensitive) that make a second account with one email or

@@ -7,7 +7,7 @@ import uuid
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.rankings.models import User
+from services.rankings.storage.models import User
 
 
 @pytest.fixture

@@ -16,8 +16,8 @@ from services.analytics.domain.activity import PLACES
 from services.analytics.domain.keys import dish_place, restaurant_place
 from services.analytics.service import AnalyticsService
 from services.analytics.storage.activity import user_popularity
+from services.analytics.storage.tables import TABLES
 from services.analytics.storage.views import entity_views
-from services.analytics.tables import TABLES
 from shared.dynamodb import ensure_tables
 
 VIEWER = {"user_id": an_id("user"), "anonymous_id": text("visitor-7"),

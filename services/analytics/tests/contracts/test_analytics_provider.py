@@ -17,7 +17,7 @@ import pytest
 from contracts.contract_map import event_types
 from contracts.provider import Aliases, Producer, consumer_of, pacts_naming, verify
 from services.analytics.service import AnalyticsService
-from services.analytics.tables import TABLES
+from services.analytics.storage.tables import TABLES
 from shared.dynamodb import ensure_tables
 from shared.events import make_envelope, parse_envelope
 

@@ -11,7 +11,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from services.catalog import domain
+from services.catalog.domain import catalog as domain
 from services.catalog.storage import escape_like
 from shared.contract import EventType
 from shared.errors import NotFound

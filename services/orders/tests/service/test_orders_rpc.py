@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import select
 
-from services.orders.models import Order, OrderStatusChange
+from services.orders.storage.models import Order, OrderStatusChange
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import parse_envelope
 from shared.outbox import outbox_table

@@ -15,9 +15,9 @@ from sqlalchemy.orm import sessionmaker
 from conftest import empty_tables
 from contracts.consumer import Contract, an_id, delivered, each, integer, moment, text
 from services.rankings.domain.reviews import RATINGS, rating_moves
-from services.rankings.models import KnownDish, KnownRestaurant, ReviewSummary, User
 from services.rankings.service import RankingsService
 from services.rankings.storage import RankingsStore
+from services.rankings.storage.models import KnownDish, KnownRestaurant, ReviewSummary, User
 from shared.postgres import make_engine
 
 REFERENCE_TABLES = ("badges", "career_levels")

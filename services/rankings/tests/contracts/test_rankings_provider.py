@@ -21,9 +21,9 @@ from contracts.provider import (
     verify,
 )
 from services.catalog.contract import events as catalog_events
-from services.rankings.models import User
 from services.rankings.service import RankingsService
 from services.rankings.storage import RankingsStore
+from services.rankings.storage.models import User
 from shared.events import make_envelope, parse_envelope
 
 CITY, CUISINE, DISH_TYPE = "Ipoh", "Malay", "nasi lemak"

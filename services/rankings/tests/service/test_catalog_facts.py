@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from services.catalog.contract.events import RESTAURANT_CREATED, RESTAURANT_UPDATED
 from services.catalog.service import CatalogService
-from services.rankings.models import KnownDish, KnownRestaurant
+from services.rankings.storage.models import KnownDish, KnownRestaurant
 from shared.events import EnvelopePublisher
 
 

@@ -16,7 +16,7 @@ import pytest
 from sqlalchemy import func, select, update
 
 from services.rankings.contract.events import REVIEW_CREATED
-from services.rankings.models import KnownRestaurant, Review, ReviewSummary
+from services.rankings.storage.models import KnownRestaurant, Review, ReviewSummary
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import EnvelopePublisher, make_envelope, parse_envelope
 from shared.outbox import outbox_table

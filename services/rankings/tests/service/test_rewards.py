@@ -25,8 +25,8 @@ from services.rankings.contract.events import (
     USER_FOLLOWED,
 )
 from services.rankings.domain.rewards import reward_summary
-from services.rankings.models import ActivityPoints, RankingHistory, UserBadge
 from services.rankings.storage import RankingsStore
+from services.rankings.storage.models import ActivityPoints, RankingHistory, UserBadge
 from shared.deadletters import read_dead_letters
 from shared.errors import InvalidInput, NotFound
 from shared.events import EnvelopePublisher

@@ -15,8 +15,8 @@ import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select, text
 
-from services.rankings.models import DishRanking, Follow, Review, User
 from services.rankings.service import RankingsService
+from services.rankings.storage.models import DishRanking, Follow, Review, User
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.events import parse_envelope
 

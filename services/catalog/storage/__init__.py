@@ -9,7 +9,7 @@ from decimal import Decimal
 from sqlalchemy import Numeric, Select, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.catalog.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
+from services.catalog.storage.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
 from shared.db import Store
 
 

@@ -1,0 +1,1 @@
+"""Analytics' entrypoints, grouped by area (mixed into AnalyticsService)."""

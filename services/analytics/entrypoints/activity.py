@@ -1,0 +1,67 @@
+"""Popularity, trending dishes and leaderboards (mixed into AnalyticsService), from
+rankings' and the catalog's events."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from services.analytics.contract.rpc import LeaderboardArgs, TopQuery, TrendingDishesQuery
+from services.analytics.storage import activity, ingest
+from services.catalog.contract import events as catalog
+from services.rankings.contract import events as rankings
+from shared.batch_consumer import consume_batch
+from shared.dynamodb import is_transient, unavailable_when_down
+from shared.rpc import service_rpc
+from shared.schemas import load, parse_id
+from shared.timers import every
+
+ACTIVITY_EVENTS = [
+    *[rankings.EVENTS[name] for name in (
+        "user_followed", "user_unfollowed", "dish_ranked", "ranking_moved", "ranking_removed",
+        "review_created", "review_deleted",
+    )],
+    *catalog.EVENTS.values(),
+]
+
+
+class ActivityEntrypoints:
+    """Entrypoints only: validate, call the storage with `self.dynamodb`, return."""
+
+    @consume_batch(ACTIVITY_EVENTS, transient=is_transient)
+    def record_activity(self, envelopes: list[dict]) -> None:
+        ingest.ingest_activity(self.dynamodb, envelopes)
+
+    @every("LEADERBOARD_REFRESH_INTERVAL", 60.0)
+    def refresh_leaderboards_on_timer(self) -> None:
+        activity.refresh_leaderboards(self.dynamodb, datetime.now(UTC))
+
+    @service_rpc
+    @unavailable_when_down
+    def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
+        args = load(TrendingDishesQuery(), {"city": city, "limit": limit})
+        return {"items": activity.trending_dishes(self.dynamodb, args["city"], args["limit"],
+                                                  datetime.now(UTC)),
+                "city": args["city"]}
+
+    @service_rpc
+    @unavailable_when_down
+    def get_top_influencers(self, limit: int = 10) -> dict:
+        limit = load(TopQuery(), {"limit": limit})["limit"]
+        return {"items": activity.top_influencers(self.dynamodb, limit)}
+
+    @service_rpc
+    @unavailable_when_down
+    def get_user_popularity(self, user_id: str) -> dict:
+        return activity.user_popularity(self.dynamodb, str(parse_id(user_id, "user_id")))
+
+    @service_rpc
+    @unavailable_when_down
+    def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
+        args = load(LeaderboardArgs(), {"city": city, "cuisine": cuisine, "limit": limit})
+        return activity.leaderboard(self.dynamodb, args["city"], args["cuisine"],
+                                    args["limit"])
+
+    @service_rpc
+    @unavailable_when_down
+    def refresh_leaderboards(self) -> dict:
+        return activity.refresh_leaderboards(self.dynamodb, datetime.now(UTC))

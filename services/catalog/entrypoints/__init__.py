@@ -1,0 +1,1 @@
+"""The catalog's entrypoints, grouped by area (mixed into CatalogService)."""
