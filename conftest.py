@@ -1,14 +1,19 @@
-"""Fixtures for every test level. eventlet is patched first, as nameko needs."""
+"""What every service's tests share: the test levels (by folder), and the fixtures used
+across services (a service's databases, configs and running containers are here because
+the gateway's, orders' and rankings' tests start each other's; a fixture only one service
+uses lives in that service's tests/conftest.py). eventlet is patched first, as nameko
+needs."""
 
 import warnings
 
 warnings.filterwarnings("ignore", message=r"(?s).*Eventlet is deprecated")
 
+import os
+
 import eventlet
 
 eventlet.monkey_patch()
 
-import os
 import uuid
 from datetime import UTC, datetime
 
@@ -19,6 +24,21 @@ from sqlalchemy import text
 from services.rankings.storage.models import KnownDish, KnownRestaurant
 from shared.migrations import upgrade
 from shared.postgres import ensure_database, make_engine
+
+# A test's level is the folder it is in (README "Tests"): `scripts/test -m unit` runs the
+# I/O-free ones in seconds, `-m "not fault and not api"` skips the slowest.
+LEVELS = ("unit", "storage", "service", "contracts", "http", "e2e", "scale", "fault", "deploy",
+          "api", "architecture")
+ROOT = os.path.dirname(os.path.abspath(__file__))
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        parts = os.path.relpath(str(item.path), ROOT).split(os.sep)
+        level = next((part for part in parts if part in LEVELS), None)
+        if level is None:
+            raise pytest.UsageError(f"{item.nodeid} is in no test level folder ({LEVELS})")
+        item.add_marker(level)
 
 
 def _prompt_queue_consumer() -> None:

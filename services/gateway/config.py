@@ -27,7 +27,7 @@ import logging
 import re
 import secrets
 
-from services.gateway.auth import MIN_SECRET_LENGTH
+from services.gateway.domain.auth import MIN_SECRET_LENGTH
 from shared.config import ConfigError, env, env_flag, env_float, env_int, nameko_config
 
 log = logging.getLogger(__name__)

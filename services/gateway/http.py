@@ -23,9 +23,10 @@ from nameko.web.server import WebServer
 from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
-from services.gateway.access import Access
+from services.gateway.domain.access import Access
 from shared.context import CORRELATION_ID_KEY, new_correlation_id
 from shared.errors import BadRequest, BellyfedError, Forbidden, PayloadTooLarge, TooManyRequests
+from shared.schemas import load_query
 
 log = logging.getLogger(__name__)
 
@@ -94,6 +95,18 @@ def json_body(request: Request) -> dict:
     if not isinstance(body, dict):
         raise BadRequest("the request body must be a JSON object")
     return body
+
+
+def forwarded(query_schema, request) -> tuple[dict, dict]:
+    """Validate the query string (400 if bad): (raw parameters to forward, parsed values)."""
+    args = request.args.to_dict()
+    parsed = load_query(query_schema(), args)
+    return {key: args[key] for key in query_schema().fields if key in args}, parsed
+
+
+def parsed_query(query_schema, request) -> dict:
+    """The query string's values, validated (400 if bad)."""
+    return load_query(query_schema(), request.args.to_dict())
 
 
 IDEMPOTENCY_HEADER = "Idempotency-Key"
@@ -244,7 +257,7 @@ class Route(HttpRequestHandler):
 
 
 def route(method: str, url: str, *, access: Access, **doc):
-    """Declare a route: `access` says who may call it (see services.gateway.access), the
+    """Declare a route: `access` says who may call it (see services.gateway.domain.access), the
     rest documents it (and the OpenAPI tests check that what is documented is served).
 
     The handler runs only once the service's `authorize(access, request, path_values)`

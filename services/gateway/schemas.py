@@ -9,7 +9,7 @@ from marshmallow import RAISE, Schema, ValidationError, fields, validate, valida
 from services.analytics.contract import rpc as analytics_rpc
 from services.catalog.contract.rpc import DishSchema, RestaurantSchema
 from services.gateway.contract.events import DEVICE_TYPES
-from services.gateway.domain import ANONYMOUS_ID
+from services.gateway.domain.views import ANONYMOUS_ID
 from services.orders.contract.rpc import metrics_window_errors
 from services.rankings.contract.rpc import ProfileLiteSchema, ReviewSummarySchema
 from shared.contract import EventType

@@ -21,12 +21,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
 import requests
 
 from tests.system import run_system
-
-pytestmark = pytest.mark.e2e
 
 CONFIG = Path(__file__).with_name("schemathesis.toml")
 ADMIN = {"email": "fuzz-admin@example.com", "username": "fuzz_admin",

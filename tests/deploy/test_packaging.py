@@ -44,6 +44,7 @@ DISTRIBUTIONS = {
     "shared": ("bellyfed_shared", ["shared/events.py", "shared/db.py", "shared/rpc.py"]),
     "services/catalog": ("bellyfed_catalog", [
         "services/catalog/service.py", "services/catalog/__main__.py",
+        "services/catalog/jobs.py", "services/catalog/demo_catalog.json",
         "services/catalog/migrations/env.py", "services/catalog/migrations/script.py.mako",
         "services/catalog/migrations/versions/0001_catalog_tables.py",
     ]),

@@ -1,10 +1,16 @@
-"""Assertions shared by the gateway's HTTP tests."""
+"""What the gateway's tests share: tokens, good and bad, and assertions on answers."""
 
 from __future__ import annotations
 
+import base64
+import json
 import re
+import time
+import uuid
 
-from services.gateway.auth import TokenSettings, issue_token
+import jwt
+
+from services.gateway.domain.auth import TokenSettings, issue_token
 
 # the admin of admin_headers: a user id in an admin-role token
 ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
@@ -78,3 +84,45 @@ def as_user(user_id: str) -> dict:
 def as_admin_user(user_id: str) -> dict:
     """Headers of a request made by this user with the admin role."""
     return bearer(token_for(user_id, "admin"))
+
+
+# --- tokens that must be refused (unit tests of auth.py, and 401s over HTTP) ---------------
+
+TOKEN_USER = str(uuid.uuid4())
+OTHER_SECRET = "another-secret-that-is-long-enough-for-hs256"
+
+
+def claims(**changes) -> dict:
+    now = int(time.time())
+    base = {"sub": TOKEN_USER, "role": "user", "iat": now, "exp": now + 600,
+            "iss": TOKENS.issuer, "aud": TOKENS.audience}
+    base.update(changes)
+    return {key: value for key, value in base.items() if value is not None}
+
+
+def signed(key: str = JWT_SECRET, algorithm: str = "HS256", **changes) -> str:
+    return jwt.encode(claims(**changes), key, algorithm=algorithm)
+
+
+def unsigned(**changes) -> str:
+    """An `alg: none` token: header and claims, no signature."""
+    def part(data: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims(**changes))}."
+
+
+BAD_TOKENS = {
+    "expired": (signed(iat=int(time.time()) - 7200, exp=int(time.time()) - 3600), "expired"),
+    "alg none": (unsigned(), "algorithm"),
+    "another key": (signed(OTHER_SECRET), "signature"),
+    "HS512": (signed(algorithm="HS512"), "algorithm"),
+    "wrong audience": (signed(aud="someone-else"), "not meant for this API"),
+    "no audience": (signed(aud=None), "aud"),
+    "wrong issuer": (signed(iss="evil"), "not issued by this API"),
+    "no sub": (signed(sub=None), "sub"),
+    "no exp": (signed(exp=None), "exp"),
+    "no iat": (signed(iat=None), "iat"),
+    "sub not a user id": (signed(sub="admin"), "does not name a user"),
+    "unknown role": (signed(role="root"), "unknown role"),
+    "garbage": ("not.a.token", "not valid"),
+}

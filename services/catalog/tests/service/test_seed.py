@@ -2,7 +2,7 @@
 
 from sqlalchemy import text
 
-from services.catalog.seed import catalog_is_empty, seed
+from services.catalog.jobs import catalog_is_empty, seed
 from shared.postgres import make_engine
 
 

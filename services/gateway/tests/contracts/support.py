@@ -8,7 +8,7 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from contracts.consumer import Promised
-from services.gateway.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
+from services.gateway.domain.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
 from services.gateway.service import Auth, GatewayService
 from shared.contract import EventType
 from shared.events import make_envelope

@@ -22,8 +22,6 @@ from services.orders.tests.service.history_support import (
 from shared.dynamodb import DynamoDBClient
 from shared.migrations import upgrade
 
-pytestmark = pytest.mark.service
-
 ORDERS = 20  # × the 5 moves of FLOW = 100 status changes while DynamoDB is down
 
 

@@ -30,8 +30,6 @@ from shared.events import EnvelopePublisher, make_envelope
 from shared.migrations import upgrade
 from shared.postgres import make_engine
 
-pytestmark = pytest.mark.service
-
 
 @pytest.fixture(scope="module")
 def orders_db_url():

@@ -15,8 +15,6 @@ from services.orders.domain.history import StatusChange
 from shared.errors import InvalidInput
 from shared.writes import PutIfAbsent
 
-pytestmark = pytest.mark.unit
-
 ORDER = str(uuid.uuid4())
 WHEN = datetime(2026, 3, 9, 23, 59, 59, 999999, tzinfo=UTC)
 

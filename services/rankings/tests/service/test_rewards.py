@@ -31,8 +31,6 @@ from shared.deadletters import read_dead_letters
 from shared.errors import InvalidInput, NotFound
 from shared.events import EnvelopePublisher
 
-pytestmark = pytest.mark.service
-
 REWARD_EVENTS = ("points_awarded", "badge_awarded")
 
 

@@ -11,8 +11,6 @@ from marshmallow import ValidationError
 
 from services.rankings.domain import rewards
 
-pytestmark = pytest.mark.unit
-
 # SPEC §4, written out again here rather than read from the migration
 SPEC_CAREER = [
     (1, "Junior District Reviewer", 20, 2),

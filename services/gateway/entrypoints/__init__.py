@@ -1,0 +1,1 @@
+"""The gateway's routes, grouped by area (mixed into GatewayService)."""

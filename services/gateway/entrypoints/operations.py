@@ -1,0 +1,60 @@
+"""Health, readiness and the OpenAPI document (routes mixed into GatewayService)."""
+
+from __future__ import annotations
+
+import eventlet
+from kombu import Connection
+from nameko.constants import AMQP_URI_CONFIG_KEY
+
+from services.gateway.config import DOWNSTREAM
+from services.gateway.domain.access import ANYONE
+from services.gateway.http import json_response, route
+from services.gateway.openapi import openapi_document
+from services.gateway.schemas import HealthSchema, ReadySchema
+from shared.errors import ServiceUnavailable
+from shared.rpc import count_consumers
+
+
+class OperationsRoutes:
+    @route("GET", "/health", summary="The gateway process is up", tag="operations",
+           response=HealthSchema, access=ANYONE)
+    def health(self, request):
+        return {"status": "ok", "service": self.name}
+
+    @route("GET", "/ready", summary="Broker and downstream services are reachable",
+           tag="operations", response=ReadySchema, errors=(503,), access=ANYONE)
+    def ready(self, request):
+        timeout = self.config["READY_TIMEOUT"]
+        checks = {"broker": self.check_broker(timeout)}
+        pending = {name: eventlet.spawn(self.check_service, name, timeout) for name in DOWNSTREAM}
+        checks.update({name: thread.wait() for name, thread in pending.items()})
+        if any(result != "ok" for result in checks.values()):
+            raise ServiceUnavailable("not ready", {"checks": checks})
+        return {"status": "ready", "checks": checks}
+
+    def check_broker(self, timeout: float) -> str:
+        try:
+            with Connection(self.config[AMQP_URI_CONFIG_KEY], connect_timeout=timeout) as conn:
+                conn.ensure_connection(max_retries=1, timeout=timeout)
+            return "ok"
+        except Exception:
+            return "unreachable"
+
+    def check_service(self, name: str, timeout: float) -> str:
+        try:
+            with eventlet.Timeout(timeout):
+                getattr(self, name).health()
+            return "ok"
+        except ServiceUnavailable:
+            return "unavailable"
+        except eventlet.Timeout:
+            # no answer in time: gone (its queue outlives it), or there but slow
+            consumers = count_consumers(self.config[AMQP_URI_CONFIG_KEY], name)
+            return "unhealthy" if consumers else "unavailable"
+        except Exception:
+            return "unhealthy"
+
+    @route("GET", "/openapi.json", summary="This API's OpenAPI 3 document", tag="operations",
+           access=ANYONE)
+    def openapi(self, request):
+        return json_response(openapi_document(type(self)))

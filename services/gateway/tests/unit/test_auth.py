@@ -1,0 +1,139 @@
+"""Sign-in without I/O: tokens (services/gateway/domain/auth.py) and the sign-in throttle."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from services.gateway.domain import auth
+from services.gateway.domain.auth import LoginThrottle, SlidingWindow, TokenSettings
+from services.gateway.tests.support import (
+    BAD_TOKENS,
+    JWT_SECRET,
+    TOKEN_USER,
+    TOKENS,
+    signed,
+    token_for,
+)
+from shared.errors import TooManyRequests, Unauthorized
+
+USER = TOKEN_USER
+
+
+def test_issued_token_carries_the_claims():
+    answer = auth.issue_token(TOKENS, USER, "admin", now=1_700_000_000)
+    assert answer["token_type"] == "bearer" and answer["expires_in"] == 3600
+    header = jwt.get_unverified_header(answer["access_token"])
+    assert header["alg"] == "HS256"
+    decoded = jwt.decode(answer["access_token"], JWT_SECRET, algorithms=["HS256"],
+                         audience="bellyfed-clients", options={"verify_exp": False})
+    assert decoded == {"sub": USER, "role": "admin", "iat": 1_700_000_000,
+                       "exp": 1_700_003_600, "iss": "bellyfed", "aud": "bellyfed-clients"}
+
+
+def test_read_token_names_the_user_and_role():
+    assert auth.read_token(TOKENS, token_for(USER)) == auth.Identity(USER, "user")
+    admin = auth.read_token(TOKENS, token_for(USER, "admin"))
+    assert admin.is_admin and admin.user_id == USER
+
+
+def test_issue_token_refuses_unknown_roles():
+    with pytest.raises(ValueError):
+        auth.issue_token(TOKENS, USER, "root")
+
+
+@pytest.mark.parametrize("name", list(BAD_TOKENS))
+def test_read_token_refuses_bad_tokens(name):
+    token, says = BAD_TOKENS[name]
+    with pytest.raises(Unauthorized) as raised:
+        auth.read_token(TOKENS, token)
+    assert says in raised.value.message, (name, raised.value.message)
+
+
+@pytest.mark.parametrize("token", [None, ""])
+def test_read_token_refuses_no_token(token):
+    with pytest.raises(Unauthorized, match="required"):
+        auth.read_token(TOKENS, token)
+
+
+def test_only_the_configured_algorithm_is_accepted():
+    hs512 = TokenSettings(secret=JWT_SECRET, algorithm="HS512")
+    assert auth.read_token(hs512, signed(algorithm="HS512")).user_id == USER
+    with pytest.raises(Unauthorized, match="algorithm"):
+        auth.read_token(hs512, signed())
+
+
+@pytest.mark.parametrize("header, token", [
+    (None, None), ("Bearer abc", "abc"), ("bearer  abc ", "abc"), ("BEARER abc", "abc")])
+def test_bearer_token(header, token):
+    assert auth.bearer_token(header) == token
+
+
+@pytest.mark.parametrize("header", ["", "Bearer", "Bearer ", "Basic abc", "abc", "Token abc"])
+def test_bearer_token_refuses_other_schemes(header):
+    with pytest.raises(Unauthorized):
+        auth.bearer_token(header)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_sliding_window():
+    clock = Clock()
+    window = SlidingWindow(limit=2, window=10, clock=clock)
+    assert window.retry_after("a") == 0
+    window.record("a")
+    clock.now += 4
+    window.record("a")
+    assert window.retry_after("a") == pytest.approx(6)
+    assert window.retry_after("b") == 0
+    clock.now += 6  # the first event leaves the window
+    assert window.retry_after("a") == 0
+    window.record("a")
+    assert window.retry_after("a") == pytest.approx(4)
+
+
+def test_sliding_window_forgets_idle_keys():
+    clock = Clock()
+    window = SlidingWindow(limit=1, window=10, clock=clock, max_keys=3)
+    for key in "abc":
+        window.record(key)
+    clock.now += 11
+    window.record("d")
+    assert set(window._events) == {"d"}
+
+
+def test_login_throttle_per_account_and_per_address():
+    clock = Clock()
+    throttle = LoginThrottle(per_account=2, per_address=3, window=60, clock=clock)
+    throttle.failed("Aisyah@Example.com", "10.0.0.1")
+    throttle.failed(" aisyah@example.com", "10.0.0.2")
+    with pytest.raises(TooManyRequests) as raised:
+        throttle.check("AISYAH@example.com", "10.0.0.3")  # same account, any address
+    assert raised.value.status == 429
+    assert raised.value.details == {"retry_after": 60}
+    throttle.check("ben@example.com", "10.0.0.1")
+    throttle.failed("ben@example.com", "10.0.0.1")
+    throttle.failed("chen@example.com", "10.0.0.1")
+    with pytest.raises(TooManyRequests):
+        throttle.check("dan@example.com", "10.0.0.1")  # same address, any account
+    clock.now += 60
+    throttle.check("aisyah@example.com", "10.0.0.1")
+
+
+def test_a_success_clears_the_accounts_count_not_the_addresses():
+    throttle = LoginThrottle(per_account=2, per_address=2, window=60, clock=Clock())
+    throttle.failed("a@example.com", "10.0.0.1")
+    throttle.succeeded("a@example.com")
+    throttle.failed("a@example.com", "10.0.0.2")
+    throttle.check("a@example.com", "10.0.0.3")  # one failure since the success
+    throttle.failed("b@example.com", "10.0.0.1")
+    with pytest.raises(TooManyRequests):
+        throttle.check("c@example.com", "10.0.0.1")  # the address kept its count
+
+

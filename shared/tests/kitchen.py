@@ -1,0 +1,36 @@
+"""The event type the version tests follow through a breaking change (imported by them,
+collected by none): `kitchen.dish_priced` v1 says `"price": "12.50"` (ringgit, a
+string), v2 renames it `"price_sen": 1250`."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from marshmallow import Schema, fields
+
+from shared.contract import EventType
+
+
+class Payload(Schema):
+    seq = fields.Integer()
+
+
+# the kitchen's contract before and after the change: one line, its version
+DISH_PRICED = EventType("kitchen", "dish_priced", 1, Payload)
+DISH_PRICED_V2 = EventType("kitchen", "dish_priced", 2, Payload)
+DISH_PLATED = EventType("kitchen", "dish_plated", 1, Payload)
+
+
+def price_in_sen(payload: dict) -> dict:
+    """dish_priced v1 -> v2: "price" (ringgit, a string) became "price_sen" (an integer)."""
+    lifted = {key: value for key, value in payload.items() if key != "price"}
+    lifted["price_sen"] = int(Decimal(payload["price"]) * 100)
+    return lifted
+
+
+def v1(seq: int) -> dict:
+    return {"seq": seq, "price": f"{seq}.50"}
+
+
+def v2(seq: int) -> dict:
+    return {"seq": seq, "price_sen": seq * 100 + 50}
