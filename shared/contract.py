@@ -20,7 +20,15 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from marshmallow import Schema
+from marshmallow import EXCLUDE, Schema
+
+
+class Payload(Schema):
+    """The base of every event payload schema: a consumer ignores the fields it does not
+    know (SPEC §2), so a producer may add one without a new version."""
+
+    class Meta:
+        unknown = EXCLUDE
 
 
 @dataclass(frozen=True)

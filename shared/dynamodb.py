@@ -1,7 +1,8 @@
 """DynamoDB access from config: AWS by default, DynamoDB Local or moto with an endpoint.
 
-    views = DynamoDB()        # in a service class
-    self.views.table("EntityViews").update_item(...)
+    dynamodb = DynamoDB(tables=TABLES)          # in a service class: creates what is missing
+    self.dynamodb.table("Analytics").get_item(Key={...})   # a table under the prefix
+    apply_once(self.dynamodb, consumer, batch)   # shared.writes' writes, once per event
 """
 
 from __future__ import annotations

@@ -53,7 +53,9 @@ def count_consumers(amqp_uri: str, service: str) -> int:
             finally:
                 channel.close()
             return consumers
-    except Exception:  # queue missing (404 closes the channel) or broker unreachable
+    except Exception as exc:  # queue missing (404 closes the channel) or broker unreachable
+        log.info("no consumer of %s's RPC queue found: %s: %s", service,
+                 type(exc).__name__, exc)
         return 0
 
 

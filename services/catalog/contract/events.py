@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields
+from marshmallow import fields
 
 from services.catalog.contract.rpc import DishSchema, RestaurantSchema
-from shared.contract import EventType, event_types
+from shared.contract import EventType, Payload, event_types
 
 PRODUCER = "catalog"
 
 
-class RestaurantDeletedSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class RestaurantDeletedSchema(Payload):
     id = fields.UUID(required=True)
 
 
-class DishDeletedSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class DishDeletedSchema(Payload):
     id = fields.UUID(required=True)
     restaurant_id = fields.UUID(required=True)
     dish_type = fields.String(required=True)

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, RAISE, Schema, ValidationError, fields, validate, validates_schema
+from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
+from shared.contract import Payload
 from shared.schemas import (
     NOT_BLANK,
     CommaSeparated,
@@ -27,10 +28,7 @@ MAX_PLACE_NAME = 100  # a city or cuisine, wherever one is named
 
 # --- what the catalog answers (and its events carry: events.py) ------------------------
 
-class RestaurantSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE  # a consumer reading restaurant_created ignores what it does not know
-
+class RestaurantSchema(Payload):  # restaurant_created's payload too (events.py)
     id = fields.UUID(required=True)
     name = fields.String(required=True)
     address = fields.String(allow_none=True)
@@ -50,10 +48,7 @@ class RestaurantSchema(Schema):
     updated_at = fields.AwareDateTime(required=True)
 
 
-class DishSchema(Schema):
-    class Meta:
-        unknown = EXCLUDE
-
+class DishSchema(Payload):  # dish_created's payload too
     id = fields.UUID(required=True)
     restaurant_id = fields.UUID(required=True)
     name = fields.String(required=True)

@@ -6,9 +6,9 @@ client reports itself (`POST /restaurants/{id}/analytics`).
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
-from shared.contract import EventType, event_types
+from shared.contract import EventType, Payload, event_types
 
 PRODUCER = "gateway"
 DEVICE_TYPES = ("mobile", "tablet", "desktop")
@@ -16,11 +16,8 @@ MAX_ANONYMOUS_ID = 200  # a consumer may key on it (DynamoDB sort keys hold 1 KB
 MAX_LISTED_IDS = 50  # a page of the restaurant list holds at most 50 (the catalog's limit)
 
 
-class ViewContextEventSchema(Schema):
+class ViewContextEventSchema(Payload):
     """Who looked, from what: on every view event."""
-
-    class Meta:
-        unknown = EXCLUDE  # consumers ignore fields they do not know (SPEC §2)
 
     user_id = fields.UUID(required=True, allow_none=True)
     anonymous_id = fields.String(required=True, allow_none=True,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import eventlet
 from kombu import Connection
 from nameko.constants import AMQP_URI_CONFIG_KEY
@@ -13,6 +15,8 @@ from services.gateway.openapi import openapi_document
 from services.gateway.schemas import HealthSchema, ReadySchema
 from shared.errors import ServiceUnavailable
 from shared.rpc import count_consumers
+
+log = logging.getLogger(__name__)
 
 
 class OperationsRoutes:
@@ -37,7 +41,8 @@ class OperationsRoutes:
             with Connection(self.config[AMQP_URI_CONFIG_KEY], connect_timeout=timeout) as conn:
                 conn.ensure_connection(max_retries=1, timeout=timeout)
             return "ok"
-        except Exception:
+        except Exception as exc:
+            log.warning("ready: the broker is unreachable: %s: %s", type(exc).__name__, exc)
             return "unreachable"
 
     def check_service(self, name: str, timeout: float) -> str:
@@ -50,8 +55,11 @@ class OperationsRoutes:
         except eventlet.Timeout:
             # no answer in time: gone (its queue outlives it), or there but slow
             consumers = count_consumers(self.config[AMQP_URI_CONFIG_KEY], name)
+            log.warning("ready: %s did not answer health() within %ss (%s consumers)", name,
+                        timeout, consumers)
             return "unhealthy" if consumers else "unavailable"
         except Exception:
+            log.warning("ready: %s's health() failed", name, exc_info=True)
             return "unhealthy"
 
     @route("GET", "/openapi.json", summary="This API's OpenAPI 3 document", tag="operations",

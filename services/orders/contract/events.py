@@ -5,21 +5,17 @@ Orders consumes them itself too, for the status history in DynamoDB.
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from services.orders.contract.rpc import ROLES, STATUSES
-from shared.contract import EventType, event_types
+from shared.contract import EventType, Payload, event_types
 from shared.schemas import Money
 
 PRODUCER = "orders"
 
 
-class _Payload(Schema):
-    class Meta:
-        unknown = EXCLUDE  # consumers ignore fields they do not know (SPEC §2)
 
-
-class OrderEventItemSchema(_Payload):
+class OrderEventItemSchema(Payload):
     dish_id = fields.UUID(required=True)
     dish_name = fields.String(required=True)
     quantity = fields.Integer(required=True)
@@ -27,7 +23,7 @@ class OrderEventItemSchema(_Payload):
     line_total = Money(required=True)
 
 
-class OrderCreatedPayload(_Payload):
+class OrderCreatedPayload(Payload):
     """order_created: the order as placed (status PENDING, version 1)."""
 
     order_id = fields.UUID(required=True)
@@ -42,7 +38,7 @@ class OrderCreatedPayload(_Payload):
     created_at = fields.AwareDateTime(required=True)
 
 
-class OrderStatusChangedPayload(_Payload):
+class OrderStatusChangedPayload(Payload):
     """order_status_changed: one move of one order; `version` numbers its moves 2, 3, ..."""
 
     order_id = fields.UUID(required=True)

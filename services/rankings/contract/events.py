@@ -5,30 +5,26 @@ Consumers read only the fields they need (`EVENT.reader(...)`) and ignore the re
 
 from __future__ import annotations
 
-from marshmallow import EXCLUDE, Schema, fields, validate
+from marshmallow import fields, validate
 
 from services.rankings.contract.rpc import MAX_RANK, stars
-from shared.contract import EventType, event_types
+from shared.contract import EventType, Payload, event_types
 
 PRODUCER = "rankings"
 
-
-class _Payload(Schema):
-    class Meta:
-        unknown = EXCLUDE  # consumers ignore fields they do not know (SPEC §2)
 
 
 def _rank(**kwargs) -> fields.Integer:
     return fields.Integer(strict=True, validate=validate.Range(min=1, max=MAX_RANK), **kwargs)
 
 
-class UserRegisteredSchema(_Payload):
+class UserRegisteredSchema(Payload):
     user_id = fields.UUID(required=True)
     username = fields.String(required=True)
     created_at = fields.AwareDateTime(required=True)
 
 
-class RankingEventPayload(_Payload):
+class RankingEventPayload(Payload):
     user_id = fields.UUID(required=True)
     dish_id = fields.UUID(required=True)
     dish_type = fields.String(required=True)
@@ -59,7 +55,7 @@ class RankingRemovedPayload(RankingEventPayload):
                            validate=validate.OneOf(("removed", "dropped", "tasted")))
 
 
-class ReviewEventSchema(_Payload):
+class ReviewEventSchema(Payload):
     """review_created and review_deleted."""
 
     review_id = fields.UUID(required=True)
@@ -72,20 +68,20 @@ class ReviewUpdatedEventSchema(ReviewEventSchema):
     previous_rating = stars(required=True)
 
 
-class ReviewLikedEventSchema(_Payload):
+class ReviewLikedEventSchema(Payload):
     review_id = fields.UUID(required=True)
     user_id = fields.UUID(required=True)  # who liked it
     author_id = fields.UUID(required=True)
 
 
-class ReviewCommentedEventSchema(_Payload):
+class ReviewCommentedEventSchema(Payload):
     review_id = fields.UUID(required=True)
     comment_id = fields.UUID(required=True)
     user_id = fields.UUID(required=True)  # who commented
     author_id = fields.UUID(required=True)
 
 
-class FollowEventSchema(_Payload):
+class FollowEventSchema(Payload):
     """user_followed and user_unfollowed."""
 
     follower_id = fields.UUID(required=True)
@@ -93,7 +89,7 @@ class FollowEventSchema(_Payload):
     user_id = fields.UUID(attribute="follower_id", dump_only=True)  # who acted
 
 
-class PointsAwardedSchema(_Payload):
+class PointsAwardedSchema(Payload):
     user_id = fields.UUID(required=True)
     activity_type = fields.String(required=True)
     points = fields.Integer(required=True)
@@ -101,7 +97,7 @@ class PointsAwardedSchema(_Payload):
     total_points = fields.Integer(required=True)
 
 
-class BadgeAwardedSchema(_Payload):
+class BadgeAwardedSchema(Payload):
     user_id = fields.UUID(required=True)
     badge_code = fields.String(required=True)
     badge_name = fields.String(required=True)
