@@ -7,6 +7,8 @@ import json
 import re
 from pathlib import Path
 
+import yaml
+
 from contracts import PACTS
 from contracts.contract_map import DOCUMENT, REGENERATE, event_types, render
 from contracts.contract_map import load as load_reference
@@ -68,9 +70,10 @@ def rpc_calls() -> set[tuple[str, str, str]]:
     """(caller, service, method) for every call through an RpcClient in a service's code
     (tests aside); the gateway's /ready calls every downstream's health, and so does the
     health check of each image that runs `shared.healthcheck`."""
-    found = {("healthcheck", dockerfile.parent.name, "health")
-             for dockerfile in (ROOT / "services").glob("*/Dockerfile")
-             if "shared.healthcheck" in dockerfile.read_text()}
+    compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())["services"]
+    found = {("healthcheck", name, "health") for name, definition in compose.items()
+             if "shared.healthcheck" in str(definition.get("healthcheck", {}).get("test"))
+             and "HEALTHCHECK_URL" not in (definition.get("build") or {}).get("args", {})}
     for caller in SERVICES:
         folder = ROOT / "services" / caller
         sources = [path.read_text() for path in folder.rglob("*.py") if "tests" not in path.parts]

@@ -1,4 +1,6 @@
-"""Reading the services' Dockerfiles without a Docker engine (test_compose, test_k8s)."""
+"""Reading the services' image definition without a Docker engine (test_compose, test_k8s,
+test_packaging): one Dockerfile, deploy/Dockerfile, builds every service by its SERVICE
+build argument."""
 
 from __future__ import annotations
 
@@ -11,8 +13,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[2]
 
 
+DOCKERFILE = ROOT / "deploy" / "Dockerfile"
+
+
+def service_names() -> list[str]:
+    return sorted(path.parent.name for path in ROOT.glob("services/*/pyproject.toml"))
+
+
 def dockerfiles() -> dict[str, Path]:
-    return {path.parent.name: path for path in sorted(ROOT.glob("services/*/Dockerfile"))}
+    """service -> the Dockerfile that builds its image (the one, for every service)."""
+    return dict.fromkeys(service_names(), DOCKERFILE)
 
 
 def instructions(path: Path) -> list[tuple[str, str]]:

@@ -1,4 +1,4 @@
-"""docker-compose.yml and the service Dockerfiles, checked without a Docker engine.
+"""docker-compose.yml and the services' image definition, checked without a Docker engine.
 
 First the compose file against the Compose Specification's JSON schema, vendored
 beside this test as compose-spec.json. Source: github.com/compose-spec/compose-spec,
@@ -26,6 +26,7 @@ import jsonschema
 import pytest
 import yaml
 from dockerfile import (
+    DOCKERFILE,
     dockerfile_command,
     dockerfile_healthcheck,
     dockerfile_user,
@@ -137,17 +138,22 @@ def test_the_schema_check_catches_a_misspelt_key():
 # --- images ------------------------------------------------------------------------
 
 
-def test_there_is_a_dockerfile_for_every_service():
+def test_there_is_an_image_for_every_service():
     assert sorted(SERVICE_ENV) == SERVICE_NAMES
 
 
+def build_args(name: str) -> dict[str, str]:
+    return {key: str(value) for key, value in (service(name)["build"].get("args") or {}).items()}
+
+
 @pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_is_built_by_its_compose_service(name):
-    assert name in compose()["services"], f"no compose service builds services/{name}/Dockerfile"
+def test_the_one_dockerfile_builds_each_service_by_its_argument(name):
+    assert name in compose()["services"], f"no compose service builds {name}'s image"
     build = service(name).get("build")
     assert isinstance(build, dict), f"{name}: build must name its context and Dockerfile"
     assert build.get("context") == ".", f"{name}: the build context must be the repository root"
-    assert build.get("dockerfile") == f"services/{name}/Dockerfile"
+    assert build.get("dockerfile") == "deploy/Dockerfile"
+    assert build_args(name).get("SERVICE") == name
 
 
 def test_every_compose_build_uses_an_existing_dockerfile():
@@ -161,79 +167,73 @@ def test_every_compose_build_uses_an_existing_dockerfile():
         assert dockerfile.is_file(), f"{name}: {dockerfile} does not exist"
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_runs_the_service_as_a_non_root_user(name):
-    uid, gid = dockerfile_user(dockerfiles()[name])
-    assert uid != 0 and gid != 0, f"{name}: runs as {uid}:{gid}"
-    assert dockerfile_command(dockerfiles()[name]) == ["python", "-m", f"services.{name}"]
+def test_there_is_one_dockerfile():
+    assert sorted(ROOT.glob("**/Dockerfile")) == [DOCKERFILE], (
+        "one image definition for every service (a copy per service drifts)")
 
 
-def test_every_image_runs_as_the_same_user():
-    """One uid for every image: the Kubernetes manifests' runAsUser (test_k8s.py)."""
-    assert len({dockerfile_user(path) for path in dockerfiles().values()}) == 1
+def declared_arguments(path: Path) -> set[str]:
+    return {args.split("=")[0] for keyword, args in instructions(path) if keyword == "ARG"}
 
 
-def sibling_packages(name: str) -> set[str]:
-    """services/<other> folders a service's pyproject depends on (as bellyfed-<other>)."""
-    import tomllib
-
-    project = tomllib.loads((ROOT / "services" / name / "pyproject.toml").read_text())
-    found = set()
-    for requirement in project["project"].get("dependencies", []):
-        match = re.match(r"bellyfed-([a-z]+)(-contract)?", requirement)
-        if match and match.group(1) != "shared":
-            found.add(f"services/{match.group(1)}" + ("/contract" if match.group(2) else ""))
-    return found
-
-
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_installs_the_sibling_packages_it_depends_on(name):
-    text = dockerfiles()[name].read_text()
-    for folder in sibling_packages(name):
-        assert f"COPY {folder}/ {folder}/" in text and f"./{folder}" in text, (
-            f"{name}'s pyproject depends on {folder}, which its Dockerfile does not install"
-        )
+def test_the_dockerfile_needs_the_service_and_runs_it():
+    steps = instructions(DOCKERFILE)
+    assert "SERVICE" in declared_arguments(DOCKERFILE)
+    build_stage = steps[:next(i for i, (keyword, _) in enumerate(steps[1:], 1)
+                              if keyword == "FROM")]
+    checks = [args for keyword, args in build_stage if keyword == "RUN"]
+    assert any('test -n "$SERVICE"' in args for args in checks), (
+        "a build without --build-arg SERVICE must fail, not build an empty image")
+    env = " ".join(args for keyword, args in final_stage(DOCKERFILE) if keyword == "ENV")
+    assert "BELLYFED_SERVICE=${SERVICE}" in env, "the image must know which service it runs"
+    # shared.runner runs services.$BELLYFED_SERVICE in its own process: PID 1 gets SIGTERM
+    assert dockerfile_command(DOCKERFILE) == ["python", "-m", "shared.runner"]
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_uses_slim_python_and_copies_only_its_own_code(name):
-    path = dockerfiles()[name]
-    steps = instructions(path)
-    for keyword, args in steps:
+def test_dockerfile_runs_the_service_as_a_non_root_user():
+    uid, gid = dockerfile_user(DOCKERFILE)
+    assert uid != 0 and gid != 0, f"runs as {uid}:{gid}"
+
+
+def test_the_build_installs_the_service_from_wheels_of_the_repositorys_packages():
+    """pip resolves each service's own Bellyfed closure from its pyproject (what
+    test_packaging checks a service declares), so the file lists nothing per service."""
+    runs = " ".join(args for keyword, args in instructions(DOCKERFILE) if keyword == "RUN")
+    assert "pip wheel --no-deps --wheel-dir /wheels ./shared ./services/*/contract" in runs
+    assert '"./services/${SERVICE}"' in runs
+    assert 'pip install --find-links /wheels "bellyfed-${SERVICE}"' in runs
+
+
+def test_dockerfile_uses_slim_python_and_copies_only_the_code_it_builds():
+    for keyword, args in instructions(DOCKERFILE):
         if keyword == "FROM":
-            assert args.split()[0] == PYTHON_IMAGE, f"{path}: FROM {args}"
+            assert args.split()[0] == PYTHON_IMAGE, f"FROM {args}"
         if keyword in {"COPY", "ADD"}:
             parts = shlex.split(args)
             if any(part.startswith("--from=") for part in parts):
                 continue
             sources = [part.rstrip("/") for part in parts if not part.startswith("--")][:-1]
-            allowed = {"shared", f"services/{name}", *sibling_packages(name)}
-            assert set(sources) <= allowed, f"{path}: {keyword} {args} (only {sorted(allowed)})"
+            assert set(sources) <= {"shared", "services"}, f"{keyword} {args}"
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_ships_only_what_the_build_stage_installed(name):
-    """Multi-stage: sources and build tools stay in the build stage; the final one copies
-    the installed virtualenv and nothing else."""
-    path = dockerfiles()[name]
-    assert sum(keyword == "FROM" for keyword, _ in instructions(path)) >= 2, (
-        f"{path}: single stage"
-    )
-    for keyword, args in final_stage(path):
+def test_dockerfile_ships_only_what_the_build_stage_installed():
+    """Multi-stage: sources, wheels and build tools stay in the build stage; the final one
+    copies the installed virtualenv and nothing else."""
+    assert sum(keyword == "FROM" for keyword, _ in instructions(DOCKERFILE)) >= 2, "single stage"
+    for keyword, args in final_stage(DOCKERFILE):
         if keyword in {"COPY", "ADD"}:
-            assert keyword == "COPY" and args.startswith("--from="), (
-                f"{path}: the final stage takes {keyword} {args} from outside the build stage"
-            )
+            assert keyword == "COPY" and args == "--from=build /opt/venv /opt/venv", (
+                f"the final stage takes {keyword} {args} from outside the build stage")
 
 
-@pytest.mark.parametrize("name", SERVICE_NAMES)
-def test_dockerfile_healthcheck(name):
-    command = dockerfile_healthcheck(dockerfiles()[name])
-    if name == GATEWAY:
-        assert command[:2] == ["python", "-c"], command
-        assert "urllib" in command[2] and f":{GATEWAY_PORT}/health" in command[2], command
-    else:
-        assert command == ["python", "-m", "shared.healthcheck", name]
+def test_dockerfile_healthcheck():
+    """One command for every image: an RPC ping of BELLYFED_SERVICE, or the gateway's
+    /health where the image was built with HEALTHCHECK_URL."""
+    assert dockerfile_healthcheck(DOCKERFILE) == ["python", "-m", "shared.healthcheck"]
+    assert "HEALTHCHECK_URL" in declared_arguments(DOCKERFILE)
+    assert build_args(GATEWAY).get("HEALTHCHECK_URL") == f"http://127.0.0.1:{GATEWAY_PORT}/health"
+    assert all("HEALTHCHECK_URL" not in build_args(name) for name in SERVICE_NAMES
+               if name != GATEWAY)
 
 
 def test_dockerignore_keeps_local_clutter_out_of_the_build_context():
