@@ -245,6 +245,17 @@ def catalog_config(service_config, catalog_db):
 
 
 @pytest.fixture
+def catalog_service(container_factory, catalog_config):
+    """The real catalog service, on the test's vhost and database (it prices orders and
+    answers the gateway)."""
+    from services.catalog.service import CatalogService
+
+    container = container_factory(CatalogService, catalog_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
 def rankings_config(service_config, rankings_db):
     return {**service_config, "DATABASE_URL": rankings_db, "SERVICE_NAME": "rankings",
             "EVENT_RETRY_DELAY": 0.1}

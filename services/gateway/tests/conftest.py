@@ -6,7 +6,6 @@ from __future__ import annotations
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.catalog.service import CatalogService
 from services.gateway.service import GatewayService
 from services.gateway.tests.orders_support import Shop
 from services.gateway.tests.support import (
@@ -40,11 +39,9 @@ def start_gateway(container_factory, service_config, web_config):
 
 
 @pytest.fixture
-def catalog(container_factory, catalog_config):
-    """The real catalog service, on the test's vhost and database."""
-    container = container_factory(CatalogService, catalog_config)
-    container.start()
-    return container
+def catalog(catalog_service):
+    """The real catalog service (root conftest), on the test's vhost and database."""
+    return catalog_service
 
 
 @pytest.fixture

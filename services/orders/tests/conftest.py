@@ -1,19 +1,10 @@
-"""Orders fixtures: the service (root conftest) with the real catalog behind it."""
+"""Orders fixtures: the service and the real catalog (root conftest), the one pricing the
+other's orders."""
 
 from __future__ import annotations
 
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
-
-
-@pytest.fixture
-def catalog_service(container_factory, catalog_config):
-    """The real catalog, which prices orders."""
-    from services.catalog.service import CatalogService
-
-    container = container_factory(CatalogService, catalog_config)
-    container.start()
-    return container
 
 
 @pytest.fixture
