@@ -2,8 +2,8 @@
 
 The images' health check and the Kubernetes probes (deploy/Dockerfile). The service is
 the argument, or BELLYFED_SERVICE (set in each image). It is healthy when it answers
-`health()` over RabbitMQ (shared.health), or, with HEALTHCHECK_URL set (the gateway's
-image: its own /health), when that URL answers 2xx.
+`health()` over RabbitMQ (shared.health); without an argument and with HEALTHCHECK_URL
+set (the gateway's image: its own /health), when that URL answers 2xx.
 """
 
 from __future__ import annotations
@@ -24,8 +24,7 @@ SERVICE_ENV = "BELLYFED_SERVICE"
 URL_ENV = "HEALTHCHECK_URL"
 
 
-def check(service: str, timeout: float) -> dict:
-    url = env(URL_ENV)
+def check(service: str, timeout: float, url: str | None = None) -> dict:
     if url:
         with urllib.request.urlopen(url, timeout=timeout) as answer:
             return json.loads(answer.read() or b"{}") | {"status": "ok"}
@@ -39,8 +38,11 @@ def main(argv: list[str]) -> int:
         print(f"usage: python -m shared.healthcheck <service> (or {SERVICE_ENV} set)",
               file=sys.stderr)
         return 2
+    # a service named on the command line is pinged; the image's own check (no argument)
+    # uses its HEALTHCHECK_URL when it has one
+    url = None if argv else env(URL_ENV)
     try:
-        status = check(service, env_float("HEALTHCHECK_TIMEOUT", 3.0))
+        status = check(service, env_float("HEALTHCHECK_TIMEOUT", 3.0), url)
     except Exception as exc:  # any failure means unhealthy
         print(f"{service}: unhealthy ({type(exc).__name__}: {exc})", file=sys.stderr)
         return 1

@@ -201,7 +201,16 @@ def test_the_build_installs_the_service_from_wheels_of_the_repositorys_packages(
     runs = " ".join(args for keyword, args in instructions(DOCKERFILE) if keyword == "RUN")
     assert "pip wheel --no-deps --wheel-dir /wheels ./shared ./services/*/contract" in runs
     assert '"./services/${SERVICE}"' in runs
-    assert 'pip install --find-links /wheels "bellyfed-${SERVICE}"' in runs
+    install = 'pip install --find-links /wheels --report /tmp/install.json "bellyfed-${SERVICE}"'
+    assert install in runs
+    # and the build fails if a bellyfed-* package came from anywhere but /wheels
+    assert "startswith('file:///wheels/')" in runs and "sys.exit(" in runs
+
+
+def test_only_the_gateway_listens_and_tests_stay_out_of_the_build_context():
+    assert not [args for keyword, args in instructions(DOCKERFILE) if keyword == "EXPOSE"]
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert {"**/tests", "tests"} <= set(ignored)
 
 
 def test_dockerfile_uses_slim_python_and_copies_only_the_code_it_builds():
