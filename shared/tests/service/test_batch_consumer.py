@@ -6,16 +6,12 @@ from __future__ import annotations
 import eventlet
 import pytest
 from kombu import Connection
-from marshmallow import Schema
 
 from shared.batch_consumer import batch_queue_name, consume_batch
 from shared.consumer import dead_letter_queue_name
-from shared.contract import EventType
 from shared.deadletters import read_dead_letters
 from shared.events import EnvelopePublisher
-
-ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
-LINE_WRITTEN = EventType("journal", "line_written", 1, Schema)
+from shared.tests.event_types import ENTRY_RECORDED, LINE_WRITTEN
 
 BATCHES: list[list[int]] = []
 POISON: set[int] = set()

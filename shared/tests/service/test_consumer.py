@@ -8,20 +8,17 @@ import uuid
 import eventlet
 import pytest
 from kombu import Connection
-from marshmallow import Schema
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from conftest import drop_database, fresh_database
 from shared import deadletters
 from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, consume_event, dead_letter_queue_name
-from shared.contract import EventType
 from shared.db import Database, Store
 from shared.events import EnvelopePublisher
 from shared.idempotency import idempotency_metadata
 from shared.postgres import make_engine
-
-ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
+from shared.tests.event_types import ENTRY_RECORDED
 
 metadata = MetaData()
 effects = Table(

@@ -23,7 +23,7 @@ from shared.events import (
     EnvelopePublisher,
     EventReader,
 )
-from shared.tests.kitchen import (
+from shared.tests.event_types import (
     DISH_PLATED,
     DISH_PRICED,
     DISH_PRICED_V2,

@@ -4,17 +4,14 @@ from __future__ import annotations
 
 import eventlet
 import pytest
-from marshmallow import Schema
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.orm import Session
 
 from conftest import drop_database, fresh_database
-from shared.contract import EventType
 from shared.db import Store
 from shared.outbox import Relay, outbox_metadata, outbox_table
 from shared.postgres import make_engine
-
-ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
+from shared.tests.event_types import ENTRY_RECORDED
 
 metadata = MetaData()
 entries = Table("entries", metadata, Column("seq", Integer, primary_key=True))

@@ -20,7 +20,7 @@ from shared.events import (
     make_envelope,
     parse_envelope,
 )
-from shared.tests.kitchen import (
+from shared.tests.event_types import (
     DISH_PRICED,
     DISH_PRICED_V2,
     Payload,

@@ -18,14 +18,10 @@ import pytest
 from nameko.rpc import rpc
 from nameko.standalone.rpc import ClusterRpcProxy
 
-from services.gateway.tests.support import as_user, assert_error
+from services.gateway.tests.support import DESKTOP, IPHONE, as_user, assert_error
 from shared.events import EventDispatcher, parse_envelope
 
 DEADLINE = 10.0  # events travel through the broker (and rankings' outbox): poll, never sleep
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-           "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
 HOURS = [f"{hour:02d}" for hour in range(24)]
 
 

@@ -8,20 +8,19 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from urllib3.util import SKIP_HEADER
 
-from services.gateway.tests.support import UUID_RE, as_user, assert_error
+from services.gateway.tests.support import (
+    ANDROID_PHONE,
+    ANDROID_TABLET,
+    DESKTOP,
+    IPAD,
+    IPHONE,
+    UUID_RE,
+    as_user,
+    assert_error,
+)
 from shared.events import EventDispatcher, parse_envelope
 
 UA = "bellyfed-tests/1.0"
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-ANDROID_PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-                 "(KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36")
-ANDROID_TABLET = ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 "
-                  "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
-DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
-           "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
 
 
 @pytest.fixture

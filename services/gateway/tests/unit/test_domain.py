@@ -14,18 +14,20 @@ from services.gateway import config
 from services.gateway.contract.events import RESTAURANTS_LISTED, RESTAURANTS_SEARCHED
 from services.gateway.domain import answers, identity, views
 from services.gateway.domain.auth import Identity
-from services.gateway.tests.support import TOKENS, as_admin_user, as_user, bearer, token_for
+from services.gateway.tests.support import (
+    ANDROID_PHONE,
+    ANDROID_TABLET,
+    IPAD,
+    IPHONE,
+    TOKENS,
+    as_admin_user,
+    as_user,
+    bearer,
+    token_for,
+)
 from shared.config import ConfigError
 from shared.errors import NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
 
-IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-          "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-IPAD = ("Mozilla/5.0 (iPad; CPU OS 17_4 like Mac OS X) AppleWebKit/605.1.15 "
-        "(KHTML, like Gecko) Version/17.4 Mobile/15E148 Safari/604.1")
-ANDROID_PHONE = ("Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 "
-                 "(KHTML, like Gecko) Chrome/124.0 Mobile Safari/537.36")
-ANDROID_TABLET = ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 "
-                  "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
 KINDLE = ("Mozilla/5.0 (Linux; U; en-US) AppleWebKit/528.5+ (KHTML, like Gecko, Safari/528.5+) "
           "Version/4.0 Kindle/3.0 (screen 600x800; rotate)")
 WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "

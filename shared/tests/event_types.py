@@ -1,6 +1,7 @@
-"""The event type the version tests follow through a breaking change (imported by them,
-collected by none): `kitchen.dish_priced` v1 says `"price": "12.50"` (ringgit, a
-string), v2 renames it `"price_sen": 1250`."""
+"""The event types shared's tests publish and consume (imported by them, collected by
+none): the ledger's and journal's plain ones, and `kitchen.dish_priced`, which the version
+tests follow through a breaking change: v1 says `"price": "12.50"` (ringgit, a string),
+v2 renames it `"price_sen": 1250`."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ from decimal import Decimal
 from marshmallow import Schema, fields
 
 from shared.contract import EventType
+
+ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
+LINE_WRITTEN = EventType("journal", "line_written", 1, Schema)
 
 
 class Payload(Schema):
