@@ -18,6 +18,6 @@ def test_the_health_check_relies_on_health_answering_ok(service, monkeypatch, tm
     contract.rpc("health", answer={"status": "ok"})
     # the real check, with the service answering exactly what the pact declares
     monkeypatch.setattr(healthcheck, "check",
-                        lambda name, timeout: Promised(contract.rpcs).health())
+                        lambda name, timeout, url=None: Promised(contract.rpcs).health())
     assert healthcheck.main([service]) == 0
     contract.write(tmp_path)
