@@ -359,23 +359,44 @@ def _plan(events: dict[str, list], present: set[tuple]) -> tuple[list[PutIfAbsen
     return list(puts.values()), [_merge(same_key) for same_key in increments.values()]
 
 
-def _size(events: dict[str, list], present: set[tuple]) -> int:
-    puts, increments = _plan(events, present)
-    return len(events) + len(puts) + len(increments)
+def _footprint(writes: list, present: set[tuple], puts: set, items: set) -> tuple[set, set]:
+    """The conditional puts and updated items one event adds to a group that already has
+    `puts` and `items` (the same rules as _plan: the first put of a key wins)."""
+    new_puts: set = set()
+    new_items: set = set()
+    for write in writes:
+        if isinstance(write, PutIfAbsent):
+            key = _key_id(write.table, write.key)
+            if key in present or key in puts or key in new_puts:
+                continue
+            new_puts.add(key)
+            new_items.update(_key_id(increment.table, increment.key)
+                             for increment in write.on_new)
+        else:
+            new_items.add(_key_id(write.table, write.key))
+    return new_puts, new_items - items
 
 
 def _groups(events: dict[str, list], present: set[tuple]):
-    """Consecutive groups of events whose transaction fits in MAX_TRANSACTION_ITEMS."""
+    """Consecutive groups of events whose transaction fits in MAX_TRANSACTION_ITEMS: one
+    marker per event, one entry per conditional put and per distinct updated item. Each
+    event's footprint is counted once as it joins (linear in the batch)."""
     group: dict[str, list] = {}
+    puts: set = set()
+    items: set = set()
     for event_id, writes in events.items():
-        candidate = {**group, event_id: writes}
-        if group and _size(candidate, present) > MAX_TRANSACTION_ITEMS:
+        new_puts, new_items = _footprint(writes, present, puts, items)
+        if group and (len(group) + 1 + len(puts) + len(new_puts) + len(items)
+                      + len(new_items)) > MAX_TRANSACTION_ITEMS:
             yield group
-            candidate = {event_id: writes}
-        if _size(candidate, present) > MAX_TRANSACTION_ITEMS:
+            group, puts, items = {}, set(), set()
+            new_puts, new_items = _footprint(writes, present, puts, items)
+        if 1 + len(new_puts) + len(new_items) > MAX_TRANSACTION_ITEMS:
             raise ValueError(f"event {event_id} alone needs more than "
                              f"{MAX_TRANSACTION_ITEMS} writes")
-        group = candidate
+        group[event_id] = writes
+        puts |= new_puts
+        items |= new_items
     if group:
         yield group
 
