@@ -1,6 +1,6 @@
 """The gateway's real routes, run in-process against services as their pacts promise them:
-GatewayService with `Promised` RPC clients and a dispatch that keeps what it would
-publish (the envelope shared.events.make_envelope builds)."""
+GatewayService with `Promised` RPC clients and dispatches that keep what they would
+publish (the envelopes shared.events.make_envelope and shared.event_buffer build)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from werkzeug.wrappers import Request
 
 from contracts.consumer import Promised
 from services.gateway.domain.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
+from services.gateway.domain.read_model import ReadModel
 from services.gateway.service import Auth, GatewayService
 from shared.contract import EventType
+from shared.event_buffer import envelope_of, pending
 from shared.events import make_envelope
 
 TOKENS = TokenSettings(secret="contract-test-secret-" + "0123456789abcdef" * 3)
@@ -27,6 +29,14 @@ class Dispatched(list):
         return envelope
 
 
+class Buffered(list):
+    """What the gateway's buffered view dispatch would publish: each envelope, as
+    shared.event_buffer's flusher makes it."""
+
+    def __call__(self, event: EventType, payload: dict, event_id=None) -> None:
+        self.append(envelope_of(pending(event, payload, event_id), event.payload()))
+
+
 def gateway_with(**promised: Promised) -> GatewayService:
     """A GatewayService whose downstream services answer as their pacts promise (a service
     not given answers nothing: calling it fails the test)."""
@@ -34,6 +44,8 @@ def gateway_with(**promised: Promised) -> GatewayService:
     for name in DOWNSTREAM:
         setattr(service, name, promised.get(name) or Promised([]))
     service.dispatch = Dispatched()
+    service.views = Buffered()
+    service.read_model = ReadModel()  # its stream never up: every read asks the service
     service.config = {"READY_TIMEOUT": 1.0}
     service.auth = Auth(TOKENS, LoginThrottle(per_account=5, per_address=20, window=900),
                         WriteLimit(per_user=120, per_address=600, window=60))

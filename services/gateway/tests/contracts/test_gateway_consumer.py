@@ -316,12 +316,12 @@ def test_the_gateway_relies_on_the_catalog(tmp_path):
     restaurant_id, dish_id = uuid.UUID(RESTAURANT), uuid.UUID(DISH)
 
     listed = gateway.list_restaurants(request(query={"city": CITY}))
-    event = gateway.dispatch[-1]  # built from the answer's count, total and items' ids
+    event = gateway.views[-1]  # built from the answer's count, total and items' ids
     assert (event["event_type"], event["payload"]["restaurant_ids"]) == (
         "restaurants_listed", [RESTAURANT])
     assert listed["count"] == 1
     assert gateway.get_restaurant(request(), restaurant_id=restaurant_id)["id"] == RESTAURANT
-    assert gateway.dispatch[-1]["payload"]["restaurant_id"] == RESTAURANT
+    assert gateway.views[-1]["payload"]["restaurant_id"] == RESTAURANT
     # the owner may change it: the gateway reads get_restaurant's owner_id, and get_dish's
     # restaurant_id for a dish
     changed = gateway.update_restaurant(
@@ -344,7 +344,7 @@ def test_the_gateway_relies_on_rankings(tmp_path):
     assert token["token_type"] == "bearer"
     stats = gateway.get_dish_stats(request(), dish_id=uuid.UUID(DISH))
     assert stats["dish_id"] == DISH
-    assert gateway.dispatch[-1]["payload"]["dish_id"] == DISH
+    assert gateway.views[-1]["payload"]["dish_id"] == DISH
     contract.write(tmp_path)
 
 

@@ -2,7 +2,7 @@
 against its real routes. Each event comes from the route that emits it, run in-process
 (GatewayService's route method, with the request a signed-in browser would send), its
 downstream services answering as the gateway's own pacts with them promise; the envelope
-is what its EventDispatcher would publish.
+is what its buffered view dispatch would publish (shared.event_buffer).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ def viewed(route: str, query: dict | None = None, **path_values):
                                   for name in DOWNSTREAM})
         getattr(gateway, route)(request(user=str(uuid.uuid4()), headers=BROWSER, query=query),
                                 **path_values)
-        [envelope] = gateway.dispatch
+        [envelope] = gateway.views
         return envelope
 
     return produce

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +19,8 @@ from services.gateway.tests.support import (
     as_user,
     assert_error,
 )
-from shared.events import EventDispatcher, parse_envelope
+from shared.event_buffer import BufferedEventDispatcher
+from shared.events import parse_envelope
 
 UA = "bellyfed-tests/1.0"
 
@@ -30,7 +32,8 @@ def events(record_events):
 
 def the_event(events, response) -> dict:
     """The one event this request published: a valid envelope from the gateway, parsed."""
-    # published with confirms before the answer was sent: nothing more is on its way
+    # buffered, then published within a flush interval (shared.event_buffer): it comes
+    # alone, a request makes one view
     [body] = events.take(1)
     assert events.take_all(settle=0.1) == [], "more than one event"
     envelope = parse_envelope(body)
@@ -304,18 +307,32 @@ def test_errors_carry_the_request_id(gateway, web_session):
     assert response.headers["X-Request-ID"] == "e-2"
 
 
-# --- analytics is best effort ----------------------------------------------------------------
+# --- views never wait for the broker -----------------------------------------------------
 
-def test_a_failed_dispatch_never_fails_the_read(gateway, seeded, web_session, events):
-    [dispatcher] = [d for d in gateway.dependencies if isinstance(d, EventDispatcher)]
+def test_a_read_answers_while_the_broker_refuses_its_views_and_they_follow_once(
+        gateway, seeded, web_session, events):
+    [buffered] = [d for d in gateway.dependencies if isinstance(d, BufferedEventDispatcher)]
+    publish = buffered.publisher.publish
+    attempts = []
 
-    def broker_refuses(envelope):
-        raise ConnectionError("broker down")
+    def broker_refuses_twice(envelopes):
+        attempts.append(len(envelopes))
+        if len(attempts) <= 2:
+            raise ConnectionError("broker down")
+        publish(envelopes)
 
-    dispatcher.publisher.publish = broker_refuses
+    buffered.publisher.publish = broker_refuses_twice
     restaurant = seeded["restaurants"]["Sushi Zen"]
+    started = time.monotonic()
     response = web_session.get(f"/restaurants/{restaurant['id']}")
     assert response.status_code == 200
     assert response.json() == restaurant
     assert web_session.get("/restaurants").status_code == 200
-    assert events.take_all() == []
+    assert time.monotonic() - started < 1.0  # nobody waited for the retries
+    # the batch is resent whole, with the same event ids: each view arrives once
+    bodies = events.take(2, timeout=10)
+    assert events.take_all(settle=0.5) == []
+    assert sorted(body["event_type"] for body in bodies) == ["restaurant_viewed",
+                                                            "restaurants_listed"]
+    assert len(attempts) >= 3
+    assert buffered.counts["batches resent"] >= 2
