@@ -14,6 +14,7 @@ import eventlet
 
 eventlet.monkey_patch()  # before anything opens sockets or threads
 
+import gc
 import logging
 import runpy
 import sys
@@ -30,6 +31,10 @@ def serve(service_cls: type, config: dict) -> None:
     """Run until SIGTERM/SIGINT, then stop gracefully (in-flight workers finish)."""
     configure_logging(service_cls.name)
     logging.getLogger(__name__).info("starting %s", service_cls.name)
+    # what is loaded by now (modules, schemas, config) lives as long as the process: the
+    # collector need not walk it again at every full collection (shorter pauses)
+    gc.collect()
+    gc.freeze()
     run([service_cls], config)
 
 

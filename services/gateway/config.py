@@ -21,6 +21,12 @@
 | WRITE_WINDOW_SECONDS | 60 | the sliding window of both (counted per gateway replica) |
 | CORS_ORIGINS | (none) | comma-separated origins browsers may call the API from; `*` for any |
 | READY_TIMEOUT | 2 | seconds each /ready check may take |
+| ACCESS_LOG | errors | `errors`: a line per answer of 500+ or slower than ACCESS_LOG_SLOW_MS; |
+|   | | `all`: a line per request; `off` (http.AccessLog) |
+| ACCESS_LOG_SLOW_MS | 500 | what "slow" means for ACCESS_LOG=errors |
+| HTTP_PUBLIC_MAX_AGE | 10 | seconds a shared cache may keep an anonymous public read (http.py) |
+| READ_MODEL_* | | the read model's size and ages (catalog_stream.py) |
+| EVENT_BUFFER_* | | how views are batched (shared/event_buffer.py) |
 """
 
 import logging
@@ -75,6 +81,13 @@ def cors_origins() -> list[str]:
     return origins
 
 
+def access_log() -> str:
+    mode = env("ACCESS_LOG", "errors")
+    if mode not in ("errors", "all", "off"):
+        raise ConfigError(f"ACCESS_LOG must be errors, all or off, got {mode!r}")
+    return mode
+
+
 def load() -> dict:
     return nameko_config(
         SERVICE_NAME,
@@ -93,4 +106,16 @@ def load() -> dict:
         WRITE_WINDOW_SECONDS=env_float("WRITE_WINDOW_SECONDS", 60.0),
         CORS_ORIGINS=cors_origins(),
         READY_TIMEOUT=env_float("READY_TIMEOUT", 2.0),
+        ACCESS_LOG=access_log(),
+        ACCESS_LOG_SLOW_MS=env_float("ACCESS_LOG_SLOW_MS", 500.0),
+        HTTP_PUBLIC_MAX_AGE=env_int("HTTP_PUBLIC_MAX_AGE", 10),
+        READ_MODEL_MAX_ENTRIES=env_int("READ_MODEL_MAX_ENTRIES", 5000),
+        READ_MODEL_MAX_AGE=env_float("READ_MODEL_MAX_AGE", 300.0),
+        READ_MODEL_RANKED_MAX_AGE=env_float("READ_MODEL_RANKED_MAX_AGE", 1.0),
+        READ_MODEL_OFFLINE_GRACE=env_float("READ_MODEL_OFFLINE_GRACE", 60.0),
+        EVENT_BUFFER_MAX=env_int("EVENT_BUFFER_MAX", 10000),
+        EVENT_BUFFER_BATCH=env_int("EVENT_BUFFER_BATCH", 500),
+        EVENT_BUFFER_FLUSH_INTERVAL=env_float("EVENT_BUFFER_FLUSH_INTERVAL", 0.05),
+        EVENT_BUFFER_CONFIRM_TIMEOUT=env_float("EVENT_BUFFER_CONFIRM_TIMEOUT", 5.0),
+        EVENT_BUFFER_STOP_TIMEOUT=env_float("EVENT_BUFFER_STOP_TIMEOUT", 5.0),
     )

@@ -9,11 +9,14 @@ its traceback, answered without it).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
+import time
 from dataclasses import dataclass
 from functools import partial, wraps
 
+import orjson
 from eventlet.event import Event
 from marshmallow import Schema
 from nameko.exceptions import RemoteError
@@ -41,9 +44,14 @@ SECURITY_HEADERS = {
 }
 
 
+def to_json(body) -> bytes:
+    # keys sorted: the same answer is the same bytes (and ETag) whichever path built it
+    return orjson.dumps(body, default=str,
+                        option=orjson.OPT_NON_STR_KEYS | orjson.OPT_SORT_KEYS)
+
+
 def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
-    response = Response(json.dumps(body, default=str), status=status,
-                        mimetype="application/json")
+    response = Response(to_json(body), status=status, mimetype="application/json")
     response.headers.update(SECURITY_HEADERS)
     if headers:
         response.headers.update(headers)
@@ -123,6 +131,43 @@ def idempotency_key(request: Request) -> str | None:
     return key
 
 
+# --- HTTP caching --------------------------------------------------------------------------
+# Every 200 answer to a GET carries an ETag (a hash of its body), and a request whose
+# If-None-Match names it gets 304 with no body. Who may keep it:
+# - a route anyone may read (the catalog, trending, profiles...) asked anonymously:
+#   `public, max-age=HTTP_PUBLIC_MAX_AGE`, so a CDN or shared cache keeps it that long
+#   (Vary: Authorization: a signed-in caller's request is never answered from it);
+# - anything asked with credentials, or personal: `private, no-cache` (the client may
+#   keep it and must revalidate: a 304 costs no body);
+# - every other answer (writes, errors, /health, /ready): `no-store`.
+PUBLIC_MAX_AGE_CONFIG_KEY = "HTTP_PUBLIC_MAX_AGE"
+DEFAULT_PUBLIC_MAX_AGE = 10
+
+
+def entity_tag(body: bytes) -> str:
+    return '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+
+
+def matches(if_none_match: str | None, etag: str) -> bool:
+    """RFC 9110 §13.1.2: weak comparison; `*` matches any current answer."""
+    if not if_none_match:
+        return False
+    tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
+    return "*" in tags or etag in tags
+
+
+def cached_response(request: Request, body: bytes, cache_control: str) -> Response:
+    """A GET's 200 answer with its ETag, or 304 when the client holds it already."""
+    etag = entity_tag(body)
+    headers = {**SECURITY_HEADERS, "Cache-Control": cache_control, "ETag": etag,
+               "Vary": "Authorization"}
+    if matches(request.headers.get("If-None-Match"), etag):
+        response = Response(status=304, headers=headers)
+        del response.headers["Content-Type"]
+        return response
+    return Response(body, status=200, headers=headers, mimetype="application/json")
+
+
 @dataclass(frozen=True)
 class CorsPolicy:
     """Which web origins browsers may call the API from (CORS_ORIGINS): none by default,
@@ -132,7 +177,7 @@ class CorsPolicy:
     origins: frozenset[str] = frozenset()
     allowed_headers: str = ("Authorization, Content-Type, Idempotency-Key, X-Request-ID, "
                             "X-Anonymous-Id, X-Device-Type")
-    exposed_headers: str = "X-Request-ID, Retry-After"
+    exposed_headers: str = "X-Request-ID, Retry-After, ETag"
     max_age: int = 600
 
     def allows(self, origin: str | None) -> bool:
@@ -164,6 +209,30 @@ def is_preflight(request: Request) -> bool:
             and "Access-Control-Request-Method" in request.headers)
 
 
+@dataclass(frozen=True)
+class AccessLog:
+    """Which requests get a log line (ACCESS_LOG): "errors" (the default) logs every
+    answer of 500 or more and every one slower than ACCESS_LOG_SLOW_MS; "all" logs every
+    request; "off" none. Each line names the method, path, status, milliseconds and the
+    request id. A line for every request cost a tenth of the gateway's time on the hot
+    read (bench/gateway_read.py): the ingress in front of it logs every request already."""
+
+    mode: str = "errors"
+    slow_seconds: float = 0.5
+
+    @classmethod
+    def from_config(cls, config: dict) -> AccessLog:
+        return cls(config.get("ACCESS_LOG", "errors"),
+                   float(config.get("ACCESS_LOG_SLOW_MS", 500)) / 1000)
+
+    def record(self, request: Request, response: Response, seconds: float) -> None:
+        if self.mode == "off" or (self.mode != "all" and response.status_code < 500
+                                  and seconds < self.slow_seconds):
+            return
+        log.info("%s %s %d %.1fms request_id=%s", request.method, request.path,
+                 response.status_code, seconds * 1000, response.headers.get(REQUEST_ID_HEADER))
+
+
 class JsonWebServer(WebServer):
     """nameko's web server, with JSON for routing errors, the correlation id from headers
     and the CORS policy."""
@@ -171,11 +240,19 @@ class JsonWebServer(WebServer):
     def context_data_from_headers(self, request: Request) -> dict:
         return {CORRELATION_ID_KEY: new_correlation_id(request.headers.get(REQUEST_ID_HEADER))}
 
+    def get_wsgi_server(self, sock, wsgi_app, *args, **kwargs):
+        # eventlet's line per request is off: json_errors logs what an operator needs
+        server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
+        server.log_output = False
+        return server
+
     def get_wsgi_app(self):
         app = super().get_wsgi_app()
         cors = CorsPolicy(frozenset(self.container.config.get("CORS_ORIGINS") or ()))
+        access = AccessLog.from_config(self.container.config)
 
         def json_errors(environ, start_response):
+            started = time.perf_counter()
             if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower():
                 # eventlet decodes chunked bodies but does not say so; without this
                 # werkzeug would read them as empty (the size limit still applies)
@@ -199,6 +276,7 @@ class JsonWebServer(WebServer):
                 response.headers[REQUEST_ID_HEADER] = new_correlation_id(
                     request.headers.get(REQUEST_ID_HEADER))
             response.headers.update(cors.headers(origin))
+            access.record(request, response, time.perf_counter() - started)
             return response(environ, start_response)
 
         return json_errors
@@ -213,16 +291,22 @@ class Route(HttpRequestHandler):
                  query: type[Schema] | None = None, body: type[Schema] | None = None,
                  response: type[Schema] | None = None, many: bool = False,
                  paged: bool = False, status: int = 200, access: Access,
-                 errors: tuple[int, ...] = (), **kwargs):
+                 errors: tuple[int, ...] = (), cache: str | None = None, **kwargs):
         # our own errors are answers, not crashes: log them without a traceback
         kwargs.setdefault("expected_exceptions", (BellyfedError,))
         super().__init__(method, url, **kwargs)
         self.access = access
+        # "public": anyone's GET, kept by shared caches when asked anonymously; "private":
+        # another GET; "no-store": never kept (see HTTP caching above)
+        if cache is None:
+            cache = ("no-store" if method != "GET" or status != 200
+                     else "public" if access.who == "anyone" else "private")
+        self.cache = cache
         self.doc = {
             "summary": summary, "tag": tag, "query": query, "body": body,
             "response": response, "many": many, "paged": paged, "status": status,
             "access": access, "admin": access.who == "admin", "user": access.needs_user,
-            "errors": errors,
+            "errors": errors, "cache": cache,
         }
 
     def handle_request(self, request: Request) -> Response:
@@ -233,22 +317,33 @@ class Route(HttpRequestHandler):
         request.max_content_length = self.container.config.get("MAX_BODY_BYTES", 65536) + 1
         context_data = self.server.context_data_from_headers(request)
         try:
+            # (no check_signature: the URL map gave exactly the handler's path values)
             args, kwargs = self.get_entrypoint_parameters(request)
-            self.check_signature(args, kwargs)
             event = Event()
             self.container.spawn_worker(
                 self, args, kwargs, context_data=context_data,
                 handle_result=partial(self.handle_result, event),
             )
-            response = self.response_from_result(event.wait())
+            response = self.response_from_result(event.wait(), request)
         except Exception as exc:
             response = error_response(exc)
         response.headers[REQUEST_ID_HEADER] = context_data[CORRELATION_ID_KEY]
         return response
 
-    def response_from_result(self, result) -> Response:
+    def setup(self):
+        super().setup()
+        self.public_max_age = int(self.container.config.get(PUBLIC_MAX_AGE_CONFIG_KEY,
+                                                            DEFAULT_PUBLIC_MAX_AGE))
+
+    def response_from_result(self, result, request: Request | None = None) -> Response:
         if isinstance(result, Response):
             return result
+        if self.cache != "no-store" and request is not None and result is not None:
+            if self.cache == "public" and "Authorization" not in request.headers:
+                cache_control = f"public, max-age={self.public_max_age}"
+            else:
+                cache_control = "private, no-cache"
+            return cached_response(request, to_json(result), cache_control)
         if result is None:
             response = Response(status=204, headers=SECURITY_HEADERS)
             del response.headers["Content-Type"]  # no content, no type

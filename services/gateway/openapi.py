@@ -94,6 +94,20 @@ HEADERS = {
                      "required": True, "schema": {"type": "string", "minLength": 1}},
     "Retry-After": {"description": "Seconds to wait before trying again",
                     "required": True, "schema": {"type": "integer", "minimum": 1}},
+    "ETag": {"description": "The answer's entity tag: send it back in If-None-Match to "
+                            "get 304 while the answer is unchanged",
+             "required": True, "schema": {"type": "string", "pattern": '^"[0-9a-f]+"$'}},
+    "Cache-Control": {"description": "Who may keep the answer: `public, max-age=N` (a shared "
+                                     "cache may, N seconds) for a public read asked without "
+                                     "credentials, `private, no-cache` otherwise",
+                      "required": True, "schema": {"type": "string", "minLength": 1}},
+}
+CACHE_HEADERS = ("ETag", "Cache-Control")
+IF_NONE_MATCH = {
+    "name": "If-None-Match", "in": "header", "required": False,
+    "description": "Entity tags of answers the client holds (or *): 304 with no body when "
+                   "the answer still has one of them",
+    "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
 }
 
 NULL = {"type": "object", "nullable": True, "enum": [None]}  # only null (OpenAPI 3.0.3)
@@ -343,6 +357,9 @@ def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str,
     statuses = error_statuses(entrypoint, path, bool(parameters))
     if doc["query"]:
         parameters.append({"in": "query", "schema": doc["query"]})
+    cached = entrypoint.cache != "no-store"
+    if cached:
+        parameters.append(dict(IF_NONE_MATCH))
     if entrypoint.method in WRITE_METHODS:
         parameters.append({
             "name": "Idempotency-Key", "in": "header", "required": False,
@@ -370,9 +387,17 @@ def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str,
         elif doc["many"]:
             schema = {"type": "array", "items": schema}
         success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
-    op["responses"] = {doc["status"]: {**success, "headers": {"X-Request-ID": "X-Request-ID"}}}
+    success_headers = ("X-Request-ID", *CACHE_HEADERS) if cached else ("X-Request-ID",)
+    op["responses"] = {doc["status"]: {**success, "headers": {
+        name: name for name in success_headers}}}
+    if cached:
+        op["responses"][304] = {"description": "Not modified: the answer still has an entity "
+                                               "tag the client sent (If-None-Match); no body",
+                                "headers": {name: name for name in success_headers}}
     for status in sorted(statuses):
-        headers = {name: name for name in HEADERS if name != "Retry-After" or status == 429}
+        headers = {"X-Request-ID": "X-Request-ID"}
+        if status == 429:
+            headers["Retry-After"] = "Retry-After"
         op["responses"][status] = {
             "description": ERROR_DESCRIPTIONS[status], "headers": headers,
             "content": {"application/json": {"schema": ErrorSchema}},

@@ -6,6 +6,7 @@ import logging
 
 from nameko.extensions import DependencyProvider
 
+from services.gateway.catalog_stream import CatalogStream
 from services.gateway.domain import identity, views
 from services.gateway.domain.access import Access, authorize
 from services.gateway.domain.auth import Identity, LoginThrottle, TokenSettings, WriteLimit
@@ -16,9 +17,9 @@ from services.gateway.entrypoints.orders import OrdersRoutes
 from services.gateway.entrypoints.rankings import RankingsRoutes
 from services.gateway.entrypoints.reviews import ReviewsRoutes
 from services.gateway.entrypoints.users import UsersRoutes
-from services.gateway.schemas import view_event_payload
 from shared.context import CorrelationId
 from shared.contract import EventType
+from shared.event_buffer import BufferedEventDispatcher
 from shared.events import EventDispatcher
 from shared.rpc import RpcClient
 
@@ -78,17 +79,17 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
     rankings = RpcClient("rankings")
     analytics = RpcClient("analytics")
     orders = RpcClient("orders")
-    dispatch = EventDispatcher()
+    dispatch = EventDispatcher()  # events a client waits for (a view it reports itself)
+    views = BufferedEventDispatcher()  # the views of our own reads: never waited for
+    read_model = CatalogStream()
     config = Config()
     auth = AuthProvider()
     correlation = CorrelationId()
 
     def emit_view_event(self, event: EventType, payload: dict) -> None:
-        """Analytics events are best effort: a failed dispatch never fails the read."""
-        try:
-            self.dispatch(event, view_event_payload(event, payload))
-        except Exception:
-            log.warning("could not dispatch %s", event, exc_info=True)
+        """The view a read makes: buffered and published in batches (shared.event_buffer),
+        so no read waits for the broker."""
+        self.views(event, payload)
 
     def authorize(self, access: Access, request, path_values: dict) -> Identity | None:
         """Who is asking, once `access` lets them (see http.route): 401/403/404 otherwise,
@@ -104,8 +105,10 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
         there is no such restaurant or dish)."""
         restaurant_id = str(path_values[parameter])
         if parameter == "dish_id":
-            restaurant_id = self.catalog.get_dish(restaurant_id)["restaurant_id"]
-        return self.catalog.get_restaurant(restaurant_id)["owner_id"]
+            restaurant_id = str(self.read_model.dish(
+                restaurant_id, lambda: self.catalog.get_dish(restaurant_id))["restaurant_id"])
+        return self.read_model.restaurant(
+            restaurant_id, lambda: self.catalog.get_restaurant(restaurant_id))["owner_id"]
 
     def view_context(self, request) -> dict:
         return views.view_context(request, request.identity)

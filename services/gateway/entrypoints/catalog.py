@@ -3,6 +3,14 @@ creator) or an admin (routes mixed into GatewayService)."""
 
 from __future__ import annotations
 
+from services.catalog.contract.events import (
+    DISH_CREATED,
+    DISH_DELETED,
+    DISH_UPDATED,
+    RESTAURANT_CREATED,
+    RESTAURANT_DELETED,
+    RESTAURANT_UPDATED,
+)
 from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSchema,
@@ -20,20 +28,31 @@ from services.gateway.entrypoints.common import DISH, RESTAURANT
 from services.gateway.http import forwarded, idempotency_key, json_body, route
 
 
+def query_key(args: dict) -> tuple:
+    """The query parameters a cached answer is held under."""
+    return tuple(sorted(args.items()))
+
+
 class CatalogRoutes:
+    """Reads go through the read model (services.gateway.domain.read_model); each write
+    applies its answer to it at once, so the writer reads it back through this replica."""
+
     @route("GET", "/restaurants", summary="List restaurants by city, cuisine or text",
            tag="catalog", query=RestaurantListQuery, response=RestaurantSchema, paged=True,
            errors=(400,), access=ANYONE)
     def list_restaurants(self, request):
         args, query = forwarded(RestaurantListQuery, request)
-        answer = self.catalog.list_restaurants(**args)
+        answer = self.read_model.restaurants(
+            query_key(args), lambda: self.catalog.list_restaurants(**args))
         self.emit_view_event(*views.listing_event(query, answer, self.view_context(request)))
         return answer
 
     @route("GET", RESTAURANT, summary="One restaurant", tag="catalog",
            response=RestaurantSchema, errors=(404,), access=ANYONE)
     def get_restaurant(self, request, restaurant_id):
-        restaurant = self.catalog.get_restaurant(str(restaurant_id))
+        restaurant_id = str(restaurant_id)
+        restaurant = self.read_model.restaurant(
+            restaurant_id, lambda: self.catalog.get_restaurant(restaurant_id))
         self.emit_view_event(RESTAURANT_VIEWED, views.restaurant_event(
             restaurant["id"], self.view_context(request)))
         return restaurant
@@ -42,9 +61,11 @@ class CatalogRoutes:
            query=MenuQuery, response=DishSchema, paged=True, errors=(400, 404), access=ANYONE)
     def get_menu(self, request, restaurant_id):
         args, _ = forwarded(MenuQuery, request)
-        menu = self.catalog.get_menu(str(restaurant_id), **args)
+        restaurant_id = str(restaurant_id)
+        menu = self.read_model.menu(restaurant_id, query_key(args),
+                                    lambda: self.catalog.get_menu(restaurant_id, **args))
         self.emit_view_event(RESTAURANT_MENU_VIEWED, views.restaurant_event(
-            str(restaurant_id), self.view_context(request)))
+            restaurant_id, self.view_context(request)))
         return menu
 
     @route("GET", "/dishes/search", summary="Full-text search over available dishes",
@@ -52,7 +73,8 @@ class CatalogRoutes:
            errors=(400,), access=ANYONE)
     def search_dishes(self, request):
         args, _ = forwarded(DishSearchQuery, request)
-        return self.catalog.search_dishes(**args)
+        return self.read_model.dish_search(query_key(args),
+                                           lambda: self.catalog.search_dishes(**args))
 
     # --- catalog writes: a restaurant's owner (its creator) or an admin -----------------
 
@@ -60,36 +82,46 @@ class CatalogRoutes:
            tag="catalog", body=RestaurantInputSchema, response=RestaurantSchema, status=201,
            errors=(400, 401, 413, 422), access=SIGNED_IN)
     def create_restaurant(self, request):
-        return self.catalog.create_restaurant(json_body(request), idempotency_key(request),
-                                              owner_id=request.identity.user_id)
+        restaurant = self.catalog.create_restaurant(json_body(request), idempotency_key(request),
+                                                    owner_id=request.identity.user_id)
+        self.read_model.apply(RESTAURANT_CREATED.name, restaurant)
+        return restaurant
 
     @route("PATCH", RESTAURANT, summary="Change a restaurant", tag="catalog",
            body=RestaurantInputSchema, response=RestaurantSchema,
            errors=(400, 401, 403, 404, 413, 422), access=owner_of("restaurant_id"))
     def update_restaurant(self, request, restaurant_id):
-        return self.catalog.update_restaurant(str(restaurant_id), json_body(request),
-                                              idempotency_key(request))
+        restaurant = self.catalog.update_restaurant(str(restaurant_id), json_body(request),
+                                                    idempotency_key(request))
+        self.read_model.apply(RESTAURANT_UPDATED.name, restaurant)
+        return restaurant
 
     @route("DELETE", RESTAURANT, summary="Delete a restaurant and its dishes",
            tag="catalog", status=204, errors=(401, 403, 404),
            access=owner_of("restaurant_id"))
     def delete_restaurant(self, request, restaurant_id):
         self.catalog.delete_restaurant(str(restaurant_id), idempotency_key(request))
+        self.read_model.apply(RESTAURANT_DELETED.name, {"id": str(restaurant_id)})
 
     @route("POST", RESTAURANT + "/dishes", summary="Add a dish to a restaurant's menu",
            tag="catalog", body=DishInputSchema, response=DishSchema, status=201,
            errors=(400, 401, 403, 404, 413, 422), access=owner_of("restaurant_id"))
     def create_dish(self, request, restaurant_id):
-        return self.catalog.create_dish(str(restaurant_id), json_body(request),
+        dish = self.catalog.create_dish(str(restaurant_id), json_body(request),
                                         idempotency_key(request))
+        self.read_model.apply(DISH_CREATED.name, dish)
+        return dish
 
     @route("PATCH", DISH, summary="Change a dish", tag="catalog", body=DishInputSchema,
            response=DishSchema, errors=(400, 401, 403, 404, 413, 422),
            access=owner_of("dish_id"))
     def update_dish(self, request, dish_id):
-        return self.catalog.update_dish(str(dish_id), json_body(request), idempotency_key(request))
+        dish = self.catalog.update_dish(str(dish_id), json_body(request), idempotency_key(request))
+        self.read_model.apply(DISH_UPDATED.name, dish)
+        return dish
 
     @route("DELETE", DISH, summary="Delete a dish", tag="catalog", status=204,
            errors=(401, 403, 404), access=owner_of("dish_id"))
     def delete_dish(self, request, dish_id):
         self.catalog.delete_dish(str(dish_id), idempotency_key(request))
+        self.read_model.apply(DISH_DELETED.name, {"id": str(dish_id)})

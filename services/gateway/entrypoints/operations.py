@@ -21,12 +21,13 @@ log = logging.getLogger(__name__)
 
 class OperationsRoutes:
     @route("GET", "/health", summary="The gateway process is up", tag="operations",
-           response=HealthSchema, access=ANYONE)
+           response=HealthSchema, access=ANYONE, cache="no-store")
     def health(self, request):
         return {"status": "ok", "service": self.name}
 
     @route("GET", "/ready", summary="Broker and downstream services are reachable",
-           tag="operations", response=ReadySchema, errors=(503,), access=ANYONE)
+           tag="operations", response=ReadySchema, errors=(503,), access=ANYONE,
+           cache="no-store")
     def ready(self, request):
         timeout = self.config["READY_TIMEOUT"]
         checks = {"broker": self.check_broker(timeout)}

@@ -140,3 +140,19 @@ ANDROID_TABLET = ("Mozilla/5.0 (Linux; Android 14; SM-X710) AppleWebKit/537.36 "
                   "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
 DESKTOP = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
            "(KHTML, like Gecko) Chrome/124.0 Safari/537.36")
+
+
+def read_model_of(container):
+    """The gateway container's read model (services.gateway.domain.read_model)."""
+    from services.gateway.catalog_stream import CatalogStream
+    [stream] = [d for d in container.dependencies if isinstance(d, CatalogStream)]
+    return stream.model
+
+
+def wait_read_model_up(container, timeout: float = 10.0) -> None:
+    """Until its event stream is up it keeps nothing: a test that counts on what it holds
+    waits for that first."""
+    deadline = time.monotonic() + timeout
+    while not read_model_of(container).online:
+        assert time.monotonic() < deadline, "the read model's stream did not come up"
+        time.sleep(0.02)

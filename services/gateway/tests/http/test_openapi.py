@@ -331,9 +331,9 @@ def test_user_routes_refuse_another_gateways_tokens(start_gateway, web_session):
 def test_restaurant_list_parameters(document):
     _, doc = document
     op = doc["paths"]["/restaurants"]["get"]
-    parameters = {p["name"]: p for p in op["parameters"]}
+    parameters = {p["name"]: p for p in op["parameters"] if p["in"] == "query"}
     assert set(parameters) == {"city", "cuisine", "q", "limit", "offset"}
-    assert all(p["in"] == "query" and p["required"] is False for p in parameters.values())
+    assert all(p["required"] is False for p in parameters.values())
     assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 50,
                                              "default": 12}
     assert parameters["offset"]["schema"]["type"] == "integer"
@@ -681,7 +681,23 @@ def test_writes_document_the_idempotency_key(document):
             assert headers[0]["required"] is False
             assert {"400", "409"} <= set(op["responses"]), (method, path)
         else:
-            assert headers == [], (method, path)
+            assert [h["name"] for h in headers] in ([], ["If-None-Match"]), (method, path)
+
+
+UNCACHED = {"/health", "/ready"}  # answers about this moment: never kept
+
+
+def test_reads_document_their_entity_tags_and_who_may_keep_them(document):
+    _, doc = document
+    for method, path, op in operations(doc):
+        headers = [p["name"] for p in op.get("parameters", []) if p["in"] == "header"]
+        cached = method == "get" and path not in UNCACHED
+        assert ("If-None-Match" in headers) is cached, (method, path)
+        assert ("304" in op["responses"]) is cached, (method, path)
+        success = op["responses"]["200" if method == "get" else next(iter(op["responses"]))]
+        assert ({"ETag", "Cache-Control"} <= set(success.get("headers", {}))) is cached, (
+            method, path)
+    assert doc["components"]["headers"]["ETag"]["required"] is True
 
 
 # --- links: what the stateful fuzzer (and a client) follows ----------------------------------
