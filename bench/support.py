@@ -1,11 +1,15 @@
-"""What the benchmarks share: a DynamoDB and a RabbitMQ vhost of their own."""
+"""What the benchmarks (and a few tests) share: a DynamoDB and a RabbitMQ vhost of their
+own, and a broker connection that can be cut."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
+import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -51,3 +55,55 @@ class Vhost:
 
     def delete(self):
         requests.delete(f"{self.api}/vhosts/{self.name}", auth=self.auth, timeout=10)
+
+
+class BrokerProxy:
+    """A TCP proxy to RabbitMQ in a process of its own, that can be cut (the process
+    killed: every connection through it reset, new ones refused) and opened again on the
+    same port: to whoever connects through it, the broker stops and starts.
+
+        proxy = BrokerProxy(port); proxy.open(); ...; proxy.cut(); ...; proxy.open()
+    """
+
+    def __init__(self, port: int, target: tuple[str, int] = ("127.0.0.1", 5672)):
+        self.port, self.target = port, target
+        self.process: subprocess.Popen | None = None
+
+    def open(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).resolve()), "proxy", str(self.port),
+             self.target[0], str(self.target[1])], stdout=subprocess.PIPE)
+        self.process.stdout.readline()  # "listening"
+
+    def cut(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+
+
+def serve_proxy(port: int, host: str, target_port: int) -> None:
+    """The proxy process: forwards every connection to (host, target_port)."""
+    listener = socket.create_server(("127.0.0.1", port))
+    print("listening", flush=True)
+
+    def pump(source, sink) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+        for end in (source, sink):
+            with contextlib.suppress(OSError):
+                end.shutdown(socket.SHUT_RDWR)
+
+    while True:
+        client, _ = listener.accept()
+        try:
+            upstream = socket.create_connection((host, target_port))
+        except OSError:
+            client.close()
+            continue
+        for source, sink in ((client, upstream), (upstream, client)):
+            threading.Thread(target=pump, args=(source, sink), daemon=True).start()
+
+
+if __name__ == "__main__" and sys.argv[1:2] == ["proxy"]:
+    serve_proxy(int(sys.argv[2]), sys.argv[3], int(sys.argv[4]))
