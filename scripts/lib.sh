@@ -58,3 +58,20 @@ ensure_rabbitmq() {
   done
   echo "RabbitMQ management API did not answer on :15672" >&2; return 1
 }
+
+# ensure_packages PACKAGE...: Debian packages the scripts and benchmarks use (wrk for
+# bench/gateway_read.py), installed when missing and apt-get can; a warning otherwise
+ensure_packages() {
+  local missing=()
+  for package in "$@"; do
+    dpkg -s "$package" >/dev/null 2>&1 || missing+=("$package")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  log "installing ${missing[*]}"
+  if ! { apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
+         || { apt-get update -qq >/dev/null 2>&1 \
+              && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; }; }; then
+    echo "could not install ${missing[*]} (bench/ needs them; the system runs without)" >&2
+  fi
+}
+

@@ -106,8 +106,9 @@ CACHE_HEADERS = ("ETag", "Cache-Control")
 IF_NONE_MATCH = {
     "name": "If-None-Match", "in": "header", "required": False,
     "description": "Entity tags of answers the client holds (or *): 304 with no body when "
-                   "the answer still has one of them",
-    "schema": {"type": "string", "minLength": 1, "maxLength": 1000},
+                   "the answer still has one of them. Anything else (empty, malformed) "
+                   "matches nothing: the full answer, never an error",
+    "schema": {"type": "string"},
 }
 
 NULL = {"type": "object", "nullable": True, "enum": [None]}  # only null (OpenAPI 3.0.3)
