@@ -392,8 +392,11 @@ def outage(args, processes: Processes, routes: dict, restaurant_id: str) -> list
             failures.append(f"outage: {name} answered {figures['non_2xx']} non-2xx")
     print("    broker back: the views buffered meanwhile are published")
     proxy.open()
-    failures += check_views({("restaurant", fourth): before + OUTAGE_VIEWS})
-    processes.stop(gateway)
+    try:
+        failures += check_views({("restaurant", fourth): before + OUTAGE_VIEWS})
+    finally:
+        processes.stop(gateway)
+        proxy.cut()
     return failures
 
 

@@ -72,7 +72,8 @@ class BrokerProxy:
     def open(self) -> None:
         self.process = subprocess.Popen(
             [sys.executable, str(Path(__file__).resolve()), "proxy", str(self.port),
-             self.target[0], str(self.target[1])], stdout=subprocess.PIPE)
+             self.target[0], str(self.target[1])], stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL)
         self.process.stdout.readline()  # "listening"
 
     def cut(self) -> None:
