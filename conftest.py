@@ -22,6 +22,7 @@ from kombu import Connection, Exchange, Queue
 from sqlalchemy import text
 
 from services.rankings.storage.models import KnownDish, KnownRestaurant
+from shared.events import envelopes_in
 from shared.migrations import upgrade
 from shared.postgres import ensure_database, make_engine
 
@@ -336,7 +337,8 @@ def catalog_facts(rankings_db_engine):
 
 
 class EventRecorder:
-    """Catches every event a producer publishes, through a queue bound before the test acts."""
+    """Catches every event a producer publishes, through a queue bound before the test acts
+    (each envelope of a batched event type's message on its own)."""
 
     def __init__(self, amqp_uri: str, producer: str):
         self.amqp_uri = amqp_uri
@@ -345,30 +347,33 @@ class EventRecorder:
                            routing_key="#", auto_delete=True)
         self.connection = Connection(amqp_uri)
         self.queue(self.connection.default_channel).declare()
+        self._extra: list[dict] = []  # taken from the broker, not yet handed out
 
     def take(self, count: int = 1, timeout: float = 5.0) -> list[dict]:
         """The next `count` events (bodies, in arrival order); fails if they don't come."""
-        received = []
+        received = self._extra
         with eventlet.Timeout(timeout, False):
             while len(received) < count:
                 message = self.queue(self.connection.default_channel).get(no_ack=True)
                 if message is None:
                     eventlet.sleep(0.02)
                     continue
-                received.append(message.payload)
+                received.extend(envelopes_in(message.payload))
+        # what a batched message brought beyond `count` is the next take's
+        received, self._extra = received[:count], received[count:]
         assert len(received) == count, f"expected {count} events, got {received}"
         return received
 
     def take_all(self, settle: float = 0.3) -> list[dict]:
         """Whatever arrives until nothing more has come for `settle` seconds."""
-        received = []
+        received, self._extra = self._extra, []
         quiet_since = eventlet.hubs.get_hub().clock()
         while eventlet.hubs.get_hub().clock() - quiet_since < settle:
             message = self.queue(self.connection.default_channel).get(no_ack=True)
             if message is None:
                 eventlet.sleep(0.02)
                 continue
-            received.append(message.payload)
+            received.extend(envelopes_in(message.payload))
             quiet_since = eventlet.hubs.get_hub().clock()
         return received
 

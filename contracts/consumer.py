@@ -37,7 +37,7 @@ from pact.match.matcher import AbstractMatcher, AndMatcher
 
 from contracts import PACTS
 from shared import errors
-from shared.events import parse_envelope
+from shared.events import envelopes_in, parse_envelope
 
 UPDATE_PACTS = "UPDATE_PACTS"
 
@@ -269,12 +269,15 @@ class Contract:
         from."""
         accepts = accepted_versions(handler, self.provider, event_type)
         body = envelope(self.provider, event_type, payload, accepts)
+        reader = _reader(handler, self.provider, event_type)
+        # a batched event type's message is an array of its envelopes (shared.contract)
+        message = each(body, nonempty=True) if reader and reader.event.batched else body
         description = event_description(event_type, f"{self.consumer}.{handler.__name__}")
         (self.pact.upon_receiving(description, "Async")
          .given(given, params or None)
-         .with_body(body, "application/json"))
+         .with_body(message, "application/json"))
         self.events.append({"description": description, "handler": handler,
-                            "body": example(body)})
+                            "message": example(message)})
         return example(body)
 
     def rpc(self, method: str, args: Iterable = (), kwargs: dict | None = None, *,
@@ -302,13 +305,15 @@ class Contract:
         return declared
 
     def feed_events(self, handle: Callable[[Callable, dict], None]) -> None:
-        """Hand each declared event's example envelope (what the pact file holds) to
-        `handle(handler, body)`, which runs the consumer's real handling and checks its
-        effect; fails naming every event that could not be handled."""
+        """Hand each declared event's example envelope (what the pact file holds; each
+        envelope of a batched message, as the consumer unpacks it) to `handle(handler,
+        body)`, which runs the consumer's real handling and checks its effect; fails naming
+        every event that could not be handled."""
         failed = []
         for event in self.events:
             try:
-                handle(event["handler"], json.loads(json.dumps(event["body"])))
+                for body in envelopes_in(json.loads(json.dumps(event["message"]))):
+                    handle(event["handler"], body)
             except Exception as exc:
                 failed.append(f"{event['description']}: {type(exc).__name__}: {exc}")
         assert not failed, (f"{self.consumer} cannot handle what its pact with "
@@ -322,7 +327,7 @@ class Contract:
         written = {interaction["description"]: interaction
                    for interaction in json.loads(fresh.read_text())["interactions"]}
         for event in self.events:  # what feed_events handed over is what the file says
-            assert written[event["description"]]["contents"]["content"] == event["body"]
+            assert written[event["description"]]["contents"]["content"] == event["message"]
         committed = PACTS / self.file_name
         if os.environ.get(UPDATE_PACTS):
             PACTS.mkdir(exist_ok=True)

@@ -19,6 +19,7 @@ from pathlib import Path
 from marshmallow import fields
 
 from contracts import PACTS
+from shared.events import envelopes_in
 
 ROOT = Path(__file__).resolve().parent.parent
 DOCUMENT = ROOT / "docs" / "contracts.md"
@@ -92,7 +93,8 @@ def schema_paths(schema, prefix: str = "") -> list[str]:
 
 def accepted(rules: dict) -> str:
     """The versions a consumer's pact accepts, from its version matchers."""
-    for matcher in rules.get("$.version", {}).get("matchers", []):
+    version = rules.get("$.version") or rules.get("$[*].version") or {}  # [*]: batched
+    for matcher in version.get("matchers", []):
         if matcher.get("match") == "regex" and (found := _VERSIONS.match(matcher["regex"])):
             return ", ".join(found.group(1).split("|"))
     return "any"
@@ -108,7 +110,7 @@ def read_pacts(directory: Path = PACTS) -> tuple[dict, dict]:
         consumer, provider = pact["consumer"]["name"], pact["provider"]["name"]
         for interaction in pact["interactions"]:
             if interaction["type"] == "Asynchronous/Messages":
-                body = interaction["contents"]["content"]
+                body = envelopes_in(interaction["contents"]["content"])[0]
                 reader = _READER.search(interaction["description"])
                 events[(provider, body["event_type"])].append({
                     "consumer": consumer, "reader": reader.group(1) if reader else consumer,
@@ -162,7 +164,8 @@ def event_row(key: tuple[str, str], relied: list[dict], versions: dict) -> str:
         where = "no producer schema"
     consumers = "; ".join(f"{each['reader']} (accepts {each['accepts']})"
                           for each in sorted(relied, key=lambda each: each["reader"]))
-    return (f"| event | {_code(event_type)} | {producer} | {versions.get(key, 1)} | "
+    name = _code(event_type) + (" (batched)" if event and event.batched else "")
+    return (f"| event | {name} | {producer} | {versions.get(key, 1)} | "
             f"{consumers or '—'} | {where}: {_relied_fields(every, relying)} |")
 
 
@@ -206,6 +209,8 @@ def render(directory: Path = PACTS) -> str:
         "",
         "- **Version**: the version of the event the producer sends now "
         "(its `EventType` in the producer's contract package). RPCs are not versioned.",
+        "- **(batched)**: many envelopes to a message, a JSON array of that type's envelopes "
+        "(`shared.contract`); consumers read it with `consume_batch`.",
         "- **Consumers**: each handler that reads the event, and the versions it accepts; for "
         "an RPC, each caller.",
         "- **Fields**: for an event, every payload field its producer's schema sends, and in "

@@ -44,6 +44,7 @@ from sqlalchemy.orm import sessionmaker
 from contracts import PACTS
 from shared.context import set_correlation_id
 from shared.errors import BellyfedError
+from shared.events import envelopes_in
 from shared.outbox import outbox_table
 from shared.postgres import make_engine
 
@@ -250,7 +251,7 @@ def verify(pact_file: Path, producer: Producer,
                 body = producer.call(request["method"], request.get("args", []),
                                      request.get("kwargs", {}))
             else:
-                body = producer.event(interaction["contents"]["content"]["event_type"])
+                body = producer.event(subject(interaction))
             if mutate is not None:
                 body = mutate(name, body)
         except Exception:
@@ -291,7 +292,8 @@ def subject(interaction: dict) -> str:
     """What an interaction is about: the event type, or the RPC method."""
     if interaction["type"] == "Synchronous/Messages":
         return interaction["request"]["contents"]["content"]["method"]
-    return interaction["contents"]["content"]["event_type"]
+    # a batched event type's message is an array of its envelopes
+    return envelopes_in(interaction["contents"]["content"])[0]["event_type"]
 
 
 def failures(results: dict, interactions: dict, provider: str) -> list[str]:

@@ -12,6 +12,7 @@ import yaml
 from contracts import PACTS
 from contracts.contract_map import DOCUMENT, REGENERATE, event_types, render
 from contracts.contract_map import load as load_reference
+from contracts.provider import subject
 from shared.consumer import ReliableEventHandler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,8 +52,7 @@ def declared_events() -> set[tuple[str, str, str, str]]:
             if interaction["type"] == "Asynchronous/Messages":
                 reader = re.search(r", as \w+\.(\w+) reads it$", interaction["description"])
                 found.add((pact["consumer"]["name"], pact["provider"]["name"],
-                           interaction["contents"]["content"]["event_type"],
-                           reader.group(1) if reader else ""))
+                           subject(interaction), reader.group(1) if reader else ""))
     return found
 
 
@@ -113,7 +113,7 @@ def test_every_pact_is_verified_by_its_producers_tests():
 
 
 def test_every_event_names_its_producers_schema():
-    events = {(pact["provider"]["name"], interaction["contents"]["content"]["event_type"])
+    events = {(pact["provider"]["name"], subject(interaction))
               for pact in pacts() for interaction in pact["interactions"]
               if interaction["type"] == "Asynchronous/Messages"}
     unknown = events - set(event_types())

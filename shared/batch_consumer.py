@@ -10,17 +10,23 @@ current and previous version. The handler gets every
 envelope in the newest accepted version's shape; a version not accepted is dead-lettered
 at once with the reason, and its neighbours go on.
 
-The consumer keeps up to BATCH_MAX_SIZE × BATCH_MAX_IN_FLIGHT messages prefetched
+A message of a batched event type (shared.contract) holds a JSON array of envelopes: each
+is read on its own (one that is not an envelope, or in a version not accepted, is
+dead-lettered alone), and the message is acked once all of its envelopes are applied.
+
+The consumer keeps up to BATCH_MAX_SIZE × BATCH_MAX_IN_FLIGHT messages prefetched (of a
+batched event type, BATCHED_PREFETCH: each holds many events)
 and hands the handler a batch when BATCH_MAX_SIZE envelopes have arrived or the oldest has
 waited BATCH_MAX_WAIT seconds, so a burst is written in few requests while a lone event
 still goes out within moments.
 
 Delivery is the same as `consume_event`'s (shared/consumer.py): a body that is not an
 envelope is dead-lettered; every message is acked only after its batch succeeded. A batch
-that fails is retried one event at a time, so one poison event does not take its
-neighbours with it: each failing event goes through the delay queues and, in the end, to
-`dlq.<service>`. Handlers must be idempotent by event_id (a crash redelivers the whole
-unacked batch); `shared.dynamodb.apply_once` is.
+that fails is retried one message at a time, and a batched message that fails alone is
+split into its envelopes, each put back on the queue as its own message, so one poison
+event does not take its neighbours with it: each failing event goes through the delay
+queues and, in the end, to `dlq.<service>`. Handlers must be idempotent by event_id (a
+crash redelivers the whole unacked batch); `shared.dynamodb.apply_once` is.
 
 All channel work (consume, ack, requeue) happens in the consumer's own green thread:
 workers hand it their acks through a queue, since two green threads writing one socket is
@@ -46,7 +52,7 @@ from nameko.extensions import Entrypoint
 
 from shared.consumer import FailureRouting
 from shared.contract import EventType
-from shared.events import EventReader, UnacceptedEvent, parse_envelope
+from shared.events import EventReader, UnacceptedEvent, envelopes_in, parse_envelope
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +60,8 @@ RECONNECT_DELAY = 1.0
 OUTAGE_DELAY = 0.5  # seconds before a batch that met an outage goes again, doubling
 MAX_OUTAGE_DELAY = 30.0
 HEARTBEAT_SECONDS = 30
+BATCHED_PREFETCH = 24  # messages of a batched event type held at once: each holds up to
+# EVENT_BUFFER_BATCH events (shared.event_buffer)
 
 
 def batch_queue_name(service: str, method: str) -> str:
@@ -71,6 +79,7 @@ class BatchEventConsumer(Entrypoint):
                            for each in bindings)
         }
         self.bindings = list(self.readers)
+        self.batched = any(reader.event.batched for reader in self.readers.values())
         self.transient = transient or (lambda exc: False)
         super().__init__(**kwargs)
 
@@ -89,7 +98,9 @@ class BatchEventConsumer(Entrypoint):
                                       self._settle_ack, self._settle_requeue)
         self.routing.declare(self.queue)
         self.settlements: LightQueue = LightQueue()
-        self.pending: deque = deque()  # (envelope, body, message), oldest first
+        # (envelopes, their bodies, message) for each message, oldest first
+        self.pending: deque = deque()
+        self.pending_events = 0
         self.oldest_at: float | None = None
         self.in_flight = 0
         self.draining = False
@@ -130,13 +141,16 @@ class BatchEventConsumer(Entrypoint):
                             self.queue.name, exc)
                 # unacked messages go back to the queue with the connection
                 self.pending.clear()
+                self.pending_events = 0
                 self.oldest_at = None
                 self._drop_settlements()
                 eventlet.sleep(RECONNECT_DELAY)
 
     def _consume(self, connection):
         channel = connection.channel()
-        channel.basic_qos(0, self.max_size * (self.max_in_flight + 1), False)
+        prefetch = (BATCHED_PREFETCH if self.batched
+                    else self.max_size * (self.max_in_flight + 1))
+        channel.basic_qos(0, prefetch, False)
         consumer = Consumer(channel, queues=[self.queue], callbacks=[self._on_message],
                             accept=["json"])
         consumer.consume()
@@ -156,19 +170,34 @@ class BatchEventConsumer(Entrypoint):
         consumer.cancel()
 
     def _on_message(self, body, message):
-        try:
-            envelope = self._read(parse_envelope(body))
-        except ValidationError as exc:
-            self.routing.dead_letter(message, body, f"not a valid envelope: {exc.messages}")
+        envelopes, bodies, rejected = [], [], []
+        for each in envelopes_in(body):
+            try:
+                envelopes.append(self._read(parse_envelope(each)))
+                bodies.append(each)
+            except ValidationError as exc:
+                rejected.append((each, f"not a valid envelope: {exc.messages}"))
+            except UnacceptedEvent as exc:
+                rejected.append((each, str(exc)))
+        if rejected and not envelopes:
+            if isinstance(body, list):
+                self.routing.dead_letter(message, body, "; ".join(
+                    sorted({error for _, error in rejected})))
+            else:
+                self.routing.dead_letter(message, body, rejected[0][1])
             self._settle()
             return
-        except UnacceptedEvent as exc:
-            self.routing.dead_letter(message, body, str(exc))
+        if rejected and not self.routing.dead_letter_part(message, rejected):
+            self._settle()  # requeued whole
+            return
+        if not envelopes:  # an empty array: nothing to apply
+            self._settle_ack(message)
             self._settle()
             return
         if not self.pending:
             self.oldest_at = time.monotonic()
-        self.pending.append((envelope, body, message))
+        self.pending.append((envelopes, bodies, message))
+        self.pending_events += len(envelopes)
 
     def _read(self, envelope: dict) -> dict:
         # bound by (source exchange, routing key), so the envelope should name one of ours
@@ -180,11 +209,16 @@ class BatchEventConsumer(Entrypoint):
 
     def _dispatch_ready(self):
         while self.pending and self.in_flight < self.max_in_flight:
-            full = len(self.pending) >= self.max_size
+            full = self.pending_events >= self.max_size
             waited = time.monotonic() - (self.oldest_at or time.monotonic())
             if not full and waited < self.max_wait:
                 return
-            batch = [self.pending.popleft() for _ in range(min(self.max_size, len(self.pending)))]
+            batch, size = [], 0  # whole messages, up to max_size events (at least one)
+            while self.pending and (not batch
+                                    or size + len(self.pending[0][0]) <= self.max_size):
+                batch.append(self.pending.popleft())
+                size += len(batch[-1][0])
+            self.pending_events -= size
             self.oldest_at = time.monotonic() if self.pending else None
             self._spawn(batch)
 
@@ -192,7 +226,7 @@ class BatchEventConsumer(Entrypoint):
         self.in_flight += 1
         try:
             self.container.spawn_worker(
-                self, ([envelope for envelope, _, _ in batch],), {},
+                self, ([envelope for envelopes, _, _ in batch for envelope in envelopes],), {},
                 context_data=context_data or {},
                 handle_result=partial(self._handle_result, batch, outage=outage),
             )
@@ -239,13 +273,18 @@ class BatchEventConsumer(Entrypoint):
             for _, _, message in batch:
                 self._settle_ack(message)
         elif len(batch) > 1:
-            log.warning("a batch of %d failed (%s); retrying its events one by one",
+            log.warning("a batch of %d messages failed (%s); retrying them one by one",
                         len(batch), exc_info[1])
             for item in batch:
                 self._spawn([item], context_data=_headers(item[2]))
         else:
-            [(_, body, message)] = batch
-            self.routing.retry_or_dead_letter(message, body, exc_info[1])
+            [(_, bodies, message)] = batch
+            if len(bodies) > 1:
+                log.warning("a message of %d events failed (%s); retrying them one by one",
+                            len(bodies), exc_info[1])
+                self.routing.split(message, bodies)
+            else:
+                self.routing.retry_or_dead_letter(message, bodies[0], exc_info[1])
         return result, exc_info
 
     def _retry_batch(self, batch, outage: int):

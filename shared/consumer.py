@@ -40,7 +40,7 @@ from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
 from shared.contract import EventType
-from shared.events import EventReader, UnacceptedEvent, parse_envelope
+from shared.events import EventReader, UnacceptedEvent, context_headers, parse_envelope
 
 log = logging.getLogger(__name__)
 
@@ -126,28 +126,58 @@ class FailureRouting:
 
     def dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
         log.error("dead letter from %s: %s", self.queue_name, error)
-        self.republish(message, body, self.dead_letters.name, {
-            ATTEMPTS_HEADER: attempts,
-            ERROR_HEADER: error[:MAX_ERROR_LENGTH],
-            ORIGIN_HEADER: self.queue_name,
-            FAILED_AT_HEADER: datetime.now(UTC).isoformat(),
-        })
+        self.republish(message, body, self.dead_letters.name,
+                       self._letter_headers(error, attempts))
+
+    def _letter_headers(self, error: str, attempts: int) -> dict:
+        return {ATTEMPTS_HEADER: attempts, ERROR_HEADER: error[:MAX_ERROR_LENGTH],
+                ORIGIN_HEADER: self.queue_name, FAILED_AT_HEADER: datetime.now(UTC).isoformat()}
 
     def republish(self, message, body, queue_name: str, headers: dict) -> None:
         """Publish (with confirm) then ack; if publishing fails, requeue instead: never lose it."""
-        keep = {key: value for key, value in (message.headers or {}).items()
-                if not key.startswith("x-death") and not key.startswith("x-first-death")}
         try:
-            self.publisher.publish(
-                body, exchange="", routing_key=queue_name,
-                headers={**keep, **headers}, message_id=uuid.uuid4().hex,
-            )
+            self._publish(message, body, queue_name, headers)
         except Exception:
             log.warning("could not move a failed message to %s; requeueing it", queue_name,
                         exc_info=True)
             self.requeue(message)
             return
         self.ack(message)
+
+    def dead_letter_part(self, message, parts: list[tuple[dict, str]]) -> bool:
+        """Letters for some envelopes of a batched message ((body, error) each), the
+        message itself left unsettled for the rest; False (the message requeued) when a
+        letter could not be published."""
+        try:
+            for body, error in parts:
+                log.error("dead letter from %s: %s", self.queue_name, error)
+                self._publish(message, body, self.dead_letters.name,
+                              self._letter_headers(error, 0))
+        except Exception:
+            log.warning("could not dead-letter part of a message; requeueing it", exc_info=True)
+            self.requeue(message)
+            return False
+        return True
+
+    def split(self, message, bodies: list[dict]) -> None:
+        """A batched message's envelopes back on the consumer's queue, each its own message
+        (in its correlation), then the message acked: each is retried, and in the end
+        dead-lettered, alone. If publishing fails the message is requeued whole."""
+        try:
+            for body in bodies:
+                self._publish(message, body, self.queue_name,
+                              context_headers(body.get("correlation_id")))
+        except Exception:
+            log.warning("could not split a failed message; requeueing it", exc_info=True)
+            self.requeue(message)
+            return
+        self.ack(message)
+
+    def _publish(self, message, body, queue_name: str, headers: dict) -> None:
+        keep = {key: value for key, value in (message.headers or {}).items()
+                if not key.startswith("x-death") and not key.startswith("x-first-death")}
+        self.publisher.publish(body, exchange="", routing_key=queue_name,
+                               headers={**keep, **headers}, message_id=uuid.uuid4().hex)
 
 
 class ReliableEventHandler(EventHandler):
@@ -157,6 +187,9 @@ class ReliableEventHandler(EventHandler):
         shared.dynamodb.is_transient): those retry without spending attempts.
         `accepts`, `upcasters`: the versions read, and how older ones are lifted
         (shared.events.EventReader)."""
+        if event.batched:  # its messages are arrays of envelopes (shared.contract)
+            raise TypeError(f"{event} is batched: consume it with "
+                            "shared.batch_consumer.consume_batch")
         super().__init__(event.producer, event.name, handler_type=SERVICE_POOL,
                          reliable_delivery=True, requeue_on_error=False, **kwargs)
         self.transient = transient or (lambda exc: False)

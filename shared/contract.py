@@ -13,6 +13,13 @@ contract package installs with nothing else.
 
 `version` is the version producers stamp now; how it moves is in shared/events.py
 ("Versions").
+
+A `batched` event type travels many envelopes to a message (a JSON array of envelopes,
+all of that type: shared.event_buffer publishes them so): for events published by the
+thousand a second (the gateway's views), where one message per event costs the broker
+and every consumer far more than the event is worth (one may still come alone, as a
+plain envelope). Consumers read it with shared.batch_consumer's `consume_batch`, which
+unpacks the array; `consume_event` refuses to bind one.
 """
 
 from __future__ import annotations
@@ -41,6 +48,7 @@ class EventType:
     name: str
     version: int
     payload: type[Schema]
+    batched: bool = False  # many envelopes to a message (above)
 
     @property
     def key(self) -> tuple[str, str]:

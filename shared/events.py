@@ -104,6 +104,12 @@ def make_envelope(
     )
 
 
+def envelopes_in(body) -> list:
+    """The envelopes one message carries: a batched event type's message holds a JSON
+    array of them (shared.contract), any other message one."""
+    return list(body) if isinstance(body, list) else [body]
+
+
 def parse_envelope(body: dict) -> dict:
     """Validate a received envelope; raises marshmallow.ValidationError."""
     return _envelope_schema.load(body)

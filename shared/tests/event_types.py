@@ -23,6 +23,8 @@ class Payload(Schema):
 DISH_PRICED = EventType("kitchen", "dish_priced", 1, Payload)
 DISH_PRICED_V2 = EventType("kitchen", "dish_priced", 2, Payload)
 DISH_PLATED = EventType("kitchen", "dish_plated", 1, Payload)
+# many envelopes to a message, as the gateway's views travel (shared.contract)
+TICKET_PUNCHED = EventType("turnstile", "ticket_punched", 1, Payload, batched=True)
 
 
 def price_in_sen(payload: dict) -> dict:

@@ -1,7 +1,9 @@
 """The view events the gateway publishes: who looked at what, from which device.
 
 They are not in an outbox (the gateway keeps nothing): best effort, except the views a
-client reports itself (`POST /restaurants/{id}/analytics`).
+client reports itself (`POST /restaurants/{id}/analytics`). They are batched
+(shared.contract): a message holds a JSON array of envelopes of one type, so consumers
+read them with `consume_batch`.
 """
 
 from __future__ import annotations
@@ -47,14 +49,16 @@ class ListingEventSchema(ViewContextEventSchema):
     restaurant_ids = fields.List(fields.UUID(), required=True)
 
 
-RESTAURANTS_LISTED = EventType(PRODUCER, "restaurants_listed", 1, ListingEventSchema)
-RESTAURANTS_SEARCHED = EventType(PRODUCER, "restaurants_searched", 1, ListingEventSchema)
-RESTAURANT_VIEWED = EventType(PRODUCER, "restaurant_viewed", 1, RestaurantViewedEventSchema)
-RESTAURANT_MENU_VIEWED = EventType(PRODUCER, "restaurant_menu_viewed", 1,
-                                   RestaurantViewedEventSchema)
-RESTAURANT_REVIEWS_VIEWED = EventType(PRODUCER, "restaurant_reviews_viewed", 1,
-                                      RestaurantViewedEventSchema)
-DISH_VIEWED = EventType(PRODUCER, "dish_viewed", 1, DishViewedEventSchema)
+def view_event(name: str, schema: type[ViewContextEventSchema]) -> EventType:
+    return EventType(PRODUCER, name, 1, schema, batched=True)
+
+
+RESTAURANTS_LISTED = view_event("restaurants_listed", ListingEventSchema)
+RESTAURANTS_SEARCHED = view_event("restaurants_searched", ListingEventSchema)
+RESTAURANT_VIEWED = view_event("restaurant_viewed", RestaurantViewedEventSchema)
+RESTAURANT_MENU_VIEWED = view_event("restaurant_menu_viewed", RestaurantViewedEventSchema)
+RESTAURANT_REVIEWS_VIEWED = view_event("restaurant_reviews_viewed", RestaurantViewedEventSchema)
+DISH_VIEWED = view_event("dish_viewed", DishViewedEventSchema)
 
 EVENTS = event_types(RESTAURANTS_LISTED, RESTAURANTS_SEARCHED, RESTAURANT_VIEWED,
                      RESTAURANT_MENU_VIEWED, RESTAURANT_REVIEWS_VIEWED, DISH_VIEWED)

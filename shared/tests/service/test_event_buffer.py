@@ -5,13 +5,21 @@ from __future__ import annotations
 
 import uuid
 
+import eventlet
 import pytest
+from kombu import Connection, Exchange, Queue
 from marshmallow import Schema, ValidationError, fields
 from nameko.rpc import rpc
 from nameko.testing.services import entrypoint_hook
 
 from shared.contract import EventType
-from shared.event_buffer import BufferedEventDispatcher, EventBuffer, envelope_of, pending
+from shared.event_buffer import (
+    BufferedEventDispatcher,
+    EventBuffer,
+    envelope_of,
+    messages_of,
+    pending,
+)
 from shared.events import parse_envelope
 
 
@@ -19,7 +27,9 @@ class Plate(Schema):
     seq = fields.Integer(required=True)
 
 
-DISH_PLATED = EventType("pass", "dish_plated", 1, Plate)
+DISH_PLATED = EventType("pass", "dish_plated", 1, Plate, batched=True)
+DISH_SENT_BACK = EventType("pass", "dish_sent_back", 1, Plate, batched=True)
+DISH_BURNT = EventType("pass", "dish_burnt", 1, Plate)  # not batched
 
 
 class Pass:
@@ -30,6 +40,14 @@ class Pass:
     def plate(self, first: int, count: int) -> None:
         for seq in range(first, first + count):
             self.plated(DISH_PLATED, {"seq": seq})
+
+    @rpc
+    def send_back(self, seq: int) -> None:
+        self.plated(DISH_SENT_BACK, {"seq": seq})
+
+    @rpc
+    def burn(self, seq: int) -> None:
+        self.plated(DISH_BURNT, {"seq": seq})
 
 
 @pytest.fixture
@@ -140,3 +158,42 @@ def test_the_buffer_is_bounded_and_first_in_first_out():
     assert [item.payload["seq"] for item in buffer.take(2)] == [0, 1]
     assert buffer.counts["dropped (buffer full)"] == 2
     assert len(buffer) == 1
+
+
+def test_a_flush_travels_in_one_message_per_event_type(start_pass, rabbit_config):
+    with Connection(rabbit_config["AMQP_URI"]) as connection:
+        queue = Queue(f"test-raw-{uuid.uuid4().hex}", exchange=Exchange(
+            "pass.events", type="topic", durable=True), routing_key="#", auto_delete=True)
+        queue(connection.default_channel).declare()
+        container = start_pass(EVENT_BUFFER_FLUSH_INTERVAL=1.5)  # one flush
+        with entrypoint_hook(container, "send_back") as send_back:
+            plate(container, 0, 3)
+            send_back(3)
+            plate(container, 4, 2)
+        messages = []
+        with eventlet.Timeout(5):
+            while len(messages) < 2:
+                message = queue(connection.default_channel).get(no_ack=True)
+                if message is None:
+                    eventlet.sleep(0.02)
+                else:
+                    messages.append((message.delivery_info["routing_key"], message.payload))
+    assert sorted((key, [envelope["payload"]["seq"] for envelope in body])
+                  for key, body in messages) == [("dish_plated", [0, 1, 2, 4, 5]),
+                                                 ("dish_sent_back", [3])]
+
+
+def test_messages_keep_each_type_in_the_order_it_came():
+    exchange = Exchange("pass.events")
+    envelopes = [(exchange, {"event_type": name, "seq": seq})
+                 for seq, name in enumerate(["b", "a", "b", "a", "c"])]
+    assert [(key, [envelope["seq"] for envelope in body])
+            for _, key, body in messages_of(envelopes)] == [("b", [0, 2]), ("a", [1, 3]),
+                                                            ("c", [4])]
+
+
+def test_only_a_batched_event_type_is_buffered(start_pass):
+    container = start_pass()
+    with entrypoint_hook(container, "burn") as burn, pytest.raises(ValueError,
+                                                                  match="not a batched"):
+        burn(1)

@@ -4,6 +4,7 @@ publish (the envelopes shared.events.make_envelope and shared.event_buffer build
 
 from __future__ import annotations
 
+from nameko.events import get_event_exchange
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
@@ -12,7 +13,7 @@ from services.gateway.domain.auth import LoginThrottle, TokenSettings, WriteLimi
 from services.gateway.domain.read_model import ReadModel
 from services.gateway.service import Auth, GatewayService
 from shared.contract import EventType
-from shared.event_buffer import envelope_of, pending
+from shared.event_buffer import envelope_of, messages_of, pending
 from shared.events import make_envelope
 
 TOKENS = TokenSettings(secret="contract-test-secret-" + "0123456789abcdef" * 3)
@@ -35,6 +36,11 @@ class Buffered(list):
 
     def __call__(self, event: EventType, payload: dict, event_id=None) -> None:
         self.append(envelope_of(pending(event, payload, event_id), event.payload()))
+
+    def messages(self) -> list[list[dict]]:
+        """The message bodies these envelopes would travel in, had one flush taken them."""
+        exchange = get_event_exchange("gateway", {})
+        return [body for _, _, body in messages_of([(exchange, each) for each in self])]
 
 
 def gateway_with(**promised: Promised) -> GatewayService:

@@ -2,7 +2,8 @@
 against its real routes. Each event comes from the route that emits it, run in-process
 (GatewayService's route method, with the request a signed-in browser would send), its
 downstream services answering as the gateway's own pacts with them promise; the envelope
-is what its buffered view dispatch would publish (shared.event_buffer).
+is what its buffered view dispatch would publish (shared.event_buffer), in the message
+(an array of envelopes) it would travel in.
 """
 
 from __future__ import annotations
@@ -28,8 +29,8 @@ def viewed(route: str, query: dict | None = None, **path_values):
                                   for name in DOWNSTREAM})
         getattr(gateway, route)(request(user=str(uuid.uuid4()), headers=BROWSER, query=query),
                                 **path_values)
-        [envelope] = gateway.views
-        return envelope
+        [message] = gateway.views.messages()  # an array of the one view's envelope
+        return message
 
     return produce
 

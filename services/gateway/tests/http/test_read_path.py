@@ -55,14 +55,18 @@ class Replica:
 
 
 @pytest.fixture
-def replica(start_gateway):
-    """replica(**config) -> one more gateway process-alike on its own port."""
+def replica(proxy, start_gateway):
+    """replica(**config) -> one more gateway process-alike on its own port. (After the
+    proxy, so that its gateways stop before the proxy is cut, even when a test failed
+    with one cut off: a container cannot stop while its broker is away.)"""
 
     def start(**config) -> Replica:
         address = f"127.0.0.1:{free_port()}"
         return Replica(start_gateway(WEB_SERVER_ADDRESS=address, **config), address)
 
-    return start
+    yield start
+    if proxy.process is None or proxy.process.poll() is not None:
+        proxy.open()  # a test that failed with it cut: its gateways can stop now
 
 
 @pytest.fixture
@@ -75,7 +79,7 @@ def proxy(rabbit_config):
     proxy.uri = parts._replace(netloc=f"{parts.username}:{parts.password}@127.0.0.1:"
                                       f"{proxy.port}").geturl()
     yield proxy
-    proxy.cut()
+    proxy.cut()  # after the replicas behind it stopped (see replica)
 
 
 @pytest.fixture
