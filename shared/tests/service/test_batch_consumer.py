@@ -19,26 +19,35 @@ BATCHES: list[list[int]] = []
 POISON: set[int] = set()
 
 
+def count(envelopes) -> None:
+    """What both test services do with a batch: record its seqs, or fail on a poison one."""
+    seqs = [envelope["payload"]["seq"] for envelope in envelopes]
+    if POISON.intersection(seqs):
+        raise RuntimeError(f"poison in {sorted(POISON.intersection(seqs))}")
+    BATCHES.append(seqs)
+
+
 class Counter:
     name = "counter"
 
     @consume_batch([ENTRY_RECORDED, LINE_WRITTEN])
     def on_entries(self, envelopes):
-        seqs = [envelope["payload"]["seq"] for envelope in envelopes]
-        if POISON.intersection(seqs):
-            raise RuntimeError(f"poison in {sorted(POISON.intersection(seqs))}")
-        BATCHES.append(seqs)
+        count(envelopes)
 
 
-@pytest.fixture
-def counter(container_factory, service_config):
+def started(container_factory, service_config, service):
     BATCHES.clear()
     POISON.clear()
     config = {**service_config, "BATCH_MAX_SIZE": 50, "BATCH_MAX_WAIT": 0.2,
               "EVENT_MAX_ATTEMPTS": 2, "EVENT_RETRY_DELAY": 0.1}
-    container = container_factory(Counter, config)
+    container = container_factory(service, config)
     container.start()
     return container
+
+
+@pytest.fixture
+def counter(container_factory, service_config):
+    return started(container_factory, service_config, Counter)
 
 
 def received() -> list[int]:
@@ -105,21 +114,12 @@ class Gate:
 
     @consume_batch([TICKET_PUNCHED])
     def on_tickets(self, envelopes):
-        seqs = [envelope["payload"]["seq"] for envelope in envelopes]
-        if POISON.intersection(seqs):
-            raise RuntimeError(f"poison in {sorted(POISON.intersection(seqs))}")
-        BATCHES.append(seqs)
+        count(envelopes)
 
 
 @pytest.fixture
 def gate(container_factory, service_config):
-    BATCHES.clear()
-    POISON.clear()
-    config = {**service_config, "BATCH_MAX_SIZE": 50, "BATCH_MAX_WAIT": 0.2,
-              "EVENT_MAX_ATTEMPTS": 2, "EVENT_RETRY_DELAY": 0.1}
-    container = container_factory(Gate, config)
-    container.start()
-    return container
+    return started(container_factory, service_config, Gate)
 
 
 def punch(service_config, *bodies) -> None:
