@@ -112,11 +112,21 @@ def load_query(schema: Schema, args: dict) -> dict:
     return load(schema, args, error=BadRequest)
 
 
+# a list's total is counted exactly up to this many; past it, it is an estimate (SPEC §3)
+EXACT_TOTAL_UP_TO = 10_000
+
+
+class Estimated(int):
+    """A list's total that is an estimate (past EXACT_TOTAL_UP_TO), not a count: a store
+    answers it in place of an int, and the page says `total_is_estimate: true`."""
+
+
 def page(items: list, total: int, offset: int) -> dict:
-    """The list answer shape: `{items, count, total, next_offset}`."""
+    """The list answer shape: `{items, count, total, total_is_estimate, next_offset}`."""
     count = len(items)
     next_offset = offset + count if offset + count < total else None
-    return {"items": items, "count": count, "total": total, "next_offset": next_offset}
+    return {"items": items, "count": count, "total": int(total),
+            "total_is_estimate": isinstance(total, Estimated), "next_offset": next_offset}
 
 
 # how deep a list may be paged: far past any list a person pages through, and well inside

@@ -28,10 +28,15 @@ class ErrorSchema(Schema):
 
 class PageSchema(Schema):
     """What every list answers besides its items (SPEC §7): `{items, count, total,
-    next_offset}`; the OpenAPI document adds `items` per list."""
+    total_is_estimate, next_offset}`; the OpenAPI document adds `items` per list."""
 
     count = fields.Integer(required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={
+        "description": "how many there are in all: exact up to 10,000; past that, an "
+                       "estimate (total_is_estimate)"})
+    total_is_estimate = fields.Boolean(required=True, metadata={
+        "description": "true when total is the database's estimate, not a count (a list "
+                       "of more than 10,000)"})
     next_offset = fields.Integer(allow_none=True, required=True)
 
 

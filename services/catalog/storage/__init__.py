@@ -6,23 +6,18 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Numeric, Select, cast, func, literal_column, select, text, update
+from sqlalchemy import Numeric, cast, func, literal_column, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.storage.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
 from shared.db import Store
+from shared.pages import fetch_page
 
 
 def escape_like(term: str) -> str:
     """`term` as a literal inside ILIKE '%...%' (its own % and _ mean themselves)."""
     escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
-
-
-def _page(session, query: Select, limit: int, offset: int) -> tuple[list, int]:
-    total = session.scalar(select(func.count()).select_from(query.order_by(None).subquery()))
-    rows = session.execute(query.limit(limit).offset(offset)).all() if total else []
-    return rows, total
 
 
 class CatalogStore(Store):
@@ -41,7 +36,7 @@ class CatalogStore(Store):
             query = query.where(
                 literal_column(RESTAURANT_SEARCH_TEXT).ilike(escape_like(q), escape="\\")
             )
-        rows, total = _page(self.session, query.order_by(Restaurant.name, Restaurant.id),
+        rows, total = fetch_page(self.session, query.order_by(Restaurant.name, Restaurant.id),
                             limit, offset)
         return [row[0] for row in rows], total
 
@@ -107,7 +102,7 @@ class CatalogStore(Store):
     def list_menu(self, restaurant_id: uuid.UUID, *, limit: int, offset: int
                   ) -> tuple[list[Dish], int]:
         query = select(Dish).where(Dish.restaurant_id == restaurant_id)
-        rows, total = _page(self.session, query.order_by(Dish.name, Dish.id), limit, offset)
+        rows, total = fetch_page(self.session, query.order_by(Dish.name, Dish.id), limit, offset)
         return [row[0] for row in rows], total
 
     def get_dish(self, dish_id: uuid.UUID) -> Dish | None:
@@ -188,5 +183,5 @@ class CatalogStore(Store):
         if city:
             query = query.where(Restaurant.city == city)
         order += [Dish.average_rank.asc().nulls_last(), Dish.name, Dish.id]
-        rows, total = _page(self.session, query.order_by(*order), limit, offset)
+        rows, total = fetch_page(self.session, query.order_by(*order), limit, offset)
         return [tuple(row) for row in rows], total

@@ -247,7 +247,7 @@ def test_get_menu_lists_only_its_dishes_by_name(catalog):
 
     empty = restaurant(catalog, "Empty")
     assert catalog.get_menu(empty["id"]) == {"items": [], "count": 0, "total": 0,
-                                             "next_offset": None}
+                                             "total_is_estimate": False, "next_offset": None}
 
 
 def test_get_menu_unknown_restaurant_is_not_found(catalog):

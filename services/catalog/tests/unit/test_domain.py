@@ -15,7 +15,7 @@ from services.catalog.domain import catalog as domain
 from services.catalog.storage import escape_like
 from shared.contract import EventType
 from shared.errors import NotFound
-from shared.schemas import page
+from shared.schemas import Estimated, page
 
 # --- normalizers ---------------------------------------------------------------------------
 
@@ -95,15 +95,25 @@ def test_escape_like_makes_wildcards_literal(term, pattern):
 
 def test_page_has_next_offset_until_the_last_page():
     assert page(["a", "b"], 5, 0) == {"items": ["a", "b"], "count": 2, "total": 5,
-                                      "next_offset": 2}
+                                      "total_is_estimate": False, "next_offset": 2}
     assert page(["c", "d"], 5, 2)["next_offset"] == 4
-    assert page(["e"], 5, 4) == {"items": ["e"], "count": 1, "total": 5, "next_offset": None}
+    assert page(["e"], 5, 4) == {"items": ["e"], "count": 1, "total": 5,
+                                 "total_is_estimate": False, "next_offset": None}
 
 
 def test_page_exactly_full_last_page_and_empty_pages():
     assert page(["a", "b"], 2, 0)["next_offset"] is None
-    assert page([], 0, 0) == {"items": [], "count": 0, "total": 0, "next_offset": None}
-    assert page([], 3, 10) == {"items": [], "count": 0, "total": 3, "next_offset": None}
+    assert page([], 0, 0) == {"items": [], "count": 0, "total": 0,
+                              "total_is_estimate": False, "next_offset": None}
+    assert page([], 3, 10) == {"items": [], "count": 0, "total": 3,
+                               "total_is_estimate": False, "next_offset": None}
+
+
+def test_an_estimated_total_says_so():
+    answer = page(["a"], Estimated(25_000), 0)
+    assert (answer["total"], answer["total_is_estimate"], answer["next_offset"]) == (
+        25_000, True, 1)
+    assert type(answer["total"]) is int  # plain JSON
 
 
 # --- a fake store ----------------------------------------------------------------------------

@@ -23,7 +23,8 @@ class SlowCatalog:
     @rpc
     def list_restaurants(self, **query):
         eventlet.sleep(RPC_TIMEOUT * 4)
-        return {"items": [], "count": 0, "total": 0, "next_offset": None}
+        return {"items": [], "count": 0, "total": 0, "total_is_estimate": False,
+                "next_offset": None}
 
     @rpc
     def health(self):

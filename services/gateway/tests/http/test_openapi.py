@@ -340,7 +340,9 @@ def test_restaurant_list_parameters(document):
     assert parameters["offset"]["schema"]["minimum"] == 0
     assert parameters["q"]["schema"]["maxLength"] == 100
     page = op["responses"]["200"]["content"]["application/json"]["schema"]
-    assert set(page["required"]) == {"items", "count", "total", "next_offset"}
+    assert set(page["required"]) == {"items", "count", "total", "total_is_estimate",
+                                     "next_offset"}
+    assert page["properties"]["total_is_estimate"]["type"] == "boolean"
     assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Restaurant"}
     assert {"400"} <= set(op["responses"])
 

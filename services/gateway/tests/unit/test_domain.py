@@ -162,7 +162,7 @@ def test_listing_event_leaves_out_empty_filters():
 
 
 def test_listing_event_of_an_empty_page():
-    empty = {"items": [], "count": 0, "total": 0, "next_offset": None}
+    empty = {"items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
     _, payload = views.listing_event({"limit": 12, "offset": 0}, empty, CONTEXT)
     assert (payload["result_count"], payload["total"], payload["restaurant_ids"]) == (0, 0, [])
 
