@@ -2,12 +2,23 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import decimal
+import json
 import re
 import uuid
-from datetime import UTC
+from datetime import UTC, datetime
 
-from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
+from marshmallow import (
+    EXCLUDE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from shared.errors import BadRequest, InvalidInput
 
@@ -121,12 +132,97 @@ class Estimated(int):
     answers it in place of an int, and the page says `total_is_estimate: true`."""
 
 
-def page(items: list, total: int, offset: int) -> dict:
-    """The list answer shape: `{items, count, total, total_is_estimate, next_offset}`."""
+def page(items: list, total: int, offset: int | None, next_cursor: str | None = None) -> dict:
+    """The list answer shape: `{items, count, total, total_is_estimate, next_offset,
+    next_cursor}`. `offset` None: the page was asked by cursor, so its position is not
+    known and there is no next_offset (follow next_cursor)."""
     count = len(items)
-    next_offset = offset + count if offset + count < total else None
+    next_offset = (offset + count if offset is not None and offset + count < total
+                   else None)
     return {"items": items, "count": count, "total": int(total),
-            "total_is_estimate": isinstance(total, Estimated), "next_offset": next_offset}
+            "total_is_estimate": isinstance(total, Estimated), "next_offset": next_offset,
+            "next_cursor": next_cursor}
+
+
+# --- cursors (SPEC §3): where a page ended, in the list's order -------------------------
+
+MAX_CURSOR = 1000  # characters: a cursor holds a few keys (a name of 200 is the longest)
+_CURSOR_KINDS = {str: "text", int: "a whole number", uuid.UUID: "an id",
+                 decimal.Decimal: "a number", datetime: "a date and time"}
+
+
+def encode_cursor(list_name: str, key: tuple) -> str:
+    """The opaque cursor of the row whose order key is `key`, in the list `list_name`:
+    URL-safe base64 of a JSON array, so a client can only hand it back."""
+    values = [value if isinstance(value, str | int) and not isinstance(value, bool)
+              else value.isoformat() if isinstance(value, datetime) else str(value)
+              for value in key]
+    raw = json.dumps([list_name, values], separators=(",", ":"), ensure_ascii=False)
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(list_name: str, kinds: tuple[type, ...], cursor: str) -> tuple:
+    """The order key a cursor of `list_name` holds, each value of its kind; ValueError
+    with the reason when it is not one (garbled, of another list, or of another shape)."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        name, values = json.loads(raw.decode())
+    except (ValueError, TypeError, UnicodeDecodeError, binascii.Error):
+        raise ValueError("is not a cursor this API gave") from None
+    if name != list_name or not isinstance(values, list) or len(values) != len(kinds):
+        raise ValueError("is a cursor of another list")
+    try:
+        return tuple(_cursor_value(kind, value) for kind, value in zip(kinds, values, strict=True))
+    except (ValueError, TypeError, ArithmeticError):
+        raise ValueError("is not a cursor this API gave") from None
+
+
+def _cursor_value(kind: type, value):
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValueError(value)
+        return value
+    if not isinstance(value, str):
+        raise ValueError(value)
+    if kind is str:
+        return value
+    if kind is decimal.Decimal:
+        number = decimal.Decimal(value)
+        if not number.is_finite():
+            raise ValueError(value)
+        return number
+    if kind is datetime:
+        moment = datetime.fromisoformat(value)
+        if moment.tzinfo is None:
+            raise ValueError(value)
+        return moment
+    return kind(value)  # uuid.UUID
+
+
+class Cursor(fields.String):
+    """`cursor`: a list's next_cursor handed back. Checked here (its length, and that it
+    holds a key of `kinds`, one value per column of the list's order), so a bad cursor is
+    a 400 at the gateway and never reaches a query; PagedQuery loads it as that key."""
+
+    def __init__(self, list_name: str, kinds: tuple[type, ...], **kwargs):
+        unknown = [kind for kind in kinds if kind not in _CURSOR_KINDS]
+        if unknown:
+            raise TypeError(f"no cursor kind for {unknown}")
+        self.list_name, self.kinds = list_name, kinds
+        kwargs.setdefault("metadata", {"description": (
+            "the next_cursor of the page before, as it was given (opaque); not with offset")})
+        super().__init__(validate=[validate.Length(min=1, max=MAX_CURSOR), self._decodes],
+                         **kwargs)
+
+    def key(self, cursor: str) -> tuple:
+        return decode_cursor(self.list_name, self.kinds, cursor)
+
+    def _decodes(self, cursor: str) -> None:
+        if len(cursor) <= MAX_CURSOR:  # else Length says so, and nothing is decoded
+            try:
+                self.key(cursor)
+            except ValueError as exc:
+                raise ValidationError(str(exc)) from None
 
 
 # how deep a list may be paged: far past any list a person pages through, and well inside
@@ -239,3 +335,20 @@ class QuerySchema(Schema):
 
     class Meta:
         unknown = EXCLUDE
+
+
+class PagedQuery(QuerySchema):
+    """A list's query: its fields plus `limit` and `offset` (paging_fields) and, for a list
+    that has one, a `cursor` (Cursor): paged by one or the other, never both."""
+
+    @validates_schema
+    def one_way_of_paging(self, data, **kwargs):
+        if data.get("cursor") is not None and data.get("offset"):
+            raise ValidationError("give a cursor or an offset, not both", "offset")
+
+    @post_load
+    def cursor_key(self, data, **kwargs):
+        """`cursor` as the key it holds (Cursor.key), for the store."""
+        if data.get("cursor") is not None:
+            data["cursor"] = self.fields["cursor"].key(data["cursor"])
+        return data

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from services.catalog.entrypoints.dishes import DishesEntrypoints
+from services.catalog.entrypoints.nearby import NearbyEntrypoints
 from services.catalog.entrypoints.rank_totals import RankTotalsHandlers
 from services.catalog.entrypoints.restaurants import RestaurantsEntrypoints
 from services.catalog.storage import CatalogStore
@@ -12,7 +13,8 @@ from shared.health import Health
 from shared.outbox import OutboxRelay
 
 
-class CatalogService(Health, RestaurantsEntrypoints, DishesEntrypoints, RankTotalsHandlers):
+class CatalogService(Health, RestaurantsEntrypoints, NearbyEntrypoints, DishesEntrypoints,
+                     RankTotalsHandlers):
     name = "catalog"
 
     store = Database(CatalogStore)

@@ -28,7 +28,8 @@ class ErrorSchema(Schema):
 
 class PageSchema(Schema):
     """What every list answers besides its items (SPEC §7): `{items, count, total,
-    total_is_estimate, next_offset}`; the OpenAPI document adds `items` per list."""
+    total_is_estimate, next_offset, next_cursor}`; the OpenAPI document adds `items` per
+    list."""
 
     count = fields.Integer(required=True)
     total = fields.Integer(required=True, metadata={
@@ -37,7 +38,13 @@ class PageSchema(Schema):
     total_is_estimate = fields.Boolean(required=True, metadata={
         "description": "true when total is the database's estimate, not a count (a list "
                        "of more than 10,000)"})
-    next_offset = fields.Integer(allow_none=True, required=True)
+    next_offset = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the offset of the next page (null on the last page, and on a page "
+                       "asked by cursor)"})
+    next_cursor = fields.String(allow_none=True, required=True, metadata={
+        "description": "the next page, as `cursor` (null on the last page): a deep page "
+                       "costs what the first does, and rows added meanwhile are neither "
+                       "repeated nor skipped. Opaque: hand it back as it is"})
 
 
 class HealthSchema(Schema):

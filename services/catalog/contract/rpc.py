@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import decimal
+import re
+import uuid
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
 from shared.contract import Payload
 from shared.schemas import (
     NOT_BLANK,
     CommaSeparated,
+    Cursor,
     Money,
+    PagedQuery,
     QuerySchema,
     StrictBoolean,
     StrictFloat,
@@ -120,18 +126,28 @@ class DishInputSchema(Schema):
     is_available = StrictBoolean()
 
 
-class RestaurantListQuery(QuerySchema):
+# each list's order, as its cursor holds it (the kinds of the key's columns, in order)
+RESTAURANT_ORDER = ("restaurants", (str, uuid.UUID))  # name, id
+MENU_ORDER = ("menu", (str, uuid.UUID))  # name, id
+# text match (0: the dish's type says it, 1: its name, 2: its tags or description; 0
+# without q), average rank (unranked last), more rankings first, id
+DISH_SEARCH_ORDER = ("dish_search", (int, decimal.Decimal, int, uuid.UUID))
+
+
+class RestaurantListQuery(PagedQuery):
     city = name_field(MAX_PLACE_NAME)
     cuisine = name_field(MAX_PLACE_NAME)
     q = name_field(100)
     limit, offset = paging_fields(**RESTAURANT_PAGE).values()
+    cursor = Cursor(*RESTAURANT_ORDER)
 
 
-class MenuQuery(QuerySchema):
+class MenuQuery(PagedQuery):
     limit, offset = paging_fields(**MENU_PAGE).values()
+    cursor = Cursor(*MENU_ORDER)
 
 
-class DishSearchQuery(QuerySchema):
+class DishSearchQuery(PagedQuery):
     q = name_field(200)
     dish_type = name_field(100)
     tags = CommaSeparated(name_field(50), validate=validate.Length(max=10))
@@ -139,9 +155,47 @@ class DishSearchQuery(QuerySchema):
     price_max = Money(validate=validate.Range(min=0, max=MAX_PRICE))
     city = name_field(MAX_PLACE_NAME)
     limit, offset = paging_fields(**DISH_SEARCH_PAGE).values()
+    cursor = Cursor(*DISH_SEARCH_ORDER)
 
     @validates_schema
     def check_price_bounds(self, data, **kwargs):
         low, high = data.get("price_min"), data.get("price_max")
         if low is not None and high is not None and low > high:
             raise ValidationError("must not be above price_max", "price_min")
+
+
+# --- GET /restaurants/nearby ------------------------------------------------------------
+
+NEARBY_PAGE = {"default_limit": 12, "max_limit": 50}
+MAX_NEARBY_RADIUS_KM = 50
+_NUMBER = re.compile(r"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?")  # JSON's grammar
+
+
+class FiniteNumber(fields.Float):
+    """A number, or its text as a query string carries it ("4.5975", "-1e-3": JSON's
+    spelling of a number, nothing Python would also read as one: " 4", "+4", "4_0");
+    finite, so never "nan", "inf", nor "1e999" (which is inf as a float)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(allow_nan=False, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        number = isinstance(value, int | float) and not isinstance(value, bool)
+        if not (number or isinstance(value, str) and _NUMBER.fullmatch(value)):
+            raise ValidationError("must be a number")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class NearbyQuery(QuerySchema):
+    """Restaurants within `radius_km` of (lat, lng), nearest first: the first `limit` of
+    them (there is no next page)."""
+
+    lat = FiniteNumber(required=True, validate=validate.Range(min=-90, max=90))
+    lng = FiniteNumber(required=True, validate=validate.Range(min=-180, max=180))
+    radius_km = FiniteNumber(load_default=5, validate=validate.Range(
+        min=0, min_inclusive=False, max=MAX_NEARBY_RADIUS_KM))
+    limit = paging_fields(**NEARBY_PAGE)["limit"]
+
+
+class NearbyRestaurantSchema(RestaurantSchema):
+    distance_km = fields.Float(required=True)  # from the point asked, to the metre

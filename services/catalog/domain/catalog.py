@@ -72,9 +72,25 @@ def _dish_or_404(store, dish_id: uuid.UUID):
 
 # --- reads -------------------------------------------------------------------------------
 
+def _paged(found, dump, query: dict) -> dict:
+    """A store's Page as the list answer (shared.schemas.page): asked by cursor, its
+    position is not known, so no next_offset."""
+    offset = None if query.get("cursor") else query["offset"]
+    return page(dump(found.rows), found.total, offset, found.next_cursor)
+
+
 def list_restaurants(store, query: dict) -> dict:
-    rows, total = store.list_restaurants(**query)
-    return page(restaurant_schema.dump(rows, many=True), total, query["offset"])
+    return _paged(store.list_restaurants(**query),
+                  lambda rows: restaurant_schema.dump(rows, many=True), query)
+
+
+def nearby_restaurants(store, query: dict) -> dict:
+    """The restaurants nearest a point, each with its distance_km (to the metre). One page
+    only: no next_offset, no next_cursor."""
+    rows, total = store.nearby_restaurants(**query)
+    items = [{**restaurant_schema.dump(restaurant), "distance_km": round(distance_km, 3)}
+             for restaurant, distance_km in rows]
+    return page(items, total, None, None)
 
 
 def get_restaurant(store, restaurant_id: uuid.UUID) -> dict:
@@ -94,8 +110,8 @@ def get_restaurants(store, restaurant_ids: list[uuid.UUID]) -> list[dict]:
 
 def get_menu(store, restaurant_id: uuid.UUID, query: dict) -> dict:
     _restaurant_or_404(store, restaurant_id)
-    rows, total = store.list_menu(restaurant_id, **query)
-    return page(dish_schema.dump(rows, many=True), total, query["offset"])
+    return _paged(store.list_menu(restaurant_id, **query),
+                  lambda rows: dish_schema.dump(rows, many=True), query)
 
 
 def get_dish(store, dish_id: uuid.UUID) -> dict:
@@ -129,12 +145,10 @@ def search_dishes(store, query: dict) -> dict:
         query["dish_type"] = normalize_dish_type(query["dish_type"])
     if query.get("tags"):
         query["tags"] = [tag.lower() for tag in normalize_labels(query["tags"])]
-    rows, total = store.search_dishes(**query)
-    items = [
+    return _paged(store.search_dishes(**query), lambda rows: [
         {**dish_search_schema.dump(dish), "restaurant_name": name, "city": city}
         for dish, name, city in rows
-    ]
-    return page(items, total, query["offset"])
+    ], query)
 
 
 def list_cuisines(store) -> list[dict]:
@@ -178,7 +192,7 @@ def delete_restaurant(store, restaurant_id: uuid.UUID,
     """Deletes its dishes too; each gets its own dish_deleted, then restaurant_deleted."""
     def apply():
         restaurant = _restaurant_or_404(store, restaurant_id, for_update=True)
-        dishes, _ = store.list_menu(restaurant_id, limit=100_000, offset=0)
+        dishes = store.list_menu(restaurant_id, limit=100_000, offset=0).rows
         store.delete_restaurant(restaurant)
         for dish in dishes:
             store.emit(DISH_DELETED, DISH_DELETED.dump(dish))

@@ -6,12 +6,28 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Numeric, cast, func, literal_column, select, text, update
+from sqlalchemy import Numeric, and_, cast, func, literal_column, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
-from services.catalog.storage.models import RESTAURANT_SEARCH_TEXT, Cuisine, Dish, Restaurant
+from services.catalog.contract.rpc import DISH_SEARCH_ORDER, MENU_ORDER, RESTAURANT_ORDER
+from services.catalog.storage.models import (
+    DISH_RANK_KEY,
+    RESTAURANT_SEARCH_TEXT,
+    SEARCH_TIERS,
+    Cuisine,
+    Dish,
+    Restaurant,
+)
+from services.catalog.storage.nearby import NearbyQueries
 from shared.db import Store
-from shared.pages import fetch_page
+from shared.pages import Keyset, Page, count_up_to, fetch_page, walk_rows
+from shared.schemas import encode_cursor
+
+# each list's order (services.catalog.contract.rpc's *_ORDER say what its cursor holds)
+RESTAURANTS = Keyset(RESTAURANT_ORDER[0], (Restaurant.name, Restaurant.id))
+MENU = Keyset(MENU_ORDER[0], (Dish.name, Dish.id))
+# a search's key after its text tier: its cursors start with the tier (0 without q)
+DISH_SEARCH = Keyset(DISH_SEARCH_ORDER[0], DISH_RANK_KEY, prefix=(0,))
 
 
 def escape_like(term: str) -> str:
@@ -20,25 +36,42 @@ def escape_like(term: str) -> str:
     return f"%{escaped}%"
 
 
-class CatalogStore(Store):
+class CatalogStore(NearbyQueries, Store):
     # --- restaurants ------------------------------------------------------------------
 
     def list_restaurants(self, *, city: str | None = None, cuisine: str | None = None,
-                         q: str | None = None, limit: int, offset: int
-                         ) -> tuple[list[Restaurant], int]:
+                         q: str | None = None, limit: int, offset: int,
+                         cursor: tuple | None = None) -> Page:
         query = select(Restaurant)
         if city:
             query = query.where(Restaurant.city == city)
         if cuisine:
             [cuisine] = self.canonical_cuisines([cuisine])
             query = query.where(Restaurant.cuisine_type.contains([cuisine]))
-        if q:
-            query = query.where(
-                literal_column(RESTAURANT_SEARCH_TEXT).ilike(escape_like(q), escape="\\")
-            )
-        rows, total = fetch_page(self.session, query.order_by(Restaurant.name, Restaurant.id),
-                            limit, offset)
-        return [row[0] for row in rows], total
+        if not q:
+            found = fetch_page(self.session, query, RESTAURANTS, limit, offset, cursor)
+            return Page([row[0] for row in found.rows], found.total, found.next_cursor)
+        matches = literal_column(RESTAURANT_SEARCH_TEXT).ilike(escape_like(q), escape="\\")
+        ids = query.with_only_columns(Restaurant.id)
+        walked = walk_rows(self.session, ids, matches, RESTAURANTS, offset + limit + 1, cursor)
+        page = walked.rows[offset:]
+        more = len(page) > limit
+        next_cursor = RESTAURANTS.cursor(page[limit - 1][1:]) if more else None
+        if walked.exact is not None and cursor is None:
+            total = walked.exact
+        elif not more and cursor is None:
+            total = len(walked.rows)
+        else:
+            total = count_up_to(self.session, ids.where(matches), least=len(walked.rows),
+                                expected=walked.dense or 0)
+        found = self._in_order(Restaurant, [row[0] for row in page[:limit]])
+        return Page(found, total, next_cursor)
+
+    def _in_order(self, model, ids: list) -> list:
+        """The rows of `model` with these ids, in the order of `ids`."""
+        by_id = {row.id: row for row in self.session.scalars(
+            select(model).where(model.id.in_(ids)))} if ids else {}
+        return [by_id[row_id] for row_id in ids]
 
     def get_restaurant(self, restaurant_id: uuid.UUID, *, for_update: bool = False
                        ) -> Restaurant | None:
@@ -99,11 +132,11 @@ class CatalogStore(Store):
 
     # --- dishes -----------------------------------------------------------------------
 
-    def list_menu(self, restaurant_id: uuid.UUID, *, limit: int, offset: int
-                  ) -> tuple[list[Dish], int]:
+    def list_menu(self, restaurant_id: uuid.UUID, *, limit: int, offset: int,
+                  cursor: tuple | None = None) -> Page:
         query = select(Dish).where(Dish.restaurant_id == restaurant_id)
-        rows, total = fetch_page(self.session, query.order_by(Dish.name, Dish.id), limit, offset)
-        return [row[0] for row in rows], total
+        found = fetch_page(self.session, query, MENU, limit, offset, cursor)
+        return Page([row[0] for row in found.rows], found.total, found.next_cursor)
 
     def get_dish(self, dish_id: uuid.UUID) -> Dish | None:
         return self.session.get(Dish, dish_id)
@@ -160,18 +193,11 @@ class CatalogStore(Store):
     def search_dishes(self, *, q: str | None = None, dish_type: str | None = None,
                       tags: list[str] | None = None, price_min: Decimal | None = None,
                       price_max: Decimal | None = None, city: str | None = None,
-                      limit: int, offset: int) -> tuple[list[tuple[Dish, str, str]], int]:
-        """Available dishes, best text match first, then best average rank, then name."""
-        query = (
-            select(Dish, Restaurant.name, Restaurant.city)
-            .join(Restaurant, Restaurant.id == Dish.restaurant_id)
-            .where(Dish.is_available.is_(True))
-        )
-        order = []
-        if q:
-            tsquery = func.websearch_to_tsquery(text("'english'"), q)
-            query = query.where(Dish.search_vector.op("@@")(tsquery))
-            order.append(func.ts_rank_cd(Dish.search_vector, tsquery).desc())
+                      limit: int, offset: int, cursor: tuple | None = None) -> Page:
+        """Available dishes, best text match first (SEARCH_TIERS), then best average rank
+        (unranked last), then the most ranked, then id: Page of (dish, restaurant name,
+        city) rows."""
+        query = select(Dish.id).where(Dish.is_available)  # as the partial index says it
         if dish_type:
             query = query.where(Dish.dish_type == dish_type)
         if tags:
@@ -181,7 +207,45 @@ class CatalogStore(Store):
         if price_max is not None:
             query = query.where(Dish.price <= price_max)
         if city:
-            query = query.where(Restaurant.city == city)
-        order += [Dish.average_rank.asc().nulls_last(), Dish.name, Dish.id]
-        rows, total = fetch_page(self.session, query.order_by(*order), limit, offset)
-        return [tuple(row) for row in rows], total
+            query = query.join(Restaurant, Restaurant.id == Dish.restaurant_id).where(
+                Restaurant.city == city)
+        if q:
+            found = self._search_text(query, q, limit, offset, cursor)
+        else:
+            found = fetch_page(self.session, query, DISH_SEARCH, limit, offset,
+                               cursor[1:] if cursor else None)
+        ids = [row[0] for row in found.rows]
+        details = {row[0].id: tuple(row) for row in self.session.execute(
+            select(Dish, Restaurant.name, Restaurant.city)
+            .join(Restaurant, Restaurant.id == Dish.restaurant_id)
+            .where(Dish.id.in_(ids)))} if ids else {}
+        return Page([details[dish_id] for dish_id in ids], found.total, found.next_cursor)
+
+    def _search_text(self, query, q: str, limit: int, offset: int, cursor) -> Page:
+        """The text tiers one after another, each walked in rank order (walk_rows), until
+        the page (and one row more: is there a next page?) is found."""
+        tsquery = func.websearch_to_tsquery(text("'english'"), q)
+        says = [vector.op("@@")(tsquery) for vector in SEARCH_TIERS]
+        want = offset + limit + 1
+        rows, dense = [], []
+        first_tier = cursor[0] if cursor else 0
+        for tier in range(first_tier, len(SEARCH_TIERS)):
+            # the stored vector first: the others are computed, and only for its matches
+            matches = and_(says[-1], says[tier], *(not_(said) for said in says[:tier]))
+            keyset = DISH_SEARCH
+            walked = walk_rows(self.session, query, matches, keyset, want - len(rows),
+                               cursor[1:] if cursor and tier == first_tier else None)
+            rows += [(*row, tier) for row in walked.rows]  # (id, *key, tier)
+            dense.append(walked.dense or walked.exact or 0)
+            if len(rows) == want:
+                break
+        page = rows[offset:]
+        more = len(page) > limit
+        last = page[limit - 1] if more else None
+        next_cursor = encode_cursor(DISH_SEARCH_ORDER[0], (last[-1], *last[1:-1])) if more else None
+        if not more and cursor is None:
+            total = len(rows)
+        else:
+            total = count_up_to(self.session, query.where(says[-1]), least=len(rows),
+                                expected=sum(dense))
+        return Page([row[:1] for row in page[:limit]], total, next_cursor)

@@ -18,6 +18,7 @@ from sqlalchemy import (
     String,
     Text,
     func,
+    literal_column,
     text,
 )
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB, TSVECTOR, UUID
@@ -32,6 +33,11 @@ class Base(DeclarativeBase):
 RESTAURANT_SEARCH_TEXT = (
     "(name || ' ' || coalesce(address, '') || ' ' || coalesce(city, ''))"
 )
+
+# a restaurant's point on the globe (earthdistance's `earth`), as its GiST index holds it
+# for GET /restaurants/nearby: catalog_earth_point is ll_to_earth, made safe to index
+# (migration 0005); NULL without coordinates
+RESTAURANT_EARTH_POINT = "catalog_earth_point(latitude::float8, longitude::float8)"
 
 DISH_SEARCH_VECTOR = (
     "setweight(to_tsvector('english', coalesce(name, '')), 'A')"
@@ -62,6 +68,7 @@ class Restaurant(Base):
         Index("idx_restaurants_location", "city", "state", "country"),
         Index("idx_restaurants_cuisine", "cuisine_type", postgresql_using="gin"),
         Index("idx_restaurants_geo", "latitude", "longitude"),
+        Index("idx_restaurants_earth", text(RESTAURANT_EARTH_POINT), postgresql_using="gist"),
         Index("idx_restaurants_name", "name", "id"),
         Index("idx_restaurants_owner", "owner_id"),
     )
@@ -129,3 +136,21 @@ class Dish(Base):
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now(), onupdate=func.now(), nullable=False
     )
+
+
+# a search's order after its text tier (SPEC §3): best average rank first, unranked after
+# every rank (ranks are 1..5), then the most ranked, then id. Ties fall to id, not to the
+# name: names say what a search looks for ("Nasi Lemak Ayam" for "nasi lemak"), so a walk
+# in name order meets all of one name together, and a rank-ordered walk for a word would
+# read every dish named before it (shared.pages.walk_rows)
+DISH_RANK_KEY = (func.coalesce(Dish.average_rank, literal_column("100")), -Dish.rank_count,
+                 Dish.id)
+Index("idx_dishes_rank_order", *DISH_RANK_KEY, postgresql_where=Dish.is_available)
+
+# how well a dish says what a search asks, best first: its type says it, its name does,
+# or only its tags or description do (the whole search_vector, which holds them all)
+DISH_TYPE_VECTOR = func.to_tsvector(literal_column("'english'"), Dish.dish_type)
+DISH_NAME_VECTOR = func.to_tsvector(literal_column("'english'"), Dish.name)
+SEARCH_TIERS = (DISH_TYPE_VECTOR, DISH_NAME_VECTOR, Dish.search_vector)
+Index("idx_dishes_type_text", DISH_TYPE_VECTOR, postgresql_using="gin")
+Index("idx_dishes_name_text", DISH_NAME_VECTOR, postgresql_using="gin")

@@ -17,6 +17,8 @@ from services.catalog.contract.rpc import (
     DishSearchQuery,
     DishSearchResultSchema,
     MenuQuery,
+    NearbyQuery,
+    NearbyRestaurantSchema,
     RestaurantInputSchema,
     RestaurantListQuery,
     RestaurantSchema,
@@ -46,6 +48,15 @@ class CatalogRoutes:
             query_key(args), lambda: self.catalog.list_restaurants(**args))
         self.emit_view_event(*views.listing_event(query, answer, self.view_context(request)))
         return answer
+
+    @route("GET", "/restaurants/nearby", summary="Restaurants within a radius, nearest first",
+           tag="catalog", query=NearbyQuery, response=NearbyRestaurantSchema, paged=True,
+           errors=(400,), access=ANYONE)
+    def nearby_restaurants(self, request):
+        # not held in the read model: one point is rarely asked twice, and its answers
+        # would crowd the lists that are out of its cache
+        args, _ = forwarded(NearbyQuery, request)
+        return self.catalog.nearby_restaurants(**args)
 
     @route("GET", RESTAURANT, summary="One restaurant", tag="catalog",
            response=RestaurantSchema, errors=(404,), access=ANYONE)

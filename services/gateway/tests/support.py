@@ -54,17 +54,20 @@ def assert_error(response, status: int, code: str) -> dict:
 
 
 def assert_page(response, names: list[str], total: int, next_offset: int | None) -> list[dict]:
-    """A 200 list answer `{items, count, total, total_is_estimate, next_offset}` whose
-    items have these names (a counted total)."""
+    """A 200 list answer `{items, count, total, total_is_estimate, next_offset,
+    next_cursor}` whose items have these names (a counted total; a next_cursor exactly
+    when there is a next page)."""
     assert response.status_code == 200, (response.status_code, response.text)
     assert response.headers["Content-Type"] == "application/json"
     body = response.json()
-    assert set(body) == {"items", "count", "total", "total_is_estimate", "next_offset"}, body
+    assert set(body) == {"items", "count", "total", "total_is_estimate", "next_offset",
+                         "next_cursor"}, body
     assert body["total_is_estimate"] is False
     assert [item["name"] for item in body["items"]] == names
     assert body["count"] == len(names)
     assert body["total"] == total
     assert body["next_offset"] == next_offset
+    assert (body["next_cursor"] is None) == (next_offset is None), body
     return body["items"]
 
 

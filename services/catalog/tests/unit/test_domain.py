@@ -15,6 +15,7 @@ from services.catalog.domain import catalog as domain
 from services.catalog.storage import escape_like
 from shared.contract import EventType
 from shared.errors import NotFound
+from shared.pages import Page
 from shared.schemas import Estimated, page
 
 # --- normalizers ---------------------------------------------------------------------------
@@ -95,18 +96,22 @@ def test_escape_like_makes_wildcards_literal(term, pattern):
 
 def test_page_has_next_offset_until_the_last_page():
     assert page(["a", "b"], 5, 0) == {"items": ["a", "b"], "count": 2, "total": 5,
-                                      "total_is_estimate": False, "next_offset": 2}
+                                      "total_is_estimate": False, "next_offset": 2,
+                                      "next_cursor": None}
     assert page(["c", "d"], 5, 2)["next_offset"] == 4
     assert page(["e"], 5, 4) == {"items": ["e"], "count": 1, "total": 5,
-                                 "total_is_estimate": False, "next_offset": None}
+                                 "total_is_estimate": False, "next_offset": None,
+                                 "next_cursor": None}
 
 
 def test_page_exactly_full_last_page_and_empty_pages():
     assert page(["a", "b"], 2, 0)["next_offset"] is None
     assert page([], 0, 0) == {"items": [], "count": 0, "total": 0,
-                              "total_is_estimate": False, "next_offset": None}
+                              "total_is_estimate": False, "next_offset": None,
+                              "next_cursor": None}
     assert page([], 3, 10) == {"items": [], "count": 0, "total": 3,
-                               "total_is_estimate": False, "next_offset": None}
+                               "total_is_estimate": False, "next_offset": None,
+                               "next_cursor": None}
 
 
 def test_an_estimated_total_says_so():
@@ -206,7 +211,7 @@ class FakeStore:
         rows = sorted(self.restaurants.values(), key=lambda r: r.name)
         if city:
             rows = [r for r in rows if r.city == city]
-        return rows[offset:offset + limit], len(rows)
+        return Page(rows[offset:offset + limit], len(rows), None)
 
     def get_restaurant(self, restaurant_id, *, for_update=False):
         return self.restaurants.get(restaurant_id)
@@ -241,7 +246,7 @@ class FakeStore:
     def list_menu(self, restaurant_id, *, limit, offset):
         rows = sorted((d for d in self.dishes.values() if d.restaurant_id == restaurant_id),
                       key=lambda d: d.name)
-        return rows[offset:offset + limit], len(rows)
+        return Page(rows[offset:offset + limit], len(rows), None)
 
     def get_dish(self, dish_id):
         return self.dishes.get(dish_id)
@@ -269,7 +274,7 @@ class FakeStore:
         self.calls.append(("search_dishes", query))
         rows = [(d, self.restaurants[d.restaurant_id].name,
                  self.restaurants[d.restaurant_id].city) for d in self.dishes.values()]
-        return rows, len(rows)
+        return Page(rows, len(rows), None)
 
 
 @pytest.fixture

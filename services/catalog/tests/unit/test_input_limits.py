@@ -11,6 +11,7 @@ from services.catalog.contract.rpc import (
     DishInputSchema,
     DishSearchQuery,
     MenuQuery,
+    NearbyQuery,
     RestaurantInputSchema,
     RestaurantListQuery,
 )
@@ -28,6 +29,7 @@ VALID = {
     RestaurantListQuery: {},
     MenuQuery: {},
     DishSearchQuery: {},
+    NearbyQuery: {"lat": "4.5975", "lng": "101.0901"},
 }
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -85,6 +87,13 @@ LIMITS = [
     (DishSearchQuery, "price_max", "100000", "1e30"),
     (DishSearchQuery, "limit", "50", "51"),
     (DishSearchQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (NearbyQuery, "lat", "90", "90.000001"),
+    (NearbyQuery, "lat", "-90", "-90.000001"),
+    (NearbyQuery, "lng", "180", "180.000001"),
+    (NearbyQuery, "lng", "-180", "-1e999"),
+    (NearbyQuery, "radius_km", "50", "50.000001"),
+    (NearbyQuery, "radius_km", "0.000001", "0"),
+    (NearbyQuery, "limit", "50", "51"),
 ]
 
 # what the catalog decides itself, or the caller's identity does: never a body field

@@ -36,6 +36,7 @@ from services.analytics.contract.rpc import (
 from services.catalog.contract.rpc import (
     DishSchema,
     DishSearchResultSchema,
+    NearbyRestaurantSchema,
     RestaurantSchema,
 )
 from services.gateway.schemas import (
@@ -45,6 +46,7 @@ from services.gateway.schemas import (
     TrendingRestaurantSchema,
 )
 from services.gateway.tests.contracts.support import gateway_with, request
+from shared.schemas import encode_cursor
 from services.orders.contract.rpc import OrderHistorySchema, OrderMetricsSchema, OrderSchema
 from services.rankings.contract.rpc import (
     BadgeProgressSchema,
@@ -67,6 +69,11 @@ RESTAURANT, DISH, REVIEW, ORDER = (example_id(name) for name in (
 USER, OTHER_USER, OWNER = (example_id(name) for name in ("user", "other user", "owner"))
 UNKNOWN = example_id("nothing")  # no provider state makes it: nobody has it
 CITY, CUISINE, DISH_TYPE = "Ipoh", "Malay", "nasi lemak"
+# cursors as the catalog gives them (shared.schemas.encode_cursor), from just before the
+# provider's restaurant (by name) and dish (the best rank there is, in the best text tier)
+BEFORE_THE_RESTAURANT = encode_cursor("restaurants", ("A", UNKNOWN))
+BEFORE_THE_DISH = encode_cursor("dish_search", (0, "0.00", 0, UNKNOWN))
+NEAR_IPOH = {"lat": "4.5975", "lng": "101.0901", "radius_km": "2"}  # the provider's restaurant
 EMAIL, PASSWORD = "ayu@example.com", "correct horse battery staple"
 
 # --- what the catalog answers, as the gateway relies on it -------------------------------------
@@ -91,6 +98,14 @@ def catalog_contract() -> Contract:
     contract.rpc("health")
     contract.rpc("list_restaurants", kwargs={"city": CITY}, answer=page(restaurant()),
                  given="a restaurant exists", params=RESTAURANT_IDS)
+    # the next page by a cursor the catalog gave: the gateway forwards it as it came
+    contract.rpc("list_restaurants", kwargs={"city": CITY, "cursor": BEFORE_THE_RESTAURANT},
+                 answer=page(restaurant()), given="a restaurant exists", params=RESTAURANT_IDS)
+    contract.rpc("nearby_restaurants", kwargs=NEAR_IPOH,
+                 answer=page(shape(NearbyRestaurantSchema, examples={
+                     "id": RESTAURANT, "name": "Warung Contract", "cuisine_type": CUISINE,
+                     "distance_km": 0.0})),
+                 given="a restaurant exists", params=RESTAURANT_IDS)
     contract.rpc("get_restaurant", [RESTAURANT], answer=restaurant(),
                  given="a restaurant exists", params=RESTAURANT_IDS)
     contract.rpc("get_restaurant", [UNKNOWN], error="NotFound", case="no such restaurant")
@@ -99,6 +114,9 @@ def catalog_contract() -> Contract:
     contract.rpc("get_menu", [RESTAURANT], answer=page(dish()),
                  given="a restaurant with a dish exists", params=DISH_IDS)
     contract.rpc("search_dishes", kwargs={"q": DISH_TYPE},
+                 answer=page(dish(DishSearchResultSchema)),
+                 given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("search_dishes", kwargs={"q": DISH_TYPE, "cursor": BEFORE_THE_DISH},
                  answer=page(dish(DishSearchResultSchema)),
                  given="a restaurant with a dish exists", params=DISH_IDS)
     contract.rpc("get_dish", [DISH], answer=dish(), given="a restaurant with a dish exists",
@@ -320,6 +338,12 @@ def test_the_gateway_relies_on_the_catalog(tmp_path):
     assert (event["event_type"], event["payload"]["restaurant_ids"]) == (
         "restaurants_listed", [RESTAURANT])
     assert listed["count"] == 1
+    paged = gateway.list_restaurants(request(query={"city": CITY,
+                                                    "cursor": BEFORE_THE_RESTAURANT}))
+    assert paged["items"][0]["id"] == RESTAURANT
+    # the gateway forwards the query string as it came: the pact's kwargs, strings
+    nearby = gateway.nearby_restaurants(request(query=NEAR_IPOH))
+    assert nearby["items"][0]["id"] == RESTAURANT
     assert gateway.get_restaurant(request(), restaurant_id=restaurant_id)["id"] == RESTAURANT
     assert gateway.views[-1]["payload"]["restaurant_id"] == RESTAURANT
     # the owner may change it: the gateway reads get_restaurant's owner_id, and get_dish's

@@ -181,6 +181,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/openapi.json"): row(*EVERYONE, fixed("/openapi.json")),
     # catalog: anyone reads; a signed-in user opens a restaurant and owns it
     ("GET", "/restaurants"): row(*EVERYONE, fixed("/restaurants")),
+    ("GET", "/restaurants/nearby"): row(*EVERYONE,
+                                        fixed("/restaurants/nearby?lat=4.5975&lng=101.0901")),
     ("GET", "/restaurants/<uuid:restaurant_id>"): row(*EVERYONE, fixed(R)),
     ("GET", "/restaurants/<uuid:restaurant_id>/menu"): row(*EVERYONE, fixed(lambda w: R(w) +
                                                                             "/menu")),

@@ -24,7 +24,8 @@ class SlowCatalog:
     def list_restaurants(self, **query):
         eventlet.sleep(RPC_TIMEOUT * 4)
         return {"items": [], "count": 0, "total": 0, "total_is_estimate": False,
-                "next_offset": None}
+                "next_offset": None,
+                "next_cursor": None}
 
     @rpc
     def health(self):

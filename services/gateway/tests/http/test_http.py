@@ -163,7 +163,8 @@ def search(web_session, **params):
     response = web_session.get("/dishes/search", params=params)
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"items", "count", "total", "total_is_estimate", "next_offset"}
+    assert set(body) == {"items", "count", "total", "total_is_estimate", "next_offset",
+                         "next_cursor"}
     assert body["count"] == len(body["items"])
     return body
 

@@ -34,6 +34,7 @@ OWNER_OPERATIONS = {
 ADMIN_OPERATIONS = {("get", "/orders/metrics")}
 CATALOG_READS = {
     ("get", "/restaurants"),
+    ("get", "/restaurants/nearby"),
     ("get", "/restaurants/{restaurant_id}"),
     ("get", "/restaurants/{restaurant_id}/menu"),
     ("get", "/dishes/search"),
@@ -332,16 +333,21 @@ def test_restaurant_list_parameters(document):
     _, doc = document
     op = doc["paths"]["/restaurants"]["get"]
     parameters = {p["name"]: p for p in op["parameters"] if p["in"] == "query"}
-    assert set(parameters) == {"city", "cuisine", "q", "limit", "offset"}
+    assert set(parameters) == {"city", "cuisine", "q", "limit", "offset", "cursor"}
     assert all(p["required"] is False for p in parameters.values())
     assert parameters["limit"]["schema"] == {"type": "integer", "minimum": 1, "maximum": 50,
                                              "default": 12}
     assert parameters["offset"]["schema"]["type"] == "integer"
     assert parameters["offset"]["schema"]["minimum"] == 0
     assert parameters["q"]["schema"]["maxLength"] == 100
+    assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1,
+                                              "maxLength": 1000}
+    assert "opaque" in parameters["cursor"]["description"]
     page = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(page["required"]) == {"items", "count", "total", "total_is_estimate",
-                                     "next_offset"}
+                                     "next_offset", "next_cursor"}
+    assert page["properties"]["next_cursor"]["type"] == "string"
+    assert page["properties"]["next_cursor"]["nullable"] is True
     assert page["properties"]["total_is_estimate"]["type"] == "boolean"
     assert page["properties"]["items"]["items"] == {"$ref": "#/components/schemas/Restaurant"}
     assert {"400"} <= set(op["responses"])

@@ -128,7 +128,8 @@ def test_view_context_caps_the_user_agent():
 
 CONTEXT = {"user_id": None, "device_type": "tablet", "user_agent": "ua"}
 ANSWER = {"items": [{"id": "r1", "name": "A"}, {"id": "r2", "name": "B"}],
-          "count": 2, "total": 7, "next_offset": 2}
+          "count": 2, "total": 7, "next_offset": 2,
+          "next_cursor": None}
 
 
 def test_listing_event_without_q_is_restaurants_listed():
@@ -162,7 +163,8 @@ def test_listing_event_leaves_out_empty_filters():
 
 
 def test_listing_event_of_an_empty_page():
-    empty = {"items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
+    empty = {"items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+             "next_cursor": None}
     _, payload = views.listing_event({"limit": 12, "offset": 0}, empty, CONTEXT)
     assert (payload["result_count"], payload["total"], payload["restaurant_ids"]) == (0, 0, [])
 

@@ -383,7 +383,8 @@ def test_a_customer_lists_their_own_orders_newest_first_in_pages(service, menu, 
     assert (last["count"], last["next_offset"]) == (1, None)
     assert service.list_orders(customer)["count"] == 5
     assert service.list_orders(str(uuid.uuid4())) == {
-        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
+        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+                                                      "next_cursor": None}
 
 
 # --- concurrency ---------------------------------------------------------------------------------

@@ -155,7 +155,8 @@ def test_followers_and_following_newest_first_with_counts(service, users):
 
 
 def test_lists_of_a_user_nobody_follows(service, users):
-    empty = {"items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
+    empty = {"items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+             "next_cursor": None}
     assert service.list_followers(users["aisyah"]) == empty
     assert service.list_following(users["aisyah"]) == empty
 

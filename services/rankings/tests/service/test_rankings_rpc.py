@@ -195,14 +195,16 @@ def test_dish_types_are_one_list_however_spelled(rankings, user, dishes):
 def test_my_rankings_has_a_list_per_dish_type(rankings, user, dishes, catalog_facts):
     [laksa] = make_dishes(catalog_facts, 1, dish_type="laksa")
     assert rankings.get_my_rankings(user) == {"items": [], "count": 0, "total": 0,
-                                              "total_is_estimate": False, "next_offset": None}
+                                              "total_is_estimate": False, "next_offset": None,
+                                              "next_cursor": None}
     place(rankings, user, dishes[0]["id"], 1)
     place(rankings, user, dishes[1]["id"], taste_status="ACCEPTABLE")
     place(rankings, user, laksa["id"], 1, dish_type="laksa")
     answer = rankings.get_my_rankings(user)
     assert answer == {"items": [rankings.get_my_list(user, "laksa"),
                                 rankings.get_my_list(user, NASI_LEMAK)],
-                      "count": 2, "total": 2, "total_is_estimate": False, "next_offset": None}
+                      "count": 2, "total": 2, "total_is_estimate": False, "next_offset": None,
+                      "next_cursor": None}
     assert [(ranked(item), tasted(item)) for item in answer["items"]] == [
         ([(laksa["id"], 1)], {}), ([(dishes[0]["id"], 1)], {dishes[1]["id"]: "ACCEPTABLE"})]
     assert rankings.get_my_list(user, "rendang") == {"dish_type": "rendang", "ranked": [],
@@ -317,7 +319,8 @@ def test_every_change_is_in_the_history_newest_first(rankings, user, dishes,
                                   "new_rank", "new_taste_status", "old_rank",
                                   "old_taste_status", "restaurant_id"]
     assert rankings.get_ranking_history(user, "laksa") == {
-        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
+        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+        "next_cursor": None}
 
 
 # --- refusals -----------------------------------------------------------------------------------
@@ -516,7 +519,8 @@ def test_best_dishes_by_decayed_score_then_rankings_then_name(rankings, make_use
     assert [item["dish_id"] for item in rankings.get_best_dishes(NASI_LEMAK, "Ipoh")["items"]] == [
         ipoh["id"]]
     assert rankings.get_best_dishes("rendang", "Kuala Lumpur") == {
-        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None}
+        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+                                                                   "next_cursor": None}
 
 
 def test_best_dishes_ties_fall_to_the_name(rankings, make_user, catalog_facts,

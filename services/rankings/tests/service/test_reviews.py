@@ -240,7 +240,8 @@ def test_list_reviews_newest_first_with_authors_likes_and_comments(service, user
 
 def test_list_reviews_of_a_restaurant_without_reviews(service, place):
     assert service.list_reviews(place) == {"items": [], "count": 0, "total": 0,
-                                           "total_is_estimate": False, "next_offset": None}
+                                           "total_is_estimate": False, "next_offset": None,
+                                           "next_cursor": None}
 
 
 def test_list_reviews_unknown_restaurant_or_bad_paging(service, place):
