@@ -5,7 +5,7 @@ from __future__ import annotations
 from services.gateway.domain import answers
 from services.gateway.domain.access import ADMIN, SIGNED_IN
 from services.gateway.entrypoints.common import ORDER, ORDER_MOVERS, ORDER_PARTIES
-from services.gateway.http import idempotency_key, json_body, parsed_query, route
+from services.gateway.http import forwarded, idempotency_key, json_body, parsed_query, route
 from services.gateway.schemas import OrderMetricsQuery
 from services.orders.contract.rpc import (
     OrderHistorySchema,
@@ -37,10 +37,8 @@ class OrdersRoutes:
            tag="orders", query=OrdersQuery, response=OrderSchema, paged=True,
            errors=(400,), access=SIGNED_IN)
     def list_orders(self, request):
-        customer_id = request.identity.user_id
-        query = parsed_query(OrdersQuery, request)
-        return self.orders.list_orders(customer_id, limit=query["limit"],
-                                       offset=query["offset"])
+        args, _ = forwarded(OrdersQuery, request)  # a cursor as it came: opaque
+        return self.orders.list_orders(request.identity.user_id, **args)
 
     @route("GET", "/orders/metrics", summary="Orders reaching each status per hour: counts "
            "and values (at most 31 days)", tag="orders", query=OrderMetricsQuery,

@@ -6,11 +6,12 @@ service's domain; its values are here.
 
 from __future__ import annotations
 
-from datetime import timedelta
+import uuid
+from datetime import datetime, timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import Money, QuerySchema, StrictBoolean, UtcDateTime, paging_fields
+from shared.schemas import Cursor, Money, PagedQuery, StrictBoolean, UtcDateTime, paging_fields
 
 PENDING = "PENDING"
 CONFIRMED = "CONFIRMED"
@@ -31,6 +32,8 @@ MAX_ITEMS = 50
 MAX_QUANTITY = 20
 MAX_NOTES_LENGTH = 500
 ORDERS_PAGE = {"default_limit": 20, "max_limit": 100}
+# a customer's orders, newest first, as its cursor holds them: created_at, then id
+CUSTOMER_ORDERS_ORDER = ("customer_orders", (datetime, uuid.UUID))
 # hours are counted one row per status: a metrics read is bounded
 MAX_METRICS_RANGE = timedelta(days=31)
 
@@ -90,8 +93,9 @@ class OrderStatusInput(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
 
 
-class OrdersQuery(QuerySchema):
+class OrdersQuery(PagedQuery):
     limit, offset = paging_fields(**ORDERS_PAGE).values()
+    cursor = Cursor(*CUSTOMER_ORDERS_ORDER)
 
 
 class HistoryQueryInput(Schema):

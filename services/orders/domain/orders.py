@@ -94,9 +94,11 @@ def get_order(store, order_id: uuid.UUID, actor_id: uuid.UUID | None,
 
 
 def list_orders(store, customer_id: uuid.UUID, query: dict) -> dict:
-    """The customer's own orders, newest first."""
-    orders, total = store.customer_orders(customer_id, **query)
-    return page(order_schema.dump(orders, many=True), total, query["offset"])
+    """The customer's own orders, newest first, a page from `offset` or after `cursor` (a
+    page asked by cursor has no known position: no next_offset, follow next_cursor)."""
+    found = store.customer_orders(customer_id, **query)
+    return page(order_schema.dump(found.rows, many=True), found.total,
+                None if query.get("cursor") else query["offset"], found.next_cursor)
 
 
 # --- writes --------------------------------------------------------------------------------------

@@ -38,9 +38,10 @@ class OrdersEntrypoints:
                                 _flag(is_admin, "is_admin"))
 
     @service_rpc
-    def list_orders(self, customer_id: str, limit: int = 20, offset: int = 0) -> dict:
-        query = load(OrdersQuery(), {"limit": limit, "offset": offset})
-        return orders.list_orders(self.store, parse_id(customer_id, "customer_id"), query)
+    def list_orders(self, customer_id: str, **query) -> dict:
+        """`query`: OrdersQuery's limit, and offset or cursor (as the query string has them)."""
+        return orders.list_orders(self.store, parse_id(customer_id, "customer_id"),
+                                  load(OrdersQuery(), query))
 
     @service_rpc
     def change_status(self, order_id: str, new_status: str, actor_id: str | None,

@@ -49,8 +49,9 @@ class Order(Base):
         CheckConstraint("subtotal >= 0", name="ck_orders_subtotal"),
         CheckConstraint("total >= 0", name="ck_orders_total"),
         CheckConstraint(f"char_length(notes) <= {MAX_NOTES_LENGTH}", name="ck_orders_notes"),
-        # "newest first" reads these backwards: PostgreSQL scans a b-tree either way
-        Index("idx_orders_customer_created", "customer_id", "created_at"),
+        # "newest first" reads these backwards: PostgreSQL scans a b-tree either way. A
+        # customer's list ends in id, so its cursor resumes in the index (migration 0002)
+        Index("idx_orders_customer_created_id", "customer_id", "created_at", "id"),
         Index("idx_orders_restaurant_created", "restaurant_id", "created_at"),
         Index("idx_orders_updated", "updated_at"),  # reconciliation: recently changed orders
     )

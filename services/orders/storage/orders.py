@@ -8,10 +8,17 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from services.orders.contract.rpc import CUSTOMER_ORDERS_ORDER
 from services.orders.domain.status import INITIAL
 from services.orders.storage.models import DEFAULT_CURRENCY, Order, OrderItem, OrderStatusChange
 from shared.db import Store
 from shared.idempotency import idempotency_keys, request_hash
+from shared.pages import Keyset, Page, fetch_page
+
+# a customer's orders, newest first: idx_orders_customer_created_id, read backwards, after
+# its customer_id (services.orders.contract.rpc.CUSTOMER_ORDERS_ORDER: what its cursor holds)
+CUSTOMER_ORDERS = Keyset(CUSTOMER_ORDERS_ORDER[0], (Order.created_at, Order.id),
+                         descending=True)
 
 
 class OrdersStore(Store):
@@ -88,16 +95,12 @@ class OrdersStore(Store):
         self.session.flush()
         return change
 
-    def customer_orders(self, customer_id: uuid.UUID, *, limit: int, offset: int
-                        ) -> tuple[list[Order], int]:
-        """Newest first."""
-        total = self.session.scalar(select(func.count()).select_from(Order)
-                                    .where(Order.customer_id == customer_id))
-        orders = self.session.scalars(
-            select(Order).where(Order.customer_id == customer_id)
-            .order_by(Order.created_at.desc(), Order.id.desc()).limit(limit).offset(offset)
-        ).all() if total else []
-        return list(orders), total
+    def customer_orders(self, customer_id: uuid.UUID, *, limit: int, offset: int,
+                        cursor: tuple | None = None) -> Page:
+        """Newest first (CUSTOMER_ORDERS), from `offset` or after a cursor's key."""
+        found = fetch_page(self.session, select(Order).where(Order.customer_id == customer_id),
+                           CUSTOMER_ORDERS, limit, offset, cursor)
+        return Page([row[0] for row in found.rows], found.total, found.next_cursor)
 
     def status_changes(self, order_id: uuid.UUID) -> list[OrderStatusChange]:
         """Every status the order took, oldest first."""

@@ -5,9 +5,13 @@ No schema here has a password field that dumps: a password is only ever loaded.
 
 from __future__ import annotations
 
+import decimal
+import uuid
+from datetime import datetime
+
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import QuerySchema, name_field, paging_fields, text_field, web_url
+from shared.schemas import Cursor, PagedQuery, name_field, paging_fields, text_field, web_url
 
 MAX_RANK = 5  # a one-best list holds ranks 1..5
 TASTE_STATUSES = ("ACCEPTABLE", "SECOND_CHANCE", "DISSATISFIED")
@@ -25,6 +29,16 @@ BEST_DISHES_PAGE = {"default_limit": 20, "max_limit": 50}
 REVIEWS_PAGE = {"default_limit": 50, "max_limit": 50}
 COMMENTS_PAGE = {"default_limit": 20, "max_limit": 100}
 FOLLOWS_PAGE = {"default_limit": 20, "max_limit": 50}
+
+# each list's order, as its cursor holds it (the kinds of the key's columns, in order)
+HISTORY_ORDER = ("ranking_history", (int,))  # id: newest change first
+# the moment the list is scored as of (its first page's), then its order: best score
+# first, then the most rankings, then dish id (the first two negated: one direction)
+BEST_DISHES_ORDER = ("best_dishes", (datetime, decimal.Decimal, int, uuid.UUID))
+REVIEWS_ORDER = ("reviews", (datetime, uuid.UUID))  # created_at, id: newest first
+COMMENTS_ORDER = ("comments", (datetime, uuid.UUID))  # created_at, id: oldest first
+# followed at, the other user's id: newest first (followers and following alike)
+FOLLOWS_ORDER = ("follows", (datetime, uuid.UUID))
 
 
 def stars(**kwargs) -> fields.Integer:
@@ -194,14 +208,16 @@ class DishTypeInput(Schema):
     dish_type = dish_type_field(required=True)
 
 
-class HistoryQuery(QuerySchema):
+class HistoryQuery(PagedQuery):
     limit, offset = paging_fields(**HISTORY_PAGE).values()
+    cursor = Cursor(*HISTORY_ORDER)
 
 
-class BestDishesQuery(QuerySchema):
+class BestDishesQuery(PagedQuery):
     dish_type = dish_type_field(required=True)
     city = name_field(100, required=True)
     limit, offset = paging_fields(**BEST_DISHES_PAGE).values()
+    cursor = Cursor(*BEST_DISHES_ORDER)
 
 
 class RankingEntrySchema(Schema):
@@ -276,12 +292,14 @@ class CommentInput(Schema):
     content = name_field(2000, required=True)
 
 
-class ReviewsQuery(QuerySchema):
+class ReviewsQuery(PagedQuery):
     limit, offset = paging_fields(**REVIEWS_PAGE).values()
+    cursor = Cursor(*REVIEWS_ORDER)
 
 
-class CommentsQuery(QuerySchema):
+class CommentsQuery(PagedQuery):
     limit, offset = paging_fields(**COMMENTS_PAGE).values()
+    cursor = Cursor(*COMMENTS_ORDER)
 
 
 class ReviewSchema(Schema):
@@ -327,8 +345,9 @@ class RecomputeResultSchema(Schema):
 
 # --- follows ------------------------------------------------------------------------------
 
-class FollowsQuery(QuerySchema):
+class FollowsQuery(PagedQuery):
     limit, offset = paging_fields(**FOLLOWS_PAGE).values()
+    cursor = Cursor(*FOLLOWS_ORDER)
 
 
 class FollowSchema(Schema):

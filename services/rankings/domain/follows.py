@@ -6,9 +6,9 @@ import uuid
 
 from services.rankings.contract.events import USER_FOLLOWED, USER_UNFOLLOWED
 from services.rankings.contract.rpc import FollowerSchema, FollowSchema
+from services.rankings.domain.lists import paged
 from services.rankings.domain.users import user_or_404
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.schemas import page
 
 follower_schema = FollowerSchema()
 
@@ -45,18 +45,18 @@ def unfollow_user(store, user_id: uuid.UUID, target_id: uuid.UUID,
     store.command("unfollow_user", idempotency_key, request, apply)
 
 
-def _follow_list(rows, total: int, offset: int) -> dict:
-    items = [{"user": user, "followed_at": since} for user, since in rows]
-    return page(follower_schema.dump(items, many=True), total, offset)
+def _follow_list(found, query: dict) -> dict:
+    items = [{"user": user, "followed_at": since} for user, since in found.rows]
+    return paged(found, follower_schema.dump(items, many=True), query)
 
 
 def list_followers(store, user_id: uuid.UUID, query: dict) -> dict:
     """Who follows `user_id`, newest follower first."""
     user_or_404(store, user_id)
-    return _follow_list(*store.followers_of(user_id, **query), query["offset"])
+    return _follow_list(store.followers_of(user_id, **query), query)
 
 
 def list_following(store, user_id: uuid.UUID, query: dict) -> dict:
     """Whom `user_id` follows, most recently followed first."""
     user_or_404(store, user_id)
-    return _follow_list(*store.followed_by(user_id, **query), query["offset"])
+    return _follow_list(store.followed_by(user_id, **query), query)

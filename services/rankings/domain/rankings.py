@@ -23,6 +23,7 @@ from services.rankings.contract.rpc import (
     HistoryEntrySchema,
     RankingListSchema,
 )
+from services.rankings.domain.lists import paged
 from shared.contract import EventType
 from shared.errors import Conflict, InvalidInput, NotFound
 from shared.schemas import normalize_dish_type, page
@@ -146,8 +147,8 @@ def get_my_list(store, user_id: uuid.UUID, dish_type: str) -> dict:
 
 def get_ranking_history(store, user_id: uuid.UUID, dish_type: str, query: dict) -> dict:
     _user_or_404(store, user_id)
-    rows, total = store.ranking_history(user_id, normalize_dish_type(dish_type), **query)
-    return page(history_entry_schema.dump(rows, many=True), total, query["offset"])
+    found = store.ranking_history(user_id, normalize_dish_type(dish_type), **query)
+    return paged(found, history_entry_schema.dump(found.rows, many=True), query)
 
 
 def get_dish_stats(store, dish_id: uuid.UUID) -> dict:
@@ -161,8 +162,8 @@ def get_dish_stats(store, dish_id: uuid.UUID) -> dict:
 
 def get_best_dishes(store, query: dict) -> dict:
     query = {**query, "dish_type": normalize_dish_type(query["dish_type"])}
-    rows, total = store.best_dishes(**query)
-    return page(BestDishSchema().dump(rows, many=True), total, query["offset"])
+    found = store.best_dishes(**query)
+    return paged(found, BestDishSchema().dump(found.rows, many=True), query)
 
 
 def _my_list(store, user_id: uuid.UUID, dish_type: str) -> dict:

@@ -29,9 +29,9 @@ from services.rankings.contract.rpc import (
     ReviewSchema,
     ReviewSummarySchema,
 )
+from services.rankings.domain.lists import paged
 from services.rankings.domain.users import user_or_404
 from shared.errors import Conflict, Forbidden, NotFound
-from shared.schemas import page
 
 review_schema = ReviewSchema()
 comment_schema = CommentSchema()
@@ -90,15 +90,15 @@ def _answer(store, review_id: uuid.UUID) -> dict:
 def list_reviews(store, restaurant_id: uuid.UUID, query: dict) -> dict:
     """Newest first."""
     restaurant_or_404(store, restaurant_id)
-    views, total = store.restaurant_reviews(restaurant_id, **query)
-    return page(review_schema.dump(views, many=True), total, query["offset"])
+    found = store.restaurant_reviews(restaurant_id, **query)
+    return paged(found, review_schema.dump(found.rows, many=True), query)
 
 
 def list_comments(store, review_id: uuid.UUID, query: dict) -> dict:
     """Oldest first: a conversation reads down."""
     review_or_404(store, review_id)
-    comments, total = store.review_comments(review_id, **query)
-    return page(comment_schema.dump(comments, many=True), total, query["offset"])
+    found = store.review_comments(review_id, **query)
+    return paged(found, comment_schema.dump(found.rows, many=True), query)
 
 
 def get_review_summary(store, restaurant_id: uuid.UUID) -> dict:

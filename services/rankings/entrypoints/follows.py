@@ -24,11 +24,11 @@ class FollowsEntrypoints:
                               parse_id(target_id, "target_id"), idempotency_key)
 
     @service_rpc
-    def list_followers(self, user_id: str, limit: int = 20, offset: int = 0) -> dict:
-        query = load(FollowsQuery(), {"limit": limit, "offset": offset})
-        return follows.list_followers(self.store, parse_id(user_id, "user_id"), query)
+    def list_followers(self, user_id: str, **query) -> dict:
+        return follows.list_followers(self.store, parse_id(user_id, "user_id"),
+                                      load(FollowsQuery(), query))
 
     @service_rpc
-    def list_following(self, user_id: str, limit: int = 20, offset: int = 0) -> dict:
-        query = load(FollowsQuery(), {"limit": limit, "offset": offset})
-        return follows.list_following(self.store, parse_id(user_id, "user_id"), query)
+    def list_following(self, user_id: str, **query) -> dict:
+        return follows.list_following(self.store, parse_id(user_id, "user_id"),
+                                      load(FollowsQuery(), query))

@@ -43,21 +43,17 @@ class RankingsEntrypoints:
                                     _id(dish_id, "dish_id"), idempotency_key)
 
     @service_rpc
-    def get_ranking_history(self, user_id: str, dish_type: str, limit: int = 20,
-                            offset: int = 0) -> dict:
-        query = load(HistoryQuery(), {"limit": limit, "offset": offset})
+    def get_ranking_history(self, user_id: str, dish_type: str, **query) -> dict:
         return rankings.get_ranking_history(self.store, _id(user_id, "user_id"),
-                                            _dish_type(dish_type), query)
+                                            _dish_type(dish_type), load(HistoryQuery(), query))
 
     @service_rpc
     def get_dish_stats(self, dish_id: str) -> dict:
         return rankings.get_dish_stats(self.store, _id(dish_id, "dish_id"))
 
     @service_rpc
-    def get_best_dishes(self, dish_type: str, city: str, limit: int = 20,
-                        offset: int = 0) -> dict:
-        query = load(BestDishesQuery(), {"dish_type": dish_type, "city": city, "limit": limit,
-                                         "offset": offset})
+    def get_best_dishes(self, dish_type: str, city: str, **query) -> dict:
+        query = load(BestDishesQuery(), {**query, "dish_type": dish_type, "city": city})
         return rankings.get_best_dishes(self.store, query)
 
 

@@ -21,9 +21,9 @@ class ReviewsEntrypoints:
     # --- reviews ----------------------------------------------------------------------------
 
     @service_rpc
-    def list_reviews(self, restaurant_id: str, limit: int = 50, offset: int = 0) -> dict:
-        query = load(ReviewsQuery(), {"limit": limit, "offset": offset})
-        return reviews.list_reviews(self.store, parse_id(restaurant_id, "restaurant_id"), query)
+    def list_reviews(self, restaurant_id: str, **query) -> dict:
+        return reviews.list_reviews(self.store, parse_id(restaurant_id, "restaurant_id"),
+                                    load(ReviewsQuery(), query))
 
     @service_rpc
     def create_review(self, user_id: str, restaurant_id: str, data: dict,
@@ -61,9 +61,9 @@ class ReviewsEntrypoints:
                                      parse_id(review_id, "review_id"), idempotency_key)
 
     @service_rpc
-    def list_comments(self, review_id: str, limit: int = 20, offset: int = 0) -> dict:
-        query = load(CommentsQuery(), {"limit": limit, "offset": offset})
-        return reviews.list_comments(self.store, parse_id(review_id, "review_id"), query)
+    def list_comments(self, review_id: str, **query) -> dict:
+        return reviews.list_comments(self.store, parse_id(review_id, "review_id"),
+                                     load(CommentsQuery(), query))
 
     @service_rpc
     def add_comment(self, user_id: str, review_id: str, data: dict,

@@ -4,10 +4,17 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from sqlalchemy.dialects.postgresql import insert
 
+from services.rankings.contract.rpc import FOLLOWS_ORDER
 from services.rankings.storage.models import Follow, User
+from shared.pages import Keyset, Page, fetch_page
+
+# newest first, then the other user's id: each list's own index (storage.models) holds its
+# user's follows in this order
+FOLLOWERS = Keyset(FOLLOWS_ORDER[0], (Follow.created_at, Follow.follower_id), descending=True)
+FOLLOWING = Keyset(FOLLOWS_ORDER[0], (Follow.created_at, Follow.followed_id), descending=True)
 
 
 class FollowsQueries:
@@ -30,24 +37,19 @@ class FollowsQueries:
             .returning(Follow.follower_id)
         ).first() is not None
 
-    def followers_of(self, user_id: uuid.UUID, *, limit: int, offset: int
-                     ) -> tuple[list[tuple[User, object]], int]:
-        """(follower, since) pairs, newest first."""
-        return self._follow_page(Follow.followed_id, Follow.follower_id, user_id, limit, offset)
+    def followers_of(self, user_id: uuid.UUID, *, limit: int, offset: int,
+                     cursor: tuple | None = None) -> Page:
+        """Page of (follower, since) pairs, newest first."""
+        return self._follow_page(Follow.followed_id, FOLLOWERS, user_id, limit, offset, cursor)
 
-    def followed_by(self, user_id: uuid.UUID, *, limit: int, offset: int
-                    ) -> tuple[list[tuple[User, object]], int]:
-        """(followed user, since) pairs, newest first."""
-        return self._follow_page(Follow.follower_id, Follow.followed_id, user_id, limit, offset)
+    def followed_by(self, user_id: uuid.UUID, *, limit: int, offset: int,
+                    cursor: tuple | None = None) -> Page:
+        """Page of (followed user, since) pairs, newest first."""
+        return self._follow_page(Follow.follower_id, FOLLOWING, user_id, limit, offset, cursor)
 
-    def _follow_page(self, own_side, other_side, user_id, limit, offset):
-        total = self.session.scalar(
-            select(func.count()).select_from(Follow).where(own_side == user_id))
-        rows = self.session.execute(
-            select(User, Follow.created_at)
-            .join(Follow, other_side == User.id)
-            .where(own_side == user_id)
-            .order_by(Follow.created_at.desc(), User.id.desc())
-            .limit(limit).offset(offset)
-        ).all() if total else []
-        return [tuple(row) for row in rows], total
+    def _follow_page(self, own_side, keyset: Keyset, user_id, limit, offset, cursor) -> Page:
+        other_side = keyset.columns[-1]
+        query = (select(User, Follow.created_at).join(Follow, other_side == User.id)
+                 .where(own_side == user_id))
+        found = fetch_page(self.session, query, keyset, limit, offset, cursor)
+        return Page([tuple(row) for row in found.rows], found.total, found.next_cursor)

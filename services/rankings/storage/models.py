@@ -160,7 +160,8 @@ class Review(Base):
     __table_args__ = (
         UniqueConstraint("user_id", "restaurant_id", name="uq_reviews_user_restaurant"),
         CheckConstraint("rating BETWEEN 1 AND 5", name="ck_reviews_rating"),
-        Index("idx_reviews_restaurant_created", "restaurant_id", "created_at"),
+        # a restaurant's reviews in their list's order, its cursor's key (migration 0002)
+        Index("idx_reviews_restaurant_order", "restaurant_id", "created_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True,
@@ -189,7 +190,8 @@ class ReviewLike(Base):
 
 class ReviewComment(Base):
     __tablename__ = "review_comments"
-    __table_args__ = (Index("idx_review_comments_review", "review_id", "created_at"),)
+    # a review's comments in their list's order, its cursor's key (migration 0002)
+    __table_args__ = (Index("idx_review_comments_review_order", "review_id", "created_at", "id"),)
 
     id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True,
                                           default=uuid.uuid4)
@@ -225,8 +227,10 @@ class Follow(Base):
     __table_args__ = (
         PrimaryKeyConstraint("follower_id", "followed_id"),
         CheckConstraint("follower_id <> followed_id", name="ck_follows_not_self"),
-        Index("idx_follows_followed", "followed_id", "created_at"),
-        Index("idx_follows_follower", "follower_id", "created_at"),
+        # a user's followers, and whom they follow, in their lists' order, each cursor's
+        # key (migration 0002)
+        Index("idx_follows_followed_order", "followed_id", "created_at", "follower_id"),
+        Index("idx_follows_follower_order", "follower_id", "created_at", "followed_id"),
     )
 
     follower_id: Mapped[uuid.UUID] = mapped_column(

@@ -5,9 +5,14 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import DateTime, Numeric, and_, cast, exists, extract, func, literal, select
 
-from services.rankings.contract.rpc import MAX_RANK, TASTE_STATUSES
+from services.rankings.contract.rpc import (
+    BEST_DISHES_ORDER,
+    HISTORY_ORDER,
+    MAX_RANK,
+    TASTE_STATUSES,
+)
 from services.rankings.storage.models import (
     DishRanking,
     KnownDish,
@@ -15,10 +20,14 @@ from services.rankings.storage.models import (
     RankingHistory,
     User,
 )
+from shared.pages import Keyset, Page, fetch_page
 
 # first key of the advisory locks that serialize changes to one list (the second is the list's)
 LIST_LOCK_SPACE = 0x52414E4B  # "RANK"
 DECAY_DAYS = 30
+SECONDS_A_DAY = 86400
+# newest change first, as idx_ranking_history_user holds one user's list of one dish type
+HISTORY = Keyset(HISTORY_ORDER[0], (RankingHistory.id,), descending=True)
 
 
 class RankingsQueries:
@@ -109,16 +118,12 @@ class RankingsQueries:
         ]
 
     def ranking_history(self, user_id: uuid.UUID, dish_type: str, *, limit: int,
-                        offset: int) -> tuple[list[RankingHistory], int]:
-        """Newest change first."""
-        where = (RankingHistory.user_id == user_id, RankingHistory.dish_type == dish_type)
-        total = self.session.scalar(select(func.count()).select_from(RankingHistory)
-                                    .where(*where))
-        rows = self.session.scalars(
-            select(RankingHistory).where(*where).order_by(RankingHistory.id.desc())
-            .limit(limit).offset(offset)
-        ) if total else []
-        return list(rows), total
+                        offset: int, cursor: tuple | None = None) -> Page:
+        """Page of RankingHistory rows, newest change first."""
+        query = select(RankingHistory).where(RankingHistory.user_id == user_id,
+                                             RankingHistory.dish_type == dish_type)
+        found = fetch_page(self.session, query, HISTORY, limit, offset, cursor)
+        return Page([row[0] for row in found.rows], found.total, found.next_cursor)
 
     # --- across users ---------------------------------------------------------------------------
 
@@ -141,32 +146,48 @@ class RankingsQueries:
             "taste_counts": dict(zip(TASTE_STATUSES, counts[MAX_RANK:], strict=True)),
         }
 
-    def best_dishes(self, *, dish_type: str, city: str, limit: int, offset: int
-                    ) -> tuple[list[dict], int]:
-        """Known dishes of a type in a city by score = Σ (6 − rank)·e^(−age_days/30), where a
-        ranking's age counts from when it took its rank; ties by number of rankings, name."""
-        age_days = func.extract(
-            "epoch", func.now() - func.coalesce(DishRanking.ranked_at, func.now())) / 86400
-        score = func.sum((MAX_RANK + 1 - DishRanking.rank) * func.exp(-age_days / DECAY_DAYS))
-        ranking_count = func.count(DishRanking.id)
-        query = (
-            select(KnownDish.dish_id, KnownDish.name, KnownDish.restaurant_id,
-                   KnownRestaurant.name, KnownRestaurant.city, score, ranking_count)
+    def best_dishes(self, *, dish_type: str, city: str, limit: int, offset: int,
+                    cursor: tuple | None = None) -> Page:
+        """Page of the known dishes of a type in a city by score = Σ (6 − rank)·e^(−age_days/30),
+        where a ranking's age counts from when it took its rank; ties by number of rankings,
+        then dish id.
+
+        Scored as of one moment, the first page's (a cursor holds it): the score decays
+        while a client pages, and a cursor resumes after the score its page ended on. The
+        arithmetic is numeric (exact sums, the same digits on every page), so the last row
+        shown compares equal to itself, and no row is shown twice or skipped."""
+        as_of = cursor[0] if cursor else self.session.scalar(select(func.now()))
+        # never later than now: a cursor's moment is a past first page's (a later one, made
+        # up, would decay scores past what numeric arithmetic computes cheaply)
+        moment = func.least(literal(as_of, DateTime(timezone=True)), func.now())
+        age_seconds = func.greatest(
+            extract("epoch", moment - func.coalesce(DishRanking.ranked_at, moment)), 0)
+        decay = func.exp(-cast(age_seconds, Numeric) / (DECAY_DAYS * SECONDS_A_DAY))
+        score = cast(func.sum((MAX_RANK + 1 - DishRanking.rank) * decay), Numeric)
+        scored = (
+            select(KnownDish.dish_id, KnownDish.name.label("dish_name"),
+                   KnownDish.restaurant_id, KnownRestaurant.name.label("restaurant_name"),
+                   KnownRestaurant.city, score.label("score"),
+                   func.count(DishRanking.id).label("ranking_count"))
             .join(KnownDish, KnownDish.dish_id == DishRanking.dish_id)
             .join(KnownRestaurant, KnownRestaurant.restaurant_id == KnownDish.restaurant_id)
             .where(DishRanking.rank.is_not(None), KnownDish.dish_type == dish_type,
                    KnownDish.deleted.is_(False), KnownRestaurant.deleted.is_(False),
                    KnownRestaurant.city == city)
             .group_by(KnownDish.dish_id, KnownRestaurant.restaurant_id)
+            .subquery("scored")
         )
-        total = self.session.scalar(select(func.count()).select_from(query.subquery()))
-        rows = self.session.execute(
-            query.order_by(score.desc(), ranking_count.desc(), KnownDish.name, KnownDish.dish_id)
-            .limit(limit).offset(offset)
-        ) if total else []
-        return [
+        # best score first, then the most rankings, then dish id: one direction, so negated
+        keyset = Keyset(BEST_DISHES_ORDER[0],
+                        ((-scored.c.score).label("score_key"),
+                         (-scored.c.ranking_count).label("ranking_count_key"), scored.c.dish_id),
+                        prefix=(as_of,))
+        found = fetch_page(self.session, select(scored), keyset, limit, offset,
+                           cursor[1:] if cursor else None)
+        return Page([
             {"dish_id": dish_id, "dish_name": dish_name, "restaurant_id": restaurant_id,
              "restaurant_name": restaurant_name, "city": city, "score": round(float(score), 4),
              "ranking_count": count}
-            for dish_id, dish_name, restaurant_id, restaurant_name, city, score, count in rows
-        ], total
+            for dish_id, dish_name, restaurant_id, restaurant_name, city, score, count
+            in found.rows
+        ], found.total, found.next_cursor)

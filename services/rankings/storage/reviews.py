@@ -10,12 +10,17 @@ from sqlalchemy import delete, func, literal, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import IntegrityError
 
+from services.rankings.contract.rpc import COMMENTS_ORDER, REVIEWS_ORDER
 from services.rankings.storage.models import Review, ReviewComment, ReviewLike, ReviewSummary, User
 from shared.errors import Conflict
 from shared.idempotency import processed_events
 from shared.outbox import outbox_table
+from shared.pages import Keyset, Page, fetch_page
 
 ONE_REVIEW_PER_RESTAURANT = "uq_reviews_user_restaurant"
+# each list's order, as its index (storage.models) holds one restaurant's or review's rows
+REVIEWS = Keyset(REVIEWS_ORDER[0], (Review.created_at, Review.id), descending=True)
+COMMENTS = Keyset(COMMENTS_ORDER[0], (ReviewComment.created_at, ReviewComment.id))
 
 
 def _like_count(review_id):
@@ -56,16 +61,13 @@ class ReviewsQueries:
         row = self.session.execute(_review_views().where(Review.id == review_id)).first()
         return _as_view(row) if row else None
 
-    def restaurant_reviews(self, restaurant_id: uuid.UUID, *, limit: int, offset: int
-                           ) -> tuple[list[dict], int]:
-        """Newest first."""
-        total = self.session.scalar(select(func.count()).select_from(Review)
-                                    .where(Review.restaurant_id == restaurant_id))
-        rows = self.session.execute(
-            _review_views().where(Review.restaurant_id == restaurant_id)
-            .order_by(Review.created_at.desc(), Review.id.desc()).limit(limit).offset(offset)
-        ).all() if total else []
-        return [_as_view(row) for row in rows], total
+    def restaurant_reviews(self, restaurant_id: uuid.UUID, *, limit: int, offset: int,
+                           cursor: tuple | None = None) -> Page:
+        """Page of review views (see review_view), newest first."""
+        found = fetch_page(self.session,
+                           _review_views().where(Review.restaurant_id == restaurant_id),
+                           REVIEWS, limit, offset, cursor)
+        return Page([_as_view(row) for row in found.rows], found.total, found.next_cursor)
 
     def add_review(self, user_id: uuid.UUID, restaurant_id: uuid.UUID, fields: dict) -> Review:
         """Conflict if the user has reviewed this restaurant (the unique constraint decides)."""
@@ -122,18 +124,15 @@ class ReviewsQueries:
         self.session.refresh(comment)
         return comment
 
-    def review_comments(self, review_id: uuid.UUID, *, limit: int, offset: int
-                        ) -> tuple[list[dict], int]:
-        """Oldest first, each with its author's username."""
-        total = self.session.scalar(select(_comment_count(review_id)))
-        rows = self.session.execute(
-            select(ReviewComment, User.username)
-            .join(User, User.id == ReviewComment.user_id)
-            .where(ReviewComment.review_id == review_id)
-            .order_by(ReviewComment.created_at, ReviewComment.id).limit(limit).offset(offset)
-        ).all() if total else []
-        return [{**_comment_columns(comment), "username": username}
-                for comment, username in rows], total
+    def review_comments(self, review_id: uuid.UUID, *, limit: int, offset: int,
+                        cursor: tuple | None = None) -> Page:
+        """Page of comments, oldest first, each with its author's username."""
+        query = (select(ReviewComment, User.username)
+                 .join(User, User.id == ReviewComment.user_id)
+                 .where(ReviewComment.review_id == review_id))
+        found = fetch_page(self.session, query, COMMENTS, limit, offset, cursor)
+        return Page([{**_comment_columns(comment), "username": username}
+                     for comment, username in found.rows], found.total, found.next_cursor)
 
     # --- summaries ----------------------------------------------------------------------------
 

@@ -46,7 +46,6 @@ from services.gateway.schemas import (
     TrendingRestaurantSchema,
 )
 from services.gateway.tests.contracts.support import gateway_with, request
-from shared.schemas import encode_cursor
 from services.orders.contract.rpc import OrderHistorySchema, OrderMetricsSchema, OrderSchema
 from services.rankings.contract.rpc import (
     BadgeProgressSchema,
@@ -63,6 +62,7 @@ from services.rankings.contract.rpc import (
     ReviewSummarySchema,
     UserPrivateSchema,
 )
+from shared.schemas import encode_cursor
 
 RESTAURANT, DISH, REVIEW, ORDER = (example_id(name) for name in (
     "restaurant", "dish", "review", "order"))
@@ -100,7 +100,8 @@ def catalog_contract() -> Contract:
                  given="a restaurant exists", params=RESTAURANT_IDS)
     # the next page by a cursor the catalog gave: the gateway forwards it as it came
     contract.rpc("list_restaurants", kwargs={"city": CITY, "cursor": BEFORE_THE_RESTAURANT},
-                 answer=page(restaurant()), given="a restaurant exists", params=RESTAURANT_IDS)
+                 answer=page(restaurant()), given="a restaurant exists", params=RESTAURANT_IDS,
+                 case="the next page, by cursor")
     contract.rpc("nearby_restaurants", kwargs=NEAR_IPOH,
                  answer=page(shape(NearbyRestaurantSchema, examples={
                      "id": RESTAURANT, "name": "Warung Contract", "cuisine_type": CUISINE,
@@ -118,7 +119,8 @@ def catalog_contract() -> Contract:
                  given="a restaurant with a dish exists", params=DISH_IDS)
     contract.rpc("search_dishes", kwargs={"q": DISH_TYPE, "cursor": BEFORE_THE_DISH},
                  answer=page(dish(DishSearchResultSchema)),
-                 given="a restaurant with a dish exists", params=DISH_IDS)
+                 given="a restaurant with a dish exists", params=DISH_IDS,
+                 case="the next page, by cursor")
     contract.rpc("get_dish", [DISH], answer=dish(), given="a restaurant with a dish exists",
                  params=DISH_IDS)
     contract.rpc("get_dishes", [[DISH]], answer=each(dish(), nonempty=True),
@@ -149,6 +151,15 @@ REVIEW_IDS = {"user_id": USER, "other_id": OTHER_USER, "restaurant_id": RESTAURA
               "review_id": REVIEW}
 RANKED = "a user has ranked a dish"
 REVIEWED = "a user has reviewed a restaurant"
+# cursors as rankings gives them (shared.schemas.encode_cursor), from before anything the
+# provider's states make: the newest-first lists' from a moment after it, the comments'
+# (oldest first) from one before it, the best dishes' past any score (its key is negated)
+AFTER_EVERYTHING, BEFORE_EVERYTHING = "2100-01-01T00:00:00+00:00", "2000-01-01T00:00:00+00:00"
+FOLLOWS_CURSOR = encode_cursor("follows", (AFTER_EVERYTHING, UNKNOWN))
+REVIEWS_CURSOR = encode_cursor("reviews", (AFTER_EVERYTHING, UNKNOWN))
+COMMENTS_CURSOR = encode_cursor("comments", (BEFORE_EVERYTHING, UNKNOWN))
+BEST_DISHES_CURSOR = encode_cursor("best_dishes", (BEFORE_EVERYTHING, "-1000", -1000, UNKNOWN))
+BY_CURSOR = "the next page, by a cursor rankings gave"
 
 
 def account(**options) -> dict:
@@ -203,6 +214,13 @@ def rankings_contract() -> Contract:
                  given="a user follows another", params=TWO_USERS)
     contract.rpc("list_following", [OTHER_USER], answer=page(shape(FollowerSchema)),
                  given="a user follows another", params=TWO_USERS)
+    # the gateway forwards the query string as it came, a cursor too
+    contract.rpc("list_followers", [USER], {"cursor": FOLLOWS_CURSOR},
+                 answer=page(shape(FollowerSchema)), case=BY_CURSOR,
+                 given="a user follows another", params=TWO_USERS)
+    contract.rpc("list_following", [OTHER_USER], {"cursor": FOLLOWS_CURSOR},
+                 answer=page(shape(FollowerSchema)), case=BY_CURSOR,
+                 given="a user follows another", params=TWO_USERS)
     contract.rpc("get_my_rankings", [USER], answer=page(ranking_list()), given=RANKED,
                  params=RANKED_IDS)
     contract.rpc("get_my_list", [USER, DISH_TYPE], answer=ranking_list(), given=RANKED,
@@ -215,8 +233,14 @@ def rankings_contract() -> Contract:
                  given=RANKED, params=RANKED_IDS)
     contract.rpc("get_best_dishes", kwargs={"dish_type": DISH_TYPE, "city": CITY},
                  answer=page(shape(BestDishSchema)), given=RANKED, params=RANKED_IDS)
+    contract.rpc("get_best_dishes",
+                 kwargs={"dish_type": DISH_TYPE, "city": CITY, "cursor": BEST_DISHES_CURSOR},
+                 answer=page(shape(BestDishSchema)), case=BY_CURSOR, given=RANKED,
+                 params=RANKED_IDS)
     contract.rpc("list_reviews", [RESTAURANT], answer=page(review()), given=REVIEWED,
                  params=REVIEW_IDS)
+    contract.rpc("list_reviews", [RESTAURANT], {"cursor": REVIEWS_CURSOR}, answer=page(review()),
+                 case=BY_CURSOR, given=REVIEWED, params=REVIEW_IDS)
     contract.rpc("create_review", [USER, RESTAURANT, {"rating": 5, "content": "Sedap!"}, None],
                  answer=review(), given="a user and a restaurant are known",
                  params={"user_id": USER, "restaurant_id": RESTAURANT})
@@ -230,6 +254,9 @@ def rankings_contract() -> Contract:
     contract.rpc("unlike_review", [OTHER_USER, REVIEW, None], answer=shape(LikeSchema),
                  given="another user likes a review", params=REVIEW_IDS)
     contract.rpc("list_comments", [REVIEW], answer=page(shape(CommentSchema)),
+                 given="a review has a comment", params=REVIEW_IDS)
+    contract.rpc("list_comments", [REVIEW], {"cursor": COMMENTS_CURSOR},
+                 answer=page(shape(CommentSchema)), case=BY_CURSOR,
                  given="a review has a comment", params=REVIEW_IDS)
     contract.rpc("add_comment", [OTHER_USER, REVIEW, {"content": "Setuju!"}, None],
                  answer=shape(CommentSchema), given=REVIEWED, params=REVIEW_IDS)
@@ -283,6 +310,9 @@ def analytics_contract() -> Contract:
 PLACED = "a customer has placed an order"
 ORDER_IDS = {"customer_id": USER, "order_id": ORDER, "restaurant_id": RESTAURANT,
              "dish_id": DISH, "owner_id": OWNER}
+# a cursor as orders gives them (shared.schemas.encode_cursor): the list is newest first,
+# and this one is from a time after any order the provider places
+BEFORE_THE_ORDER = encode_cursor("customer_orders", ("2100-01-01T00:00:00+00:00", UNKNOWN))
 
 
 def order() -> dict:
@@ -300,7 +330,10 @@ def orders_contract() -> Contract:
                  given="a restaurant's dish can be ordered",
                  params={"customer_id": USER, "restaurant_id": RESTAURANT, "dish_id": DISH,
                          "owner_id": OWNER})
-    contract.rpc("list_orders", [USER], {"limit": 20, "offset": 0}, answer=page(order()),
+    # the gateway forwards the query string as it came: here none, then the next page
+    contract.rpc("list_orders", [USER], answer=page(order()), given=PLACED, params=ORDER_IDS)
+    contract.rpc("list_orders", [USER], {"limit": "5", "cursor": BEFORE_THE_ORDER},
+                 answer=page(order()), case="the next page, by a cursor orders gave",
                  given=PLACED, params=ORDER_IDS)
     contract.rpc("get_order", [ORDER, USER], {"is_admin": False}, answer=order(), given=PLACED,
                  params=ORDER_IDS)
@@ -369,6 +402,17 @@ def test_the_gateway_relies_on_rankings(tmp_path):
     stats = gateway.get_dish_stats(request(), dish_id=uuid.UUID(DISH))
     assert stats["dish_id"] == DISH
     assert gateway.views[-1]["payload"]["dish_id"] == DISH
+    # the next pages, by the cursors rankings gave: forwarded as they came
+    for route, ids, cursor in [
+        (gateway.list_followers, {"user_id": uuid.UUID(USER)}, FOLLOWS_CURSOR),
+        (gateway.list_following, {"user_id": uuid.UUID(OTHER_USER)}, FOLLOWS_CURSOR),
+        (gateway.list_reviews, {"restaurant_id": uuid.UUID(RESTAURANT)}, REVIEWS_CURSOR),
+        (gateway.list_comments, {"review_id": uuid.UUID(REVIEW)}, COMMENTS_CURSOR),
+    ]:
+        assert route(request(query={"cursor": cursor}), **ids)["count"] == 1
+    best = gateway.get_best_dishes(request(query={
+        "dish_type": DISH_TYPE, "city": CITY, "cursor": BEST_DISHES_CURSOR}))
+    assert best["count"] == 1
     contract.write(tmp_path)
 
 
@@ -403,6 +447,10 @@ def test_the_gateway_relies_on_orders(tmp_path):
     placed = gateway.create_order(request("POST", user=USER, body={
         "restaurant_id": RESTAURANT, "items": [{"dish_id": DISH, "quantity": 2}]}))
     assert placed["id"] == ORDER
+    assert gateway.list_orders(request(user=USER))["items"][0]["id"] == ORDER
+    paged = gateway.list_orders(request(user=USER, query={"limit": "5",
+                                                          "cursor": BEFORE_THE_ORDER}))
+    assert paged["items"][0]["id"] == ORDER
     metrics = gateway.get_order_metrics(request(user=USER, role="admin", query={
         "from": "2026-03-04T00:00:00+00:00", "to": "2026-03-05T00:00:00+00:00"}))
     assert metrics["items"]

@@ -314,6 +314,43 @@ def test_my_orders_newest_first_a_page_at_a_time(shop, people, menu):
     shop.checked()
 
 
+def test_my_orders_by_cursor_while_i_keep_ordering(shop, people, menu):
+    customer = people["customer"]
+    placed(shop, people["stranger"], two_dishes(menu))  # not theirs, and older than theirs
+    ids = [placed(shop, customer, two_dishes(menu))["id"] for _ in range(5)]
+
+    first = shop.mine(customer, limit=2)
+    assert first.status_code == 200, first.text
+    answer = first.json()
+    assert [order["id"] for order in answer["items"]] == ids[:2:-1]
+    assert (answer["total"], answer["next_offset"]) == (5, 2)
+    assert isinstance(answer["next_cursor"], str)
+    # placed while the client pages: newer than the page it has seen, so not shown (the
+    # offset pages would repeat the last order shown instead)
+    newer = placed(shop, customer, two_dishes(menu))["id"]
+    seen = [order["id"] for order in answer["items"]]
+    while answer["next_cursor"]:
+        response = shop.mine(customer, limit=2, cursor=answer["next_cursor"])
+        assert response.status_code == 200, response.text
+        answer = response.json()
+        assert answer["next_offset"] is None  # a cursor's page has no known position
+        seen += [order["id"] for order in answer["items"]]
+    assert seen == ids[::-1] and newer not in seen
+    assert (answer["count"], answer["total"], answer["next_cursor"]) == (1, 6, None)
+
+    cursor = first.json()["next_cursor"]
+    # the cursor holds a place in the order, not whose list it is: another customer's
+    # list from there has only their own orders
+    theirs = shop.mine(people["stranger"], cursor=cursor).json()
+    assert [order["customer_id"] for order in theirs["items"]] == [people["stranger"]]
+    for params, field in (({"cursor": "not a cursor"}, "cursor"),
+                          ({"cursor": cursor[:-4]}, "cursor"),
+                          ({"cursor": cursor, "offset": 2}, "offset")):
+        details = assert_error(shop.mine(customer, **params), 400, "bad_request")
+        assert list(details["fields"]) == [field], details
+    shop.checked()
+
+
 def test_metrics_are_for_admins_over_a_bounded_window(shop, people, menu, admin_headers):
     order = placed(shop, people["customer"], two_dishes(menu))
     window = metrics_window()
