@@ -146,7 +146,12 @@ def page(items: list, total: int, offset: int | None, next_cursor: str | None = 
 
 # --- cursors (SPEC §3): where a page ended, in the list's order -------------------------
 
-MAX_CURSOR = 1000  # characters: a cursor holds a few keys (a name of 200 is the longest)
+# characters: a cursor holds a few keys, the longest a name of 200 characters, which in
+# UTF-8 and base64 may take 1,070 (emoji); a cursor is base64url's alphabet only, so even
+# the longest fits a request line many times over
+MAX_CURSOR = 1200
+CURSOR_ALPHABET = validate.Regexp(r"[A-Za-z0-9_-]*\Z",
+                                  error="is not a cursor this API gave")
 _CURSOR_KINDS = {str: "text", int: "a whole number", uuid.UUID: "an id",
                  decimal.Decimal: "a number", datetime: "a date and time"}
 
@@ -211,8 +216,8 @@ class Cursor(fields.String):
         self.list_name, self.kinds = list_name, kinds
         kwargs.setdefault("metadata", {"description": (
             "the next_cursor of the page before, as it was given (opaque); not with offset")})
-        super().__init__(validate=[validate.Length(min=1, max=MAX_CURSOR), self._decodes],
-                         **kwargs)
+        super().__init__(validate=[validate.Length(min=1, max=MAX_CURSOR), CURSOR_ALPHABET,
+                                   self._decodes], **kwargs)
 
     def key(self, cursor: str) -> tuple:
         return decode_cursor(self.list_name, self.kinds, cursor)

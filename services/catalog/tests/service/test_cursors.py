@@ -13,7 +13,7 @@ from sqlalchemy import text
 from services.catalog.service import CatalogService
 from shared.errors import InvalidInput
 from shared.postgres import make_engine
-from shared.schemas import encode_cursor
+from shared.schemas import MAX_CURSOR, encode_cursor
 
 CITY = f"Kuantan-{uuid.uuid4().hex[:8]}"
 
@@ -146,6 +146,15 @@ def test_a_menu_pages_by_cursor(catalog, db):
         f"Dish {n:02d}" for n in range(11)]
 
 
+def test_the_longest_name_makes_a_cursor_within_its_limit(catalog, db):
+    longest = "\U0001f35c" * 200  # a name's most characters, each four bytes in UTF-8
+    add_restaurants(db, [longest, longest, "Warung Z"])
+    first = catalog.list_restaurants(city=CITY, limit="1")
+    assert len(first["next_cursor"]) <= MAX_CURSOR
+    second = catalog.list_restaurants(city=CITY, limit="1", cursor=first["next_cursor"])
+    assert names(second) == [longest] and second["items"] != first["items"]
+
+
 @pytest.mark.parametrize("cursor", [
     "not a cursor",
     "W10",  # base64 of "[]"
@@ -153,7 +162,8 @@ def test_a_menu_pages_by_cursor(catalog, db):
     encode_cursor("restaurants", ("Kedai",)),  # another shape
     encode_cursor("restaurants", ("Kedai", "not-an-id")),
     encode_cursor("restaurants", (7, str(uuid.uuid4()))),
-    "x" * 1001,
+    "x" * (MAX_CURSOR + 1),
+    encode_cursor("restaurants", ("Kedai", str(uuid.uuid4()))) + "=",  # not base64url
 ])
 def test_a_bad_cursor_is_refused_by_name(catalog, cursor):
     with pytest.raises(InvalidInput) as exc:

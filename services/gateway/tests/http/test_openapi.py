@@ -341,7 +341,8 @@ def test_restaurant_list_parameters(document):
     assert parameters["offset"]["schema"]["minimum"] == 0
     assert parameters["q"]["schema"]["maxLength"] == 100
     assert parameters["cursor"]["schema"] == {"type": "string", "minLength": 1,
-                                              "maxLength": 1000}
+                                              "maxLength": 1200,
+                                              "pattern": "^[A-Za-z0-9_-]*$"}
     assert "opaque" in parameters["cursor"]["description"]
     page = op["responses"]["200"]["content"]["application/json"]["schema"]
     assert set(page["required"]) == {"items", "count", "total", "total_is_estimate",

@@ -10,7 +10,7 @@ import uuid
 import pytest
 
 from services.gateway.tests.support import as_user, assert_error
-from shared.schemas import encode_cursor
+from shared.schemas import MAX_CURSOR, encode_cursor
 
 
 def pages_by_cursor(web_session, path: str, **params) -> list[dict]:
@@ -108,7 +108,8 @@ def test_a_bad_cursor_is_400_before_rankings_is_asked(start_gateway, web_session
                                                       cursor):
     """rankings is not even running here."""
     start_gateway()
-    for bad in ("not a cursor", encode_cursor("restaurants", ("A", SOMEONE)), "x" * 1001):
+    for bad in ("not a cursor", encode_cursor("restaurants", ("A", SOMEONE)),
+                "x" * (MAX_CURSOR + 1)):
         details = assert_error(web_session.get(path, params={**query, "cursor": bad}), 400,
                                "bad_request")
         assert list(details["fields"]) == ["cursor"], (path, bad)

@@ -24,7 +24,7 @@ from services.orders.storage.orders import CUSTOMER_ORDERS
 from shared.errors import InvalidInput
 from shared.pages import Explain
 from shared.postgres import make_engine
-from shared.schemas import encode_cursor
+from shared.schemas import MAX_CURSOR, encode_cursor
 
 NOON = datetime(2026, 3, 4, 12, tzinfo=UTC)
 
@@ -177,7 +177,7 @@ def test_a_page_is_read_in_order_from_the_customers_index(db, customer):
     encode_cursor("customer_orders", ("2026-03-04T12:00:00", str(uuid.uuid4()))),  # no zone
     encode_cursor("customer_orders", (NOON.isoformat(), "not-an-id")),
     encode_cursor("customer_orders", (7, str(uuid.uuid4()))),
-    "x" * 1001,
+    "x" * (MAX_CURSOR + 1),
 ])
 def test_a_bad_cursor_is_refused_by_name(orders, customer, cursor):
     with pytest.raises(InvalidInput) as exc:

@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from shared.errors import InvalidInput
-from shared.schemas import encode_cursor
+from shared.schemas import MAX_CURSOR, encode_cursor
 
 NASI_LEMAK = "nasi lemak"
 CITY = "Kuala Lumpur"  # catalog_facts' restaurants are there
@@ -278,7 +278,7 @@ BAD_CURSORS = [
     encode_cursor("ranking_history", ("7",)),
     encode_cursor("best_dishes", (WHEN, "NaN", 1, SOMEONE)),
     encode_cursor("best_dishes", ("2026-03-04T12:00:00", "1.5", 1, SOMEONE)),  # no zone
-    "x" * 1001,
+    "x" * (MAX_CURSOR + 1),
 ]
 
 
