@@ -6,17 +6,17 @@ import uuid
 from collections.abc import Iterable
 from decimal import Decimal
 
-from sqlalchemy import Numeric, and_, cast, func, literal_column, not_, select, text, update
+from sqlalchemy import Numeric, and_, cast, func, not_, select, text, update
 from sqlalchemy.dialects.postgresql import insert
 
 from services.catalog.contract.rpc import DISH_SEARCH_ORDER, MENU_ORDER, RESTAURANT_ORDER
 from services.catalog.storage.models import (
     DISH_RANK_KEY,
-    RESTAURANT_SEARCH_TEXT,
     SEARCH_TIERS,
     Cuisine,
     Dish,
     Restaurant,
+    RestaurantSearch,
 )
 from services.catalog.storage.nearby import NearbyQueries
 from shared.db import Store
@@ -25,6 +25,8 @@ from shared.schemas import encode_cursor
 
 # each list's order (services.catalog.contract.rpc's *_ORDER say what its cursor holds)
 RESTAURANTS = Keyset(RESTAURANT_ORDER[0], (Restaurant.name, Restaurant.id))
+# the same order, as q reads it (a RestaurantSearch row has its restaurant's name and id)
+SEARCHED_RESTAURANTS = Keyset(RESTAURANT_ORDER[0], (RestaurantSearch.name, RestaurantSearch.id))
 MENU = Keyset(MENU_ORDER[0], (Dish.name, Dish.id))
 # a search's key after its text tier: its cursors start with the tier (0 without q)
 DISH_SEARCH = Keyset(DISH_SEARCH_ORDER[0], DISH_RANK_KEY, prefix=(0,))
@@ -51,18 +53,24 @@ class CatalogStore(NearbyQueries, Store):
         if not q:
             found = fetch_page(self.session, query, RESTAURANTS, limit, offset, cursor)
             return Page([row[0] for row in found.rows], found.total, found.next_cursor)
-        matches = literal_column(RESTAURANT_SEARCH_TEXT).ilike(escape_like(q), escape="\\")
-        ids = query.with_only_columns(Restaurant.id)
-        walked = walk_rows(self.session, ids, matches, RESTAURANTS, offset + limit + 1, cursor)
+        # the narrow copy q reads (RestaurantSearch), its text lowercased: LIKE is ILIKE
+        listed = select(RestaurantSearch.id)
+        if city:
+            listed = listed.where(RestaurantSearch.city == city)
+        if cuisine:
+            listed = listed.where(RestaurantSearch.cuisine_type.contains([cuisine]))
+        matches = RestaurantSearch.search_text.like(func.lower(escape_like(q)), escape="\\")
+        walked = walk_rows(self.session, listed, matches, SEARCHED_RESTAURANTS,
+                           offset + limit + 1, cursor)
         page = walked.rows[offset:]
         more = len(page) > limit
-        next_cursor = RESTAURANTS.cursor(page[limit - 1][1:]) if more else None
+        next_cursor = SEARCHED_RESTAURANTS.cursor(page[limit - 1][1:]) if more else None
         if walked.exact is not None and cursor is None:
             total = walked.exact
         elif not more and cursor is None:
             total = len(walked.rows)
         else:
-            total = count_up_to(self.session, ids.where(matches), least=len(walked.rows),
+            total = count_up_to(self.session, listed.where(matches), least=len(walked.rows),
                                 expected=walked.dense or 0)
         found = self._in_order(Restaurant, [row[0] for row in page[:limit]])
         return Page(found, total, next_cursor)

@@ -66,6 +66,21 @@ def test_a_catalog_at_0004_migrates_to_head_through_the_runner(catalog_at_0004):
     url, engine = catalog_at_0004
     finished(replica(url))
     assert migrated(engine) == (head(), True)
+    with engine.begin() as connection:  # 0007: the restaurants there before are copied
+        assert connection.execute(text(
+            "SELECT count(*), count(*) FILTER (WHERE search_text = lower(r.name || '  Ipoh') "
+            "AND s.name = r.name AND s.city = r.city) "
+            "FROM restaurants r JOIN restaurant_search s USING (id)")).one() == (1000, 1000)
+        assert not connection.scalar(text(  # the old trigram index went
+            "SELECT count(*) FROM pg_class WHERE relname = 'idx_restaurants_search_trgm'"))
+        # and each write from then on is copied by the trigger; a deletion takes its copy
+        connection.execute(text("UPDATE restaurants SET city = 'Taiping' WHERE name = 'Kedai 7'"))
+        connection.execute(text("DELETE FROM restaurants WHERE name = 'Kedai 8'"))
+        assert connection.execute(text(
+            "SELECT search_text, restaurant_search.city FROM restaurant_search "
+            "JOIN restaurants USING (id) "
+            "WHERE restaurants.name = 'Kedai 7'")).one() == ("kedai 7  taiping", "Taiping")
+        assert connection.scalar(text("SELECT count(*) FROM restaurant_search")) == 999
 
 
 def test_a_replica_waiting_for_the_lock_never_holds_up_the_holders_index_build(

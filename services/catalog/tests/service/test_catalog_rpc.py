@@ -152,6 +152,19 @@ def test_list_restaurants_q_searches_name_address_city_case_insensitively(catalo
         "Kedai Kopi Lam", "Warung Bonda"]
 
 
+def test_list_restaurants_q_follows_each_change_of_name_address_and_city(catalog, events):
+    # q reads a lowercased copy of the three that the table's trigger keeps (migration 0007)
+    made = restaurant(catalog, "Warung Lama", "Ipoh")
+    assert names(catalog.list_restaurants(q="LAMA")) == ["Warung Lama"]
+    catalog.update_restaurant(made["id"], {"name": "Warung Baru", "address": "Jalan Çelik"})
+    assert names(catalog.list_restaurants(q="lama")) == []
+    assert names(catalog.list_restaurants(q="warung baru")) == ["Warung Baru"]
+    assert names(catalog.list_restaurants(q="JALAN ÇELIK")) == ["Warung Baru"]  # not ASCII
+    catalog.update_restaurant(made["id"], {"city": "Taiping"})
+    assert names(catalog.list_restaurants(q="taiping")) == ["Warung Baru"]
+    assert names(catalog.list_restaurants(q="ipoh")) == []
+
+
 def test_list_restaurants_q_wildcards_are_literal(catalog, town):
     assert names(catalog.list_restaurants(q="%")) == ["100% Halal Corner"]
     assert names(catalog.list_restaurants(q="0% h")) == ["100% Halal Corner"]
