@@ -42,7 +42,7 @@ from sqlalchemy.engine import make_url
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import Vhost, start_moto
+from bench.support import Vhost, exit_on_sigterm, start_moto, stop
 from services.orders.service import OrdersService
 from services.orders.storage import history
 from shared.config import amqp_uri, database_url
@@ -114,8 +114,13 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600.0)
     args = parser.parse_args()
 
+    exit_on_sigterm()
     endpoint, moto = start_moto()
-    vhost = Vhost(amqp_uri())
+    try:
+        vhost = Vhost(amqp_uri())
+    except BaseException:
+        stop(moto)
+        raise
     url = bench_database()
     dynamodb_settings = {"endpoint_url": endpoint, "region": "us-east-1",
                          "table_prefix": f"bench{uuid.uuid4().hex[:6]}-"}
@@ -205,8 +210,7 @@ def main() -> int:
             container.stop()
         vhost.delete()
         drop(url)
-        if moto is not None:
-            moto.terminate()
+        stop(moto)
 
 
 if __name__ == "__main__":

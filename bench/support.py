@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import os
 import random
+import signal
 import socket
 import subprocess
 import sys
@@ -21,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def start_moto() -> tuple[str, subprocess.Popen | None]:
+    """The DynamoDB endpoint to use: DYNAMODB_ENDPOINT's, or an embedded moto server of
+    this run's own (and its process, for `stop`), stopped again if it never answers."""
     endpoint = os.environ.get("DYNAMODB_ENDPOINT")
     if endpoint:
         return endpoint, None
@@ -33,9 +36,28 @@ def start_moto() -> tuple[str, subprocess.Popen | None]:
         try:
             requests.get(endpoint, timeout=0.5)
             return endpoint, process
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
+    stop(process)
     raise SystemExit("moto_server did not start")
+
+
+def stop(process: subprocess.Popen | None, grace: float = 5.0) -> None:
+    """Stop a process a benchmark started: SIGTERM, then SIGKILL if it lingers."""
+    if process is None or process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def exit_on_sigterm() -> None:
+    """A SIGTERM (a CI timeout, `kill`) ends the benchmark as Ctrl-C does: through its
+    `finally` blocks, so what it started is stopped and removed."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
 
 
 class Vhost:
