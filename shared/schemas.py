@@ -144,6 +144,14 @@ def page(items: list, total: int, offset: int | None, next_cursor: str | None = 
             "next_cursor": next_cursor}
 
 
+def paged(found, items: list, query: dict) -> dict:
+    """A store's page (shared.pages.Page: `.total`, `.next_cursor`) as the list answer,
+    `items` being its rows as the answer shows them. Asked by cursor, the page's position
+    is not known, so no next_offset (follow next_cursor)."""
+    offset = None if query.get("cursor") else query["offset"]
+    return page(items, found.total, offset, found.next_cursor)
+
+
 # --- cursors (SPEC §3): where a page ended, in the list's order -------------------------
 
 # characters: a cursor holds a few keys, the longest a name of 200 characters, which in

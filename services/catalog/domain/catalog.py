@@ -24,7 +24,7 @@ from services.catalog.contract.rpc import (
     RestaurantSchema,
 )
 from shared.errors import InvalidInput, NotFound
-from shared.schemas import normalize_dish_type, page
+from shared.schemas import normalize_dish_type, page, paged
 
 restaurant_schema = RestaurantSchema()
 dish_schema = DishSchema()
@@ -72,16 +72,9 @@ def _dish_or_404(store, dish_id: uuid.UUID):
 
 # --- reads -------------------------------------------------------------------------------
 
-def _paged(found, dump, query: dict) -> dict:
-    """A store's Page as the list answer (shared.schemas.page): asked by cursor, its
-    position is not known, so no next_offset."""
-    offset = None if query.get("cursor") else query["offset"]
-    return page(dump(found.rows), found.total, offset, found.next_cursor)
-
-
 def list_restaurants(store, query: dict) -> dict:
-    return _paged(store.list_restaurants(**query),
-                  lambda rows: restaurant_schema.dump(rows, many=True), query)
+    found = store.list_restaurants(**query)
+    return paged(found, restaurant_schema.dump(found.rows, many=True), query)
 
 
 def nearby_restaurants(store, query: dict) -> dict:
@@ -110,8 +103,8 @@ def get_restaurants(store, restaurant_ids: list[uuid.UUID]) -> list[dict]:
 
 def get_menu(store, restaurant_id: uuid.UUID, query: dict) -> dict:
     _restaurant_or_404(store, restaurant_id)
-    return _paged(store.list_menu(restaurant_id, **query),
-                  lambda rows: dish_schema.dump(rows, many=True), query)
+    found = store.list_menu(restaurant_id, **query)
+    return paged(found, dish_schema.dump(found.rows, many=True), query)
 
 
 def get_dish(store, dish_id: uuid.UUID) -> dict:
@@ -145,9 +138,10 @@ def search_dishes(store, query: dict) -> dict:
         query["dish_type"] = normalize_dish_type(query["dish_type"])
     if query.get("tags"):
         query["tags"] = [tag.lower() for tag in normalize_labels(query["tags"])]
-    return _paged(store.search_dishes(**query), lambda rows: [
+    found = store.search_dishes(**query)
+    return paged(found, [
         {**dish_search_schema.dump(dish), "restaurant_name": name, "city": city}
-        for dish, name, city in rows
+        for dish, name, city in found.rows
     ], query)
 
 

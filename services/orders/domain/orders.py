@@ -17,7 +17,7 @@ from services.orders.contract.events import ORDER_CREATED, ORDER_STATUS_CHANGED
 from services.orders.contract.rpc import OrderSchema
 from services.orders.domain import status as machine
 from shared.errors import InvalidInput, NotFound
-from shared.schemas import page
+from shared.schemas import paged
 
 
 class _OrderAnswer(OrderSchema):
@@ -97,8 +97,7 @@ def list_orders(store, customer_id: uuid.UUID, query: dict) -> dict:
     """The customer's own orders, newest first, a page from `offset` or after `cursor` (a
     page asked by cursor has no known position: no next_offset, follow next_cursor)."""
     found = store.customer_orders(customer_id, **query)
-    return page(order_schema.dump(found.rows, many=True), found.total,
-                None if query.get("cursor") else query["offset"], found.next_cursor)
+    return paged(found, order_schema.dump(found.rows, many=True), query)
 
 
 # --- writes --------------------------------------------------------------------------------------

@@ -6,6 +6,8 @@ from __future__ import annotations
 import pytest
 from nameko.standalone.rpc import ClusterRpcProxy
 
+from shared.postgres import make_engine
+
 
 @pytest.fixture
 def catalog(catalog_service, catalog_config):
@@ -25,3 +27,11 @@ def orders(orders_service, orders_config):
     """The orders service over RPC (as the gateway calls it)."""
     with ClusterRpcProxy(orders_config, timeout=10) as cluster:
         yield cluster.orders
+
+
+@pytest.fixture
+def db(orders_config):
+    """An engine on the orders database, for tests that read or seed it directly."""
+    engine = make_engine(orders_config["DATABASE_URL"])
+    yield engine
+    engine.dispose()

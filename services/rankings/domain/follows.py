@@ -6,9 +6,9 @@ import uuid
 
 from services.rankings.contract.events import USER_FOLLOWED, USER_UNFOLLOWED
 from services.rankings.contract.rpc import FollowerSchema, FollowSchema
-from services.rankings.domain.lists import paged
 from services.rankings.domain.users import user_or_404
 from shared.errors import Conflict, InvalidInput, NotFound
+from shared.schemas import paged
 
 follower_schema = FollowerSchema()
 

@@ -23,10 +23,9 @@ from services.rankings.contract.rpc import (
     HistoryEntrySchema,
     RankingListSchema,
 )
-from services.rankings.domain.lists import paged
 from shared.contract import EventType
 from shared.errors import Conflict, InvalidInput, NotFound
-from shared.schemas import normalize_dish_type, page
+from shared.schemas import normalize_dish_type, page, paged
 
 # what a dish pushed past the last rank keeps: the user liked it, just not enough
 DROPPED_TASTE_STATUS = "ACCEPTABLE"

@@ -29,9 +29,9 @@ from services.rankings.contract.rpc import (
     ReviewSchema,
     ReviewSummarySchema,
 )
-from services.rankings.domain.lists import paged
 from services.rankings.domain.users import user_or_404
 from shared.errors import Conflict, Forbidden, NotFound
+from shared.schemas import paged
 
 review_schema = ReviewSchema()
 comment_schema = CommentSchema()

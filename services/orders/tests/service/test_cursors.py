@@ -23,17 +23,9 @@ from services.orders.storage.models import Order
 from services.orders.storage.orders import CUSTOMER_ORDERS
 from shared.errors import InvalidInput
 from shared.pages import Explain
-from shared.postgres import make_engine
 from shared.schemas import MAX_CURSOR, encode_cursor
 
 NOON = datetime(2026, 3, 4, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def db(orders_config):
-    engine = make_engine(orders_config["DATABASE_URL"])
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture

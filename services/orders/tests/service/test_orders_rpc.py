@@ -13,7 +13,6 @@ from services.orders.storage.models import Order, OrderStatusChange
 from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.events import parse_envelope
 from shared.outbox import outbox_table
-from shared.postgres import make_engine
 
 FLOW = ["CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY", "DELIVERED"]
 ORDER_FIELDS = {"id", "customer_id", "restaurant_id", "restaurant_owner_id", "status", "version",
@@ -29,13 +28,6 @@ def events(record_events):
 @pytest.fixture
 def service(events, orders):
     return orders
-
-
-@pytest.fixture
-def db(orders_config):
-    engine = make_engine(orders_config["DATABASE_URL"])
-    yield engine
-    engine.dispose()
 
 
 @pytest.fixture
