@@ -93,11 +93,14 @@ def test_a_replica_waiting_for_the_lock_never_holds_up_the_holders_index_build(
     database = url.rsplit("/", 1)[1]
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as holder:
         holder.execute(text("SELECT pg_advisory_lock(:id)"), {"id": migrations_lock("catalog")})
-        waiting = replica(url)
-        deadline = time.monotonic() + 30
-        while not holder.scalar(text(  # until the replica has asked for the lock
+        waiting = replica(f"{url}?application_name=waiting-replica")
+        deadline = time.monotonic() + 60
+        # until the replica has asked for the lock: between two asks its last statement
+        # is the COMMIT that ends the ask, so the connection is told by its name
+        while not holder.scalar(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = :database "
-                "AND query LIKE '%advisory_lock%' AND pid <> pg_backend_pid()"),
+                "AND application_name = 'waiting-replica' "
+                "AND (query LIKE '%advisory_lock%' OR query = 'COMMIT')"),
                 {"database": database}):
             assert time.monotonic() < deadline and waiting.poll() is None, "no replica came"
             time.sleep(0.05)
