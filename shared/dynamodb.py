@@ -453,3 +453,21 @@ class DynamoDB(DependencyProvider):
 
     def get_dependency(self, worker_ctx):
         return self.dynamodb
+
+
+# --- for a writer of its own (services.orders.storage.history) ------------------------------
+
+def dynamo_item(item: dict) -> dict:
+    """An item of plain values in DynamoDB's typed form (floats as exact decimals)."""
+    return _dynamo_item(item)
+
+
+def marker_item(consumer: str, event_id: str) -> dict:
+    """The ProcessedEvents item that says `consumer` applied `event_id` (apply_once's own)."""
+    return {"pk": _marker_key(consumer, event_id),
+            "expires_at": int(time.time()) + EVENT_MARKER_TTL_SECONDS}
+
+
+def update_entry(dynamodb: DynamoDBClient, increment: Increment) -> dict:
+    """A TransactWriteItems Update entry that applies `increment`."""
+    return _update_entry(dynamodb, increment)

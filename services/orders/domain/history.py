@@ -2,9 +2,10 @@
 
 A status change (the order's creation is version 1: PENDING, previous None) becomes one
 log item in OrderStatusLogs and one atomic ADD into its status's hour in
-OrderStatusMetrics. Both go through `shared.dynamodb.apply_once` under the idempotency id
-`change_id(order_id, version)`: the event consumer and the reconciler use the same id, so
-whichever writes a change first is the only one that counts it.
+OrderStatusMetrics, written together with an idempotency marker under the id
+`change_id(order_id, version)` (storage.history.write_history): the event consumer and the
+reconciler use the same id, so whichever writes a change first is the only one that
+counts it.
 """
 
 from __future__ import annotations
@@ -16,11 +17,11 @@ from decimal import Decimal
 
 from services.orders.contract.rpc import metrics_window_errors
 from shared.errors import InvalidInput
-from shared.writes import Increment, PutIfAbsent
+from shared.writes import Increment
 
 LOGS = "OrderStatusLogs"
 METRICS = "OrderStatusMetrics"
-# the apply_once consumer name: one for the consumers and the reconciler alike
+# the markers' consumer name: one for the consumers and the reconciler alike
 HISTORY_WRITER = "orders.history"
 LOG_RETENTION = timedelta(days=365)  # DynamoDB's TTL removes log items after this
 HOUR_FORMAT = "%Y-%m-%d-%H"
@@ -124,18 +125,22 @@ def log_item(change: StatusChange) -> dict:
     return item
 
 
-def metric_increment(change: StatusChange) -> Increment:
-    """One more order entered `new_status` in that hour, worth the order's total."""
-    return Increment(METRICS, {"status": change.new_status, "hour": hour_key(change.changed_at)},
-                     add={"count": 1, "total_value": change.total})
+def metric_key(change: StatusChange) -> tuple[str, str]:
+    """The metrics item a change counts in: its new status and its UTC hour."""
+    return change.new_status, hour_key(change.changed_at)
 
 
-def history_writes(change: StatusChange) -> list:
-    """The writes of one change for apply_once: the log item, and the metric counted only
-    if that item is new (so a log item that exists without its marker, e.g. after the
-    marker expired, is never counted twice)."""
-    return [PutIfAbsent(LOGS, log_item(change), key_names=("order_id", "changed_at"),
-                        on_new=(metric_increment(change),))]
+def summed_metrics(changes: Iterable[StatusChange]) -> list[Increment]:
+    """The changes' metrics, one increment per (status, hour): so many orders entered the
+    status in that hour, worth the sum of their totals."""
+    sums: dict[tuple[str, str], list] = {}
+    for change in changes:
+        total = sums.setdefault(metric_key(change), [0, Decimal("0")])
+        total[0] += 1
+        total[1] += change.total
+    return [Increment(METRICS, {"status": status, "hour": hour},
+                      add={"count": count, "total_value": value})
+            for (status, hour), (count, value) in sums.items()]
 
 
 # --- from DynamoDB ---------------------------------------------------------------------------

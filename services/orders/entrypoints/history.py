@@ -1,13 +1,15 @@
 """The orders service's status-history entrypoints (mixed into OrdersService).
 
-The consumers listen to orders' OWN events and write the DynamoDB history and metrics
-after PostgreSQL committed the change (SPEC §6: primary first, secondary after). A
-DynamoDB outage makes them fail with a transient error (`history.is_outage`), which
-`consume_event` retries through its delay queues for as long as it lasts, without
-spending attempts: the history is late, never lost, and the order RPCs, which never
-touch DynamoDB, go on (the writes pause between tries, so retries hold no workers).
-Method names start with `history_` so they never shadow another area's handler of the
-same event; the method name also names the handler's queue.
+One consumer listens to orders' OWN events and writes the DynamoDB history and metrics
+after PostgreSQL committed the change (SPEC §6: primary first, secondary after), in
+batches (shared.batch_consumer: BATCH_MAX_SIZE events or BATCH_MAX_WAIT seconds): a
+burst of changes becomes a few DynamoDB transactions of up to 100 items. A DynamoDB
+outage makes a batch fail with a transient error (`history.is_outage`), which the
+consumer retries whole, with growing delays, for as long as it lasts, without spending
+attempts: the history is late, never lost, and the order RPCs, which never touch
+DynamoDB, go on (the writes pause between tries, so retries hold no workers). The method
+name starts with `history_` so it never shadows another area's handler of the same
+events; it also names the consumer's queue.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from services.orders.contract.rpc import HistoryQueryInput, MetricsRangeInput, R
 from services.orders.domain.history import change_from_created, change_from_status_changed
 from services.orders.domain.status import actor_role
 from services.orders.storage import history
-from shared.consumer import consume_event
+from shared.batch_consumer import consume_batch
 from shared.dynamodb import unavailable_when_down
 from shared.errors import NotFound
 from shared.rpc import service_rpc
@@ -29,18 +31,19 @@ from shared.timers import every
 DEFAULT_RECONCILE_WINDOW_HOURS = 24.0
 
 
+def _change(event: dict):
+    """An order event as the history's step."""
+    if event["event_type"] == ORDER_CREATED.name:
+        return change_from_created(load(ORDER_CREATED.payload(), event["payload"]))
+    return change_from_status_changed(load(ORDER_STATUS_CHANGED.payload(), event["payload"]))
+
+
 class HistoryEntrypoints:
     """Entrypoints only: validate, call the storage with `self.dynamodb`, return."""
 
-    @consume_event(ORDER_CREATED, transient=history.is_outage)
-    def history_order_created(self, event: dict) -> None:
-        payload = load(ORDER_CREATED.payload(), event["payload"])
-        history.write_history(self.dynamodb, [change_from_created(payload)])
-
-    @consume_event(ORDER_STATUS_CHANGED, transient=history.is_outage)
-    def history_order_status_changed(self, event: dict) -> None:
-        payload = load(ORDER_STATUS_CHANGED.payload(), event["payload"])
-        history.write_history(self.dynamodb, [change_from_status_changed(payload)])
+    @consume_batch([ORDER_CREATED, ORDER_STATUS_CHANGED], transient=history.is_outage)
+    def history_changes(self, events: list[dict]) -> None:
+        history.write_history(self.dynamodb, [_change(event) for event in events])
 
     @service_rpc
     @unavailable_when_down

@@ -8,6 +8,7 @@ small Queries, run concurrently, rather than a Scan of the whole table.
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
@@ -27,22 +28,29 @@ from services.orders.domain.history import (
     StatusChange,
     change_id,
     history_entry,
-    history_writes,
     log_item,
     metric_entry,
+    metric_key,
     metrics_hours,
     missing_changes,
     newest_first,
     ordered_metrics,
+    summed_metrics,
 )
 from shared.dynamodb import (
+    MARKER_TABLE,
+    MAX_TRANSACTION_ITEMS,
     PROCESSED_EVENTS,
     DynamoDBClient,
     TableSpec,
-    apply_once,
+    dynamo_item,
     is_transient,
+    marker_item,
     query_all,
+    update_entry,
 )
+
+log = logging.getLogger(__name__)
 
 TABLES = [
     PROCESSED_EVENTS,
@@ -76,19 +84,109 @@ def write_history(client: DynamoDBClient, changes: Iterable[StatusChange]) -> in
     """Log the changes and count them in the hourly metrics, each exactly once per
     (order_id, version) whoever writes it; returns how many were newly applied. Raises
     the DynamoDB error (`is_outage` tells an outage) with nothing half-written: each
-    change commits with its idempotency marker or not at all."""
-    batch = [(change_id(change.order_id, change.version), history_writes(change))
-             for change in changes]
-    if not batch:
+    change commits with its idempotency marker or not at all.
+
+    Many changes go in one TransactWriteItems (HistoryTransaction: up to DynamoDB's 100
+    items), and nothing is read first: each change's marker and log item are written on
+    the condition that they do not exist yet, and a transaction cancelled by one of those
+    conditions names the changes that were applied before; they are dropped and the rest
+    goes again. The hourly metrics are summed per transaction, one ADD per status and hour.
+    """
+    pending = list({change_id(change.order_id, change.version): change
+                    for change in changes}.values())  # a change twice in a batch counts once
+    if not pending:
         return 0
     if time.monotonic() < _paused_until.get(client, 0.0):
         raise HistoryUnavailable("DynamoDB was unreachable moments ago")
+    started = time.perf_counter()
+    applied = requests = 0
     try:
-        return apply_once(client, HISTORY_WRITER, batch)
+        while pending:
+            transaction = HistoryTransaction.fill(client, pending)
+            pending = pending[len(transaction.changes):]
+            outcome, requests_made = transaction.commit()
+            applied += outcome
+            requests += requests_made
     except Exception as exc:
         if is_transient(exc):
             _paused_until[client] = time.monotonic() + OUTAGE_PAUSE_SECONDS
         raise
+    log.debug("history: %d changes applied in %d requests, %.1f ms", applied, requests,
+              (time.perf_counter() - started) * 1000)
+    return applied
+
+
+MAX_CONFLICT_ROUNDS = 8  # another writer's transaction on the same items, tried again
+CONFLICT_DELAY = 0.02  # seconds before the first retry after a conflict, doubling
+
+
+class HistoryTransaction:
+    """One TransactWriteItems of changes: per change its marker and its log item, each on
+    the condition that it is new, then one ADD per (status, hour) of their metrics."""
+
+    def __init__(self, client: DynamoDBClient, changes: list[StatusChange]):
+        self.client = client
+        self.changes = changes
+
+    @classmethod
+    def fill(cls, client: DynamoDBClient, pending: list[StatusChange]) -> HistoryTransaction:
+        """As many of the pending changes, from the first, as fit in one transaction."""
+        hours: set[tuple] = set()
+        taken = 0
+        for change in pending:
+            key = metric_key(change)
+            items = 2 * (taken + 1) + len(hours | {key})
+            if items > MAX_TRANSACTION_ITEMS:
+                break
+            hours.add(key)
+            taken += 1
+        return cls(client, pending[:taken])
+
+    def entries(self) -> list[dict]:
+        markers = self.client.table_name(MARKER_TABLE)
+        logs = self.client.table_name(LOGS)
+        entries = []
+        for change in self.changes:
+            entries.append({"Put": {
+                "TableName": markers, "ConditionExpression": "attribute_not_exists(pk)",
+                "Item": dynamo_item(marker_item(HISTORY_WRITER, change_id(
+                    change.order_id, change.version)))}})
+            entries.append({"Put": {
+                "TableName": logs, "ConditionExpression": "attribute_not_exists(order_id)",
+                "Item": dynamo_item(log_item(change))}})
+        entries += [update_entry(self.client, increment)
+                    for increment in summed_metrics(self.changes)]
+        return entries
+
+    def commit(self) -> tuple[int, int]:
+        """(changes applied, requests made). A change whose marker or log item exists
+        already was applied before: it is dropped, and the others go again."""
+        requests = 0
+        conflicts = 0
+        while self.changes:
+            requests += 1
+            try:
+                self.client.client.transact_write_items(TransactItems=self.entries())
+                return len(self.changes), requests
+            except ClientError as exc:
+                if exc.response["Error"]["Code"] != "TransactionCanceledException":
+                    raise
+                reasons = [reason.get("Code") or "None"
+                           for reason in exc.response.get("CancellationReasons") or []]
+                if not reasons or not set(reasons) <= {"None", "ConditionalCheckFailed",
+                                                       "TransactionConflict"}:
+                    raise
+                done = {index // 2 for index, code in enumerate(reasons[:2 * len(self.changes)])
+                        if code == "ConditionalCheckFailed"}
+                if done:
+                    self.changes = [change for index, change in enumerate(self.changes)
+                                    if index not in done]
+                    continue
+                conflicts += 1  # another writer holds some of the same items just now
+                if conflicts >= MAX_CONFLICT_ROUNDS:
+                    raise
+                time.sleep(CONFLICT_DELAY * 2 ** (conflicts - 1))
+        return 0, requests
 
 
 def restore_log_items(client: DynamoDBClient, changes: Iterable[StatusChange]) -> int:

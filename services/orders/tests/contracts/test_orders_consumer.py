@@ -53,14 +53,14 @@ def test_orders_relies_on_its_own_events_for_the_status_history(dynamodb_client,
                               "new_status": "CONFIRMED", "version": 2, "actor_id": OWNER,
                               "actor_role": "owner", "currency": "MYR"})
     contract.event("order_created", created, given="a restaurant's dish can be ordered",
-                   handler=OrdersService.history_order_created)
+                   handler=OrdersService.history_changes)
     contract.event("order_status_changed", changed, given="a customer has placed an order",
-                   handler=OrdersService.history_order_status_changed)
+                   handler=OrdersService.history_changes)
     service = OrdersService()
     service.dynamodb = dynamodb_client
 
     def handle(handler, body: dict) -> None:
-        handler(service, delivered(handler, body))
+        handler(service, [delivered(handler, body)])
         logged = history.order_history(dynamodb_client, body["payload"]["order_id"])
         assert body["payload"]["version"] in [entry["version"] for entry in logged]
 

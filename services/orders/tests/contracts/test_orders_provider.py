@@ -89,7 +89,7 @@ class Orders(DatabaseProducer):
     def an_orders_history_has_been_written(self, params: dict) -> None:
         """Placed, and its order_created through orders' own history consumer."""
         self.a_customer_has_placed_an_order(params)
-        self.call("history_order_created", parse_envelope(self.placed))
+        self.call("history_changes", [parse_envelope(self.placed)])
 
     def orders_changed_status_on_2026_03_04(self, params: dict) -> None:
         history.write_history(self.dynamodb, [StatusChange(

@@ -68,10 +68,10 @@ def test_status_changes_wait_out_an_outage_and_are_logged_once(
     for status in FLOW:
         for order_id in placed:
             assert orders.move(order_id, status)["status"] == status
-    # several rounds of retries against nothing (more failures than events): with
-    # EVENT_MAX_ATTEMPTS 2, any attempt spent would have dead-lettered by now
-    with entrypoint_waiter(container, "history_order_status_changed", timeout=30,
-                           callback=failures(3 * ORDERS * len(FLOW))):
+    # several rounds of retries of the batches against nothing: with EVENT_MAX_ATTEMPTS
+    # 2, any attempt spent would have dead-lettered by now
+    with entrypoint_waiter(container, "history_changes", timeout=30,
+                           callback=failures(4)):
         pass
     assert dead_letters(config["AMQP_URI"]) == 0
 

@@ -39,6 +39,39 @@ def tables(dynamodb_client):
     return dynamodb_client
 
 
+def dynamodb_calls(client) -> dict[str, int]:
+    """DynamoDB requests the client makes from now on, by operation."""
+    calls: dict[str, int] = {}
+
+    def count(model, **_):
+        calls[model.name] = calls.get(model.name, 0) + 1
+    client.client.meta.events.register("before-call.dynamodb", count)
+    return calls
+
+
+def test_a_burst_of_changes_takes_few_transactions_and_no_reads(tables):
+    orders = [str(uuid.uuid4()) for _ in range(40)]
+    flows = [change for order in orders for change in steps(order)]  # 240 changes
+    calls = dynamodb_calls(tables)
+    assert history.write_history(tables, flows) == 240
+    # six statuses in one hour: a transaction holds 2 items a change and the 6 metric
+    # ADDs, so 47 changes
+    assert calls == {"TransactWriteItems": 6}
+    assert metrics(tables)[("PENDING", "2026-03-09-10")] == (40, "800.00")
+    # the same burst again, with a few new changes among it: the conditions name what
+    # was there, and only the new ones count
+    late = [step for order in orders[:3] for step in steps(order, start=BASE + timedelta(
+        hours=1))]
+    late = [StatusChange(**{**vars(step), "version": step.version + 6}) for step in late]
+    calls.clear()
+    assert history.write_history(tables, flows[::2] + late + flows[1::2]) == 18
+    assert "BatchGetItem" not in calls and "GetItem" not in calls
+    assert metrics(tables)[("PENDING", "2026-03-09-11")] == (3, "60.00")
+    assert metrics(tables)[("PENDING", "2026-03-09-10")] == (40, "800.00")
+    assert {entry["version"] for entry in history.order_history(tables, orders[0])} == set(
+        range(1, 13))
+
+
 def metrics(client, start=BASE - timedelta(hours=1), end=BASE + timedelta(hours=3)) -> dict:
     return {(entry["status"], entry["hour"]): (entry["count"], entry["total_value"])
             for entry in history.status_metrics(client, start, end)}

@@ -13,7 +13,6 @@ from services.orders.contract.events import OrderCreatedPayload, OrderStatusChan
 from services.orders.domain import history
 from services.orders.domain.history import StatusChange
 from shared.errors import InvalidInput
-from shared.writes import PutIfAbsent
 
 ORDER = str(uuid.uuid4())
 WHEN = datetime(2026, 3, 9, 23, 59, 59, 999999, tzinfo=UTC)
@@ -78,15 +77,23 @@ def test_first_step_has_no_previous_status_attribute():
     assert entry["previous_status"] is None and entry["actor_id"] is None
 
 
-def test_writes_are_the_log_item_with_its_metric_counted_only_when_new():
-    [write] = history.history_writes(change())
-    assert isinstance(write, PutIfAbsent)
-    assert write.table == history.LOGS
-    assert write.key == {"order_id": ORDER, "changed_at": history.log_sort_key(WHEN, 2)}
-    [metric] = write.on_new
-    assert metric.table == history.METRICS
-    assert metric.key == {"status": "CONFIRMED", "hour": "2026-03-09-23"}
-    assert metric.add == {"count": 1, "total_value": Decimal("25.40")}
+def test_metrics_are_summed_per_status_and_hour():
+    late = WHEN + timedelta(seconds=1)  # the next hour
+    changes = [change(), change(), StatusChange(ORDER, 3, "CONFIRMED", "PREPARING", None,
+                                                 "owner", WHEN, Decimal("1.10"), "MYR"),
+               StatusChange(ORDER, 2, "PENDING", "CONFIRMED", None, "owner", late,
+                            Decimal("3.00"), "MYR")]
+    metrics = {(metric.table, metric.key["status"], metric.key["hour"]): metric.add
+               for metric in history.summed_metrics(changes)}
+    assert metrics == {
+        (history.METRICS, "CONFIRMED", "2026-03-09-23"): {"count": 2,
+                                                          "total_value": Decimal("50.80")},
+        (history.METRICS, "PREPARING", "2026-03-09-23"): {"count": 1,
+                                                          "total_value": Decimal("1.10")},
+        (history.METRICS, "CONFIRMED", "2026-03-10-00"): {"count": 1,
+                                                          "total_value": Decimal("3.00")},
+    }
+    assert history.metric_key(changes[0]) == ("CONFIRMED", "2026-03-09-23")
 
 
 def test_history_entry_round_trip():
