@@ -7,6 +7,8 @@ It runs, in one go, on a throwaway database (ORDERS_DATABASE_URL's server, migra
 a throwaway RabbitMQ vhost (AMQP_URI's broker) and a DynamoDB of its own
 (DYNAMODB_ENDPOINT, or a moto server it starts itself):
 
+0. the ceiling: a nameko RPC that does nothing, called as often and as concurrently as the
+   status changes below, against a service in this process like OrdersService;
 1. end to end: N orders are placed (not timed), then each is moved through its five
    statuses (CONFIRMED ... DELIVERED) by change_status RPCs, `--concurrency` at a time,
    against the real OrdersService (row lock, status change row and outbox event in one
@@ -16,8 +18,11 @@ a throwaway RabbitMQ vhost (AMQP_URI's broker) and a DynamoDB of its own
 2. raw: a loop of `UPDATE orders SET status = ... WHERE id = ...`, autocommit, one row at
    a time — what PostgreSQL alone does with the same table.
 
-It prints both rates and their ratio, and exits non-zero if any history entry is
-missing or duplicated, or the metrics are not exact.
+It prints the rates, their ratios against the targets (answered >= 0.5x the ceiling and
+>= 0.25x raw; in DynamoDB >= 0.9x answered), where one change's time goes (RPC round
+trip, the transaction, outbox relay latency, history batches and their DynamoDB
+requests), and exits non-zero if any history entry is missing or duplicated, or the
+metrics are not exact.
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse
+import statistics
 import sys
 import time
 import uuid
@@ -43,6 +49,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.support import Vhost, exit_on_sigterm, start_moto, stop
+from services.orders.domain import orders as order_domain
 from services.orders.service import OrdersService
 from services.orders.storage import history
 from shared.config import amqp_uri, database_url
@@ -65,6 +72,65 @@ class BenchCatalog:
         return {"restaurant": {"id": restaurant_id, "name": "Bench", "owner_id": OWNER},
                 "dishes": [{"id": dish_id, "restaurant_id": restaurant_id, "name": "Dish",
                             "price": PRICE, "is_available": True} for dish_id in dish_ids]}
+
+
+class Echo:
+    """The ceiling: an RPC that does nothing."""
+
+    name = "bench_echo"
+
+    @rpc
+    def nothing(self) -> None:
+        return None
+
+
+class Stopwatch:
+    """Times the calls of a module's function (replaced while the benchmark runs)."""
+
+    def __init__(self, module, name: str):
+        self.module, self.name = module, name
+        self.original = getattr(module, name)
+        self.seconds: list[float] = []
+        self.sizes: list[int] = []
+
+        def timed(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return self.original(*args, **kwargs)
+            finally:
+                self.seconds.append(time.perf_counter() - started)
+                if name == "write_history":
+                    self.sizes.append(len(args[1]))
+        setattr(module, name, timed)
+
+    def restore(self) -> None:
+        setattr(self.module, self.name, self.original)
+
+    def clear(self) -> None:
+        self.seconds.clear()
+        self.sizes.clear()
+
+
+def ms(values: list[float], share: float = 0.5) -> float:
+    """The `share` quantile of `values` (seconds), in milliseconds."""
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1000
+
+
+def relay_latency(url: str, since: datetime) -> tuple[float, float]:
+    """p50 and p99 (ms) from a status change's transaction start to its event published."""
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        row = conn.execute(text(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag), "
+            "percentile_cont(0.99) WITHIN GROUP (ORDER BY lag) FROM ("
+            "SELECT extract(epoch FROM published_at - created_at) * 1000 AS lag FROM outbox "
+            "WHERE event_type = 'order_status_changed' AND created_at >= :since) lags"),
+            {"since": since}).one()
+    engine.dispose()
+    return float(row[0] or 0), float(row[1] or 0)
 
 
 def bench_database() -> str:
@@ -131,7 +197,7 @@ def main() -> int:
                   "DATABASE_URL": url, "DYNAMODB": dynamodb_settings, "SERVICE_NAME": "orders",
                   "RPC_TIMEOUT": 30.0, "RECONCILE_INTERVAL": 3600,
                   "OUTBOX_POLL_INTERVAL": 0.5}
-        for service in (BenchCatalog, OrdersService):
+        for service in (Echo, BenchCatalog, OrdersService):
             container = ServiceContainer(service, config)
             container.start()
             containers.append(container)
@@ -155,9 +221,22 @@ def main() -> int:
                 "restaurant_id": str(uuid.uuid4()),
                 "items": [{"dish_id": str(uuid.uuid4()), "quantity": 1}]})["id"]
 
+        round_trips: list[float] = []
+
         def move_through(cluster, order_id: str) -> None:
             for status in FLOW:
+                sent = time.perf_counter()
                 cluster.orders.change_status(order_id, status, OWNER)
+                round_trips.append(time.perf_counter() - sent)
+
+        def nothing(cluster, _) -> None:
+            cluster.bench_echo.nothing()
+
+        changes = args.orders * len(FLOW)
+        in_lanes(nothing, list(range(200)))  # warm
+        started = time.perf_counter()
+        in_lanes(nothing, list(range(changes)))
+        ceiling = changes / (time.perf_counter() - started)
 
         order_ids = in_lanes(place, list(range(args.orders)))
         while counted_changes(dynamodb, began) < args.orders:
@@ -167,6 +246,17 @@ def main() -> int:
             eventlet.sleep(0.1)
 
         expected = args.orders * (1 + len(FLOW))
+        transactions = Stopwatch(order_domain, "change_status")
+        batches = Stopwatch(history, "write_history")
+        requests: dict[str, int] = {}
+        orders_container = containers[-1]
+        for provider in orders_container.dependencies:
+            if provider.attr_name == "dynamodb":
+                provider.dynamodb.client.meta.events.register(
+                    "before-call.dynamodb", lambda model, **_: requests.__setitem__(
+                        model.name, requests.get(model.name, 0) + 1))
+        batches.clear()
+        moves_began = datetime.now(UTC)
         started = time.perf_counter()
         in_lanes(move_through, order_ids)
         committed = time.perf_counter() - started
@@ -190,20 +280,43 @@ def main() -> int:
         metrics_exact = per_status == {status: args.orders for status in ("PENDING", *FLOW)}
         exact = complete and items == expected and metrics_exact
 
+        transactions.restore()
+        batches.restore()
+        relay_p50, relay_p99 = relay_latency(url, moves_began)
         raw = raw_update_rate(url, order_ids, args.raw_seconds)
-        changes = args.orders * len(FLOW)
+        answered = changes / committed
         end_to_end = changes / elapsed
+        targets = {"answered >= 0.5x the RPC ceiling": answered >= 0.5 * ceiling,
+                   "answered >= 0.25x raw PostgreSQL": answered >= 0.25 * raw,
+                   "in DynamoDB >= 0.9x answered": end_to_end >= 0.9 * answered}
+        sizes = batches.sizes
         print(f"orders status benchmark ({datetime.now(UTC):%Y-%m-%d %H:%M} UTC)")
         print(f"  DynamoDB endpoint            {endpoint}")
         print(f"  orders                       {args.orders}, {len(FLOW)} status changes each,"
               f" {args.concurrency} RPCs in flight")
-        print(f"  committed (RPC answered)     {changes / committed:10.1f} changes/s "
-              f"({committed:.2f} s)")
-        print(f"  end to end (in DynamoDB)     {end_to_end:10.1f} changes/s ({elapsed:.2f} s)")
-        print(f"  raw PostgreSQL UPDATE        {raw:10.1f} updates/s (one row, autocommit)")
-        print(f"  ratio end to end / raw       {end_to_end / raw:10.3f} x")
+        print(f"  do-nothing RPC (ceiling)     {ceiling:10.1f} calls/s")
+        print(f"  committed (RPC answered)     {answered:10.1f} changes/s "
+              f"({committed:.2f} s)  {answered / ceiling:6.3f} x ceiling")
+        print(f"  end to end (in DynamoDB)     {end_to_end:10.1f} changes/s ({elapsed:.2f} s)"
+              f"  {end_to_end / answered:6.3f} x answered")
+        print(f"  raw PostgreSQL UPDATE        {raw:10.1f} updates/s (one row, autocommit)"
+              f"  answered {answered / raw:.3f} x raw")
+        print("  where one change's time goes")
+        print(f"    RPC round trip             p50 {ms(round_trips):7.1f} ms   p99 "
+              f"{ms(round_trips, 0.99):7.1f} ms")
+        print(f"    the transaction (domain)   p50 {ms(transactions.seconds):7.1f} ms   p99 "
+              f"{ms(transactions.seconds, 0.99):7.1f} ms")
+        print(f"    outbox relay latency       p50 {relay_p50:7.1f} ms   p99 {relay_p99:7.1f} ms"
+              "   (transaction start to published)")
+        print(f"    history batches            {len(sizes)} of "
+              f"{statistics.mean(sizes) if sizes else 0:.1f} events on average (max "
+              f"{max(sizes, default=0)}), p50 {ms(batches.seconds):.1f} ms each")
+        print(f"    DynamoDB requests          {sum(requests.values())} for {changes} changes "
+              f"({', '.join(f'{name} {count}' for name, count in sorted(requests.items()))})")
         print(f"  history exact                {'yes' if exact else 'NO'} ({items} entries for "
               f"{expected} changes; metrics {'exact' if metrics_exact else per_status})")
+        for target, met in targets.items():
+            print(f"  target {target:34} {'met' if met else 'NOT MET'}")
         return 0 if exact else 1
     finally:
         for container in reversed(containers):

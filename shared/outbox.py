@@ -19,6 +19,7 @@ Migrations create the table with `create_outbox_table(op)`.
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import time
 
@@ -37,7 +38,6 @@ from sqlalchemy import (
     String,
     Table,
     func,
-    insert,
     select,
     text,
     update,
@@ -79,17 +79,24 @@ def drop_outbox_table(op) -> None:
     outbox_table.drop(op.get_bind())
 
 
+# the envelopes written and the relay woken (at commit) in one round trip
+WRITE_OUTBOX = text("""
+    WITH written AS (
+        INSERT INTO outbox (event_id, event_type, envelope)
+        SELECT (envelope->>'event_id')::uuid, envelope->>'event_type', envelope
+        FROM jsonb_array_elements(CAST(:envelopes AS jsonb)) AS envelope
+        RETURNING 1
+    )
+    SELECT pg_notify(:channel, '')
+""")
+
+
 def add_to_outbox(session: Session, envelopes: list[dict]) -> None:
     """Write envelopes (one producer's) in the session's transaction; NOTIFY goes at commit."""
     if not envelopes:
         return
-    session.execute(insert(outbox_table), [
-        {"event_id": envelope["event_id"], "event_type": envelope["event_type"],
-         "envelope": envelope}
-        for envelope in envelopes
-    ])
-    session.execute(text("SELECT pg_notify(:channel, '')"),
-                    {"channel": notify_channel(envelopes[0]["producer"])})
+    session.execute(WRITE_OUTBOX, {"envelopes": json.dumps(envelopes),
+                                   "channel": notify_channel(envelopes[0]["producer"])})
 
 
 class Relay:

@@ -158,7 +158,7 @@ def change_status(store, order_id: uuid.UUID, new_status: str, actor_id: uuid.UU
         role = _role_or_404(order, order_id, actor_id, is_admin)
         machine.check_move(role, order.status, new_status)
         change = store.record_status_change(order, new_status, actor_id=actor_id,
-                                            actor_role=role, changed_at=store.now())
+                                            actor_role=role)
         store.emit(ORDER_STATUS_CHANGED, ORDER_STATUS_CHANGED.dump({
             "order_id": order.id, "customer_id": order.customer_id,
             "restaurant_id": order.restaurant_id, "previous_status": change.previous_status,

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 from decimal import Decimal
+from types import SimpleNamespace
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from services.orders.contract.rpc import CUSTOMER_ORDERS_ORDER
 from services.orders.domain.status import INITIAL
@@ -19,6 +20,36 @@ from shared.pages import Keyset, Page, fetch_page
 # its customer_id (services.orders.contract.rpc.CUSTOMER_ORDERS_ORDER: what its cursor holds)
 CUSTOMER_ORDERS = Keyset(CUSTOMER_ORDERS_ORDER[0], (Order.created_at, Order.id),
                          descending=True)
+
+# the order row locked, with its lines (amounts as text, so they stay exact)
+LOCK_ORDER = text("""
+    SELECT o.id, o.customer_id, o.restaurant_id, o.restaurant_owner_id, o.status,
+           o.status_version, o.subtotal, o.total, o.currency, o.notes, o.created_at,
+           o.updated_at,
+           coalesce((SELECT json_agg(json_build_object(
+                        'dish_id', i.dish_id, 'dish_name', i.dish_name,
+                        'unit_price', i.unit_price::text, 'quantity', i.quantity,
+                        'line_total', i.line_total::text) ORDER BY i.line)
+                     FROM order_items i WHERE i.order_id = o.id), '[]') AS items
+    FROM orders o WHERE o.id = :id
+    FOR UPDATE OF o
+""")
+
+# the next version of a locked order, and its order_status_changes row
+MOVE_ORDER = text("""
+    WITH moved AS (
+        UPDATE orders SET status = :new, status_version = status_version + 1,
+                          updated_at = clock_timestamp()
+        WHERE id = :id
+        RETURNING status_version, updated_at
+    ), logged AS (
+        INSERT INTO order_status_changes
+            (order_id, version, previous_status, new_status, actor_id, actor_role, changed_at)
+        SELECT :id, status_version, :previous, :new, :actor_id, :actor_role, updated_at
+        FROM moved
+    )
+    SELECT status_version, updated_at FROM moved
+""")
 
 
 class OrdersStore(Store):
@@ -73,26 +104,33 @@ class OrdersStore(Store):
     def get_order(self, order_id: uuid.UUID) -> Order | None:
         return self.session.get(Order, order_id)
 
-    def order_for_update(self, order_id: uuid.UUID) -> Order | None:
-        """The order, locked until the transaction ends: its status changes one at a time."""
-        return self.session.scalars(
-            select(Order).where(Order.id == order_id).with_for_update()
-            .execution_options(populate_existing=True)
-        ).first()
+    def order_for_update(self, order_id: uuid.UUID) -> SimpleNamespace | None:
+        """The order with its lines, locked until the transaction ends: its status changes
+        one at a time. One statement, and no ORM object: this is the hottest write."""
+        row = self.session.execute(LOCK_ORDER, {"id": order_id}).mappings().first()
+        if row is None:
+            return None
+        order = SimpleNamespace(**row)
+        order.items = [SimpleNamespace(
+            dish_id=uuid.UUID(line["dish_id"]), dish_name=line["dish_name"],
+            unit_price=Decimal(line["unit_price"]), quantity=line["quantity"],
+            line_total=Decimal(line["line_total"])) for line in order.items]
+        return order
 
-    def record_status_change(self, order: Order, new_status: str, *,
-                             actor_id: uuid.UUID | None, actor_role: str,
-                             changed_at: datetime) -> OrderStatusChange:
-        """Move a locked order to `new_status` as its next version, with the change's row."""
-        change = OrderStatusChange(
-            order_id=order.id, version=order.status_version + 1,
-            previous_status=order.status, new_status=new_status, actor_id=actor_id,
-            actor_role=actor_role, changed_at=changed_at)
-        order.status = new_status
-        order.status_version = change.version
-        order.updated_at = changed_at
-        self.session.add(change)
-        self.session.flush()
+    def record_status_change(self, order: SimpleNamespace, new_status: str, *,
+                             actor_id: uuid.UUID | None, actor_role: str) -> SimpleNamespace:
+        """Move a locked order to `new_status` as its next version, with the change's row,
+        in one statement. The change's moment is the database's clock read after the row
+        lock, so it orders the changes of one order as their versions do, whichever
+        replica made them (unlike the transaction's start, or each replica's own clock)."""
+        version, changed_at = self.session.execute(MOVE_ORDER, {
+            "id": order.id, "previous": order.status, "new": new_status,
+            "actor_id": actor_id, "actor_role": actor_role}).one()
+        change = SimpleNamespace(order_id=order.id, version=version,
+                                 previous_status=order.status, new_status=new_status,
+                                 actor_id=actor_id, actor_role=actor_role,
+                                 changed_at=changed_at)
+        order.status, order.status_version, order.updated_at = new_status, version, changed_at
         return change
 
     def customer_orders(self, customer_id: uuid.UUID, *, limit: int, offset: int,
