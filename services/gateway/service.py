@@ -9,7 +9,13 @@ from nameko.extensions import DependencyProvider
 from services.gateway.catalog_stream import CatalogStream
 from services.gateway.domain import identity, views
 from services.gateway.domain.access import Access, authorize
-from services.gateway.domain.auth import Identity, LoginThrottle, TokenSettings, WriteLimit
+from services.gateway.domain.auth import (
+    Identity,
+    LoginThrottle,
+    TokenSettings,
+    VerifiedTokens,
+    WriteLimit,
+)
 from services.gateway.entrypoints.analytics import AnalyticsRoutes
 from services.gateway.entrypoints.catalog import CatalogRoutes
 from services.gateway.entrypoints.operations import OperationsRoutes
@@ -34,12 +40,13 @@ class Config(DependencyProvider):
 
 
 class Auth:
-    """What signing in needs: the token settings, the failed sign-in counts and the write
-    allowances."""
+    """What signing in needs: the token settings (and the tokens already read), the failed
+    sign-in counts and the write allowances."""
 
     def __init__(self, tokens: TokenSettings | None, throttle: LoginThrottle,
                  writes: WriteLimit):
         self.tokens = tokens
+        self.verified = VerifiedTokens(tokens) if tokens else None
         self.throttle = throttle
         self.writes = writes
 
@@ -94,7 +101,7 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
     def authorize(self, access: Access, request, path_values: dict) -> Identity | None:
         """Who is asking, once `access` lets them (see http.route): 401/403/404 otherwise,
         and 429 past their share of writes."""
-        caller = identity.acting_identity(request, self.auth.tokens)
+        caller = identity.acting_identity(request, self.auth.verified)
         authorize(access, caller, lambda: self.restaurant_owner(access.owns, path_values))
         if request.method not in READ_METHODS:
             self.auth.writes.check(caller, request.remote_addr)

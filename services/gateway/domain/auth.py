@@ -82,6 +82,11 @@ _REFUSALS = (
 
 def read_token(settings: TokenSettings, token: str | None) -> Identity:
     """Who the token speaks for, or Unauthorized saying what is wrong with it."""
+    return _read(settings, token)[0]
+
+
+def _read(settings: TokenSettings, token: str | None) -> tuple[Identity, float]:
+    """read_token's identity, and the moment the token expires (its `exp`)."""
     if not token:
         raise Unauthorized("an access token is required")
     try:
@@ -101,7 +106,38 @@ def read_token(settings: TokenSettings, token: str | None) -> Identity:
     role = claims.get("role", "user")
     if role not in ROLES:
         raise Unauthorized("the access token has an unknown role")
-    return Identity(user_id, role)
+    return Identity(user_id, role), float(claims["exp"])
+
+
+class VerifiedTokens:
+    """The tokens this gateway has read, each with who it speaks for, until it expires.
+
+    A client sends the same token with every request for as long as it lasts, and it says
+    the same each time: its signature and claims are checked once, not on every request
+    (a tenth of the gateway's work on POST /orders). A token refused is not kept; past
+    `max_entries` the oldest half is forgotten (read again if it comes back)."""
+
+    def __init__(self, settings: TokenSettings, max_entries: int = 10_000,
+                 clock: Callable[[], float] = time.time):
+        self.settings = settings
+        self.max_entries = max_entries
+        self.clock = clock
+        self._known: dict[str, tuple[Identity, float]] = {}
+
+    def read(self, token: str | None) -> Identity:
+        """As read_token: who the token speaks for, or Unauthorized."""
+        known = self._known.get(token) if token else None
+        if known is not None:
+            identity, expires = known
+            if self.clock() < expires:  # as PyJWT: expired once now reaches exp
+                return identity
+            del self._known[token]
+        identity, expires = _read(self.settings, token)
+        if len(self._known) >= self.max_entries:
+            for old in list(self._known)[:self.max_entries // 2]:  # insertion order
+                del self._known[old]
+        self._known[token] = (identity, expires)
+        return identity
 
 
 def bearer_token(authorization: str | None) -> str | None:

@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from werkzeug.wrappers import Request
 
-from services.gateway.domain.auth import Identity, TokenSettings, bearer_token, read_token
+from services.gateway.domain.auth import (
+    Identity,
+    TokenSettings,
+    VerifiedTokens,
+    bearer_token,
+    read_token,
+)
 from shared.errors import Unauthorized
 
 AUTHORIZATION_HEADER = "Authorization"
 
 
-def acting_identity(request: Request, tokens: TokenSettings | None = None) -> Identity | None:
+def acting_identity(request: Request, tokens: TokenSettings | VerifiedTokens | None = None
+                    ) -> Identity | None:
     """Who is asking: the identity of the request's access token, or None for an anonymous
     request (no Authorization header).
 
@@ -24,6 +31,8 @@ def acting_identity(request: Request, tokens: TokenSettings | None = None) -> Id
             return None
         if tokens is None:
             raise Unauthorized("sign-in is not configured on this gateway")
+        if isinstance(tokens, VerifiedTokens):
+            return tokens.read(token)
         return read_token(tokens, token)
     except Unauthorized as exc:
         exc.details = {"header": AUTHORIZATION_HEADER, **exc.details}

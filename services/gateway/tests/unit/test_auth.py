@@ -137,3 +137,49 @@ def test_a_success_clears_the_accounts_count_not_the_addresses():
         throttle.check("c@example.com", "10.0.0.1")  # the address kept its count
 
 
+
+
+class FakeClock:
+    def __init__(self, now: float):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_verified_tokens_read_a_token_once_until_it_expires(monkeypatch):
+    import time
+
+    clock = FakeClock(time.time())
+    verified = auth.VerifiedTokens(TOKENS, clock=clock)
+    token = auth.issue_token(TOKENS, USER, "admin", now=clock.now)["access_token"]
+    reads = []
+    real_read = auth._read
+    monkeypatch.setattr(auth, "_read", lambda *args: reads.append(args) or real_read(*args))
+    assert verified.read(token) == auth.Identity(USER, "admin")
+    clock.now += TOKENS.ttl_seconds - 1
+    assert verified.read(token) == auth.Identity(USER, "admin")
+    assert len(reads) == 1  # its signature and claims checked once
+    clock.now += 1  # exp reached (as PyJWT: expired once now reaches exp): checked again
+    assert verified.read(token) == auth.Identity(USER, "admin")
+    assert len(reads) == 2
+
+
+@pytest.mark.parametrize("name", list(BAD_TOKENS))
+def test_verified_tokens_refuse_what_read_token_refuses_every_time(name):
+    token, says = BAD_TOKENS[name]
+    verified = auth.VerifiedTokens(TOKENS)
+    for _ in range(2):
+        with pytest.raises(Unauthorized) as raised:
+            verified.read(token)
+        assert says in raised.value.message
+    assert len(verified._known) == 0
+
+
+def test_verified_tokens_forget_the_oldest_half_when_full():
+    verified = auth.VerifiedTokens(TOKENS, max_entries=4)
+    tokens = [token_for(f"{USER[:-1]}{n}") for n in range(5)]
+    for token in tokens:
+        verified.read(token)
+    assert list(verified._known) == tokens[2:]  # two forgotten, the newest three kept
+    assert verified.read(tokens[0]).user_id.endswith("0")  # read again when it comes back
