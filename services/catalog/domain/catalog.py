@@ -126,8 +126,10 @@ def get_order_quote(store, restaurant_id: uuid.UUID, dish_ids: list[uuid.UUID]) 
     if len(dish_ids) > MAX_QUOTE_DISHES:
         raise InvalidInput("the request has invalid fields", {"fields": {"dish_ids": [
             f"expected at most {MAX_QUOTE_DISHES} ids"]}})
-    restaurant = _restaurant_or_404(store, restaurant_id)
-    dishes = in_asked_order(store.get_dishes(dish_ids), dish_ids)
+    restaurant, dishes = store.order_quote(restaurant_id, dish_ids)
+    if restaurant is None:
+        raise NotFound("restaurant not found", {"restaurant_id": str(restaurant_id)})
+    dishes = in_asked_order(dishes, dish_ids)
     return {"restaurant": restaurant_schema.dump(restaurant),
             "dishes": dish_schema.dump(dishes, many=True)}
 

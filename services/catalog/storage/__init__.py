@@ -155,6 +155,17 @@ class CatalogStore(NearbyQueries, Store):
             return []
         return list(self.session.scalars(select(Dish).where(Dish.id.in_(ids))))
 
+    def order_quote(self, restaurant_id: uuid.UUID, dish_ids: list[uuid.UUID]
+                    ) -> tuple[Restaurant | None, list[Dish]]:
+        """The restaurant and those of the dishes that exist (wherever they are served), in
+        one round trip: the restaurant's row once per dish found, or once with none."""
+        rows = self.session.execute(
+            select(Restaurant, Dish).outerjoin(Dish, Dish.id.in_(dish_ids))
+            .where(Restaurant.id == restaurant_id)).all()
+        if not rows:
+            return None, []
+        return rows[0][0], [dish for _, dish in rows if dish is not None]
+
     def add_dish(self, restaurant_id: uuid.UUID, fields: dict) -> Dish:
         dish = Dish(restaurant_id=restaurant_id, **fields)
         self.session.add(dish)

@@ -16,7 +16,7 @@ from marshmallow import fields
 from services.orders.contract.events import ORDER_CREATED, ORDER_STATUS_CHANGED
 from services.orders.contract.rpc import OrderSchema
 from services.orders.domain import status as machine
-from shared.errors import InvalidInput, NotFound
+from shared.errors import BellyfedError, InvalidInput, NotFound
 from shared.schemas import paged
 
 
@@ -115,16 +115,21 @@ def _quote(catalog, restaurant_id: uuid.UUID, items: list[dict]) -> dict:
 
 def create_order(store, catalog, customer_id: uuid.UUID, fields: dict,
                  idempotency_key: str | None = None) -> dict:
-    """A PENDING order priced from the catalog now; order_created goes with it."""
+    """A PENDING order priced from the catalog now; order_created goes with it. A retry
+    (the same key and request) gets the first order, even once the menu changed or while
+    the catalog is away."""
     request = {"customer_id": customer_id, "fields": fields}
-    # a retry is answered before asking the catalog, so it gets the first order even if
-    # the menu changed since
-    answered = store.answer_given(CREATE_ORDER, idempotency_key, request)
-    if answered is not None:
-        return answered
-
-    quote = _quote(catalog, fields["restaurant_id"], fields["items"])
-    lines = price_lines(fields["restaurant_id"], fields["items"], quote["dishes"])
+    try:
+        quote = _quote(catalog, fields["restaurant_id"], fields["items"])
+        lines = price_lines(fields["restaurant_id"], fields["items"], quote["dishes"])
+    except BellyfedError:
+        # only a call the catalog cannot price looks for a first call's answer here: a
+        # first call (nearly every call) skips that read, and a priced retry gets its
+        # first order from the claim in `store.command`
+        answered = store.answer_given(CREATE_ORDER, idempotency_key, request)
+        if answered is not None:
+            return answered
+        raise
     subtotal = order_total(lines)
     owner_id = quote["restaurant"].get("owner_id")
 
@@ -132,8 +137,7 @@ def create_order(store, catalog, customer_id: uuid.UUID, fields: dict,
         order = store.add_order(
             customer_id=customer_id, restaurant_id=fields["restaurant_id"],
             restaurant_owner_id=uuid.UUID(owner_id) if owner_id else None, lines=lines,
-            subtotal=subtotal, total=subtotal, notes=fields.get("notes"),
-            placed_at=store.now())
+            subtotal=subtotal, total=subtotal, notes=fields.get("notes"))
         store.emit(ORDER_CREATED, ORDER_CREATED.dump({
             "order_id": order.id, "customer_id": order.customer_id,
             "restaurant_id": order.restaurant_id,
