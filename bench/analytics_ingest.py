@@ -19,8 +19,13 @@ it starts itself) and the same RabbitMQ (AMQP_URI, on a throwaway vhost):
 Whatever it started (the moto server, the vhost, the service) is stopped on success, on
 failure, on Ctrl-C and on SIGTERM.
 
-It prints both rates and their ratio, and checks the counts are exact (with --duplicates
-every event is published twice and must still be counted once).
+It prints both rates and their ratio, checks the counts are exact (with --duplicates
+every event is published twice and must still be counted once), and where the time of a
+batch went: the consumer's batch sizes, the DynamoDB requests each batch made by kind
+(BatchGetItem / TransactWriteItems / BatchWriteItem / UpdateItem) with their entries and
+time, and the CPU the DynamoDB server and this process used. The service runs with its
+own batching defaults (services/analytics/config.py; BATCH_MAX_SIZE etc. from the
+environment override them, as in a deployment).
 """
 
 from __future__ import annotations
@@ -30,6 +35,8 @@ import eventlet
 eventlet.monkey_patch()
 
 import argparse
+import collections
+import contextvars
 import random
 import sys
 import time
@@ -37,6 +44,7 @@ import uuid
 from datetime import UTC, datetime
 from pathlib import Path
 
+from botocore.exceptions import ClientError
 from kombu import Connection, Producer
 from nameko.containers import ServiceContainer
 from nameko.events import get_event_exchange
@@ -44,16 +52,145 @@ from nameko.events import get_event_exchange
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import Vhost, exit_on_sigterm, start_moto, stop
+from bench.support import Vhost, cpu_seconds, exit_on_sigterm, start_moto, stop
+from services.analytics import config as analytics_config
 from services.analytics.domain.views import view_writes
 from services.analytics.service import AnalyticsService
+from services.analytics.storage import ingest
 from services.gateway.contract.events import RESTAURANT_VIEWED
 from shared.config import amqp_uri
-from shared.dynamodb import DynamoDBClient, ensure_tables
+from shared.dynamodb import DynamoDB, DynamoDBClient, ensure_tables
 from shared.event_buffer import messages_of
 from shared.events import make_envelope
 
 DEVICES = ("mobile", "tablet", "desktop")
+BATCHING = ("BATCH_MAX_SIZE", "BATCH_MAX_WAIT", "BATCH_MAX_IN_FLIGHT")
+# what one request of each kind carries, counted as "entries"
+def transaction_entries(kwargs: dict, each: bool = False) -> collections.Counter | list:
+    """A TransactWriteItems' entries by kind (event markers, conditional puts, updates):
+    counted, or `each` one's kind in order."""
+    kinds = ["markers" if "ProcessedEvents" in entry.get("Put", {}).get("TableName", "")
+             else "puts" if "Put" in entry else "updates" if "Update" in entry else "other"
+             for entry in kwargs["TransactItems"]]
+    return kinds if each else collections.Counter(kinds)
+
+
+ENTRIES = {
+    "TransactWriteItems": lambda kw: len(kw["TransactItems"]),
+    "BatchWriteItem": lambda kw: sum(map(len, kw["RequestItems"].values())),
+    "BatchGetItem": lambda kw: sum(len(t["Keys"]) for t in kw["RequestItems"].values()),
+}
+
+
+def wall_clock(spans: list[tuple[float, float]]) -> float:
+    """The time some span was running (requests at once are counted once)."""
+    total, reached = 0.0, float("-inf")
+    for start, end in sorted(spans):
+        if end > reached:
+            total += end - max(start, reached)
+            reached = end
+    return total
+
+
+class BatchMeter:
+    """Each consumer batch of the service under test: its events, its time, and every
+    DynamoDB request it made (kind, entries, seconds, cancelled or not). Requests are told
+    apart by a context variable the worker sets (its reads in other threads carry it)."""
+
+    def __init__(self):
+        self.batches: list[dict] = []
+        self.current: contextvars.ContextVar = contextvars.ContextVar("batch", default=None)
+
+    def watch(self, container: ServiceContainer) -> None:
+        [provider] = [dep for dep in container.dependencies if isinstance(dep, DynamoDB)]
+        client = provider.dynamodb.client
+        call = client._make_api_call
+
+        def metered_call(operation, kwargs):
+            batch = self.current.get()
+            started = time.perf_counter()
+            try:
+                return call(operation, kwargs)
+            except ClientError as exc:
+                if batch is not None and (exc.response.get("Error", {}).get("Code")
+                                          == "TransactionCanceledException"):
+                    batch["cancelled"] += 1
+                    kinds = transaction_entries(kwargs, each=True)
+                    batch["cancelled_by"].update(
+                        f"{kind} {reason.get('Code')}" for kind, reason in zip(
+                            kinds, exc.response.get("CancellationReasons") or [], strict=False)
+                        if reason.get("Code") not in (None, "None"))
+                raise
+            finally:
+                if batch is not None:
+                    if operation == "TransactWriteItems":
+                        batch["kinds"].update(transaction_entries(kwargs))
+                    batch["requests"][operation] += 1
+                    batch["entries"][operation] += ENTRIES.get(operation, lambda kw: 1)(kwargs)
+                    batch["spans"][operation].append((started, time.perf_counter()))
+
+        client._make_api_call = metered_call
+        ingest_views = ingest.ingest_views
+
+        def metered_ingest(dynamodb, envelopes):
+            batch = {"events": len(envelopes), "requests": collections.Counter(),
+                     "entries": collections.Counter(), "spans": collections.defaultdict(list),
+                     "cancelled": 0, "kinds": collections.Counter(),
+                     "cancelled_by": collections.Counter()}
+            self.current.set(batch)
+            started = time.perf_counter()
+            try:
+                return ingest_views(dynamodb, envelopes)
+            finally:
+                batch["elapsed"] = time.perf_counter() - started
+                self.current.set(None)
+                self.batches.append(batch)
+
+        ingest.ingest_views = metered_ingest
+
+    def report(self, settings: dict) -> list[str]:
+        batches = self.batches
+        if not batches:
+            return ["  (no batch was written)"]
+        sizes = [batch["events"] for batch in batches]
+        elapsed = sum(batch["elapsed"] for batch in batches) / len(batches)
+        lines = [
+            f"  consumer batches           {len(batches)}, events in each: mean "
+            f"{sum(sizes) / len(sizes):.0f}, min {min(sizes)}, max {max(sizes)} "
+            f"(BATCH_MAX_SIZE {settings['BATCH_MAX_SIZE']}, BATCH_MAX_WAIT "
+            f"{settings['BATCH_MAX_WAIT']} s, BATCH_MAX_IN_FLIGHT "
+            f"{settings['BATCH_MAX_IN_FLIGHT']})",
+            f"  one batch takes            {elapsed * 1000:.0f} ms "
+            f"({elapsed * 1000 / (sum(sizes) / len(sizes)):.2f} ms an event), of which:",
+        ]
+        in_requests = 0.0
+        for kind in ("BatchGetItem", "TransactWriteItems", "BatchWriteItem", "UpdateItem",
+                     *sorted({kind for batch in batches for kind in batch["requests"]}
+                             - {"BatchGetItem", "TransactWriteItems", "BatchWriteItem",
+                                "UpdateItem"})):
+            requests = sum(batch["requests"][kind] for batch in batches) / len(batches)
+            entries = sum(batch["entries"][kind] for batch in batches) / len(batches)
+            seconds = sum(wall_clock(batch["spans"][kind]) for batch in batches) / len(batches)
+            each = sum(end - start for batch in batches
+                       for start, end in batch["spans"][kind]) / len(batches)
+            in_requests += seconds
+            lines.append(f"    {kind:<22} {requests:6.1f} requests, {entries:7.1f} entries, "
+                         f"{seconds * 1000:7.0f} ms"
+                         + (f" ({each * 1000 / requests:.1f} ms each)" if requests else ""))
+            if kind == "TransactWriteItems":
+                kinds = sum((batch["kinds"] for batch in batches), collections.Counter())
+                lines.append("      of which " + ", ".join(
+                    f"{count / len(batches):.0f} {kind}" for kind, count in kinds.most_common())
+                    + f" ({kinds['updates'] / sum(sizes):.2f} updates an event)")
+        cancelled = sum(batch["cancelled"] for batch in batches)
+        lines.append(f"    the rest (planning)    {(elapsed - in_requests) * 1000:37.0f} ms "
+                     "(the time in requests is wall-clock: concurrent reads counted once)")
+        cancelled_by = sum((batch["cancelled_by"] for batch in batches), collections.Counter())
+        lines.append(f"  transactions cancelled     {cancelled} (planned again without what "
+                     "existed)" + (": " + ", ".join(f"{count} {why}" for why, count in
+                                                    cancelled_by.most_common())
+                                   if cancelled_by else ""))
+        return lines
 
 
 def raw_update_rate(dynamodb: DynamoDBClient, seconds: float) -> float:
@@ -72,8 +209,10 @@ def counted_views(dynamodb: DynamoDBClient, restaurants: list[str]) -> int:
     keys = [{"pk": {"S": f"RESTAURANT#{rid}"}, "sk": {"S": "VIEWS"}} for rid in restaurants]
     total = 0
     for start in range(0, len(keys), 100):
+        # only the count: a cheap read, since it is asked ten times a second meanwhile
         response = dynamodb.client.batch_get_item(RequestItems={
-            dynamodb.table_name("Analytics"): {"Keys": keys[start:start + 100]}})
+            dynamodb.table_name("Analytics"): {"Keys": keys[start:start + 100],
+                                               "ProjectionExpression": "view_count"}})
         for item in response["Responses"][dynamodb.table_name("Analytics")]:
             total += int(item.get("view_count", {"N": "0"})["N"])
     return total
@@ -112,11 +251,15 @@ def main() -> int:
         ensure_tables(dynamodb, TABLES)
         raw = raw_update_rate(dynamodb, args.raw_seconds)
 
+        defaults = analytics_config.load()
         config = {"AMQP_URI": vhost.uri, "serializer": "json", "max_workers": 10,
                   "DYNAMODB": dynamodb_settings, "SERVICE_NAME": "analytics",
-                  "LEADERBOARD_REFRESH_INTERVAL": 3600}
+                  "LEADERBOARD_REFRESH_INTERVAL": 3600,
+                  **{key: defaults[key] for key in BATCHING}}
         container = ServiceContainer(AnalyticsService, config)
+        meter = BatchMeter()
         container.start()
+        meter.watch(container)
 
         restaurants = [str(uuid.uuid4()) for _ in range(args.restaurants)]
         viewers = [str(uuid.uuid4()) for _ in range(args.viewers)]
@@ -131,6 +274,11 @@ def main() -> int:
         # batched event type: a message holds an array of up to EVENT_BUFFER_BATCH), or
         # one envelope a message with --one-per-message
         size = 1 if args.one_per_message else args.batch
+        # CPU of this process (publisher, service, client) and of the moto server it started
+        cpu = {"this process": time.process_time}
+        if moto is not None:
+            cpu["DynamoDB server"] = lambda: cpu_seconds(moto.pid)
+        cpu_before = {name: used() for name, used in cpu.items()}
         started = time.perf_counter()
         with Connection(vhost.uri) as connection:
             producer = Producer(connection.channel(), exchange=exchange, serializer="json")
@@ -148,6 +296,7 @@ def main() -> int:
                 return 1
             eventlet.sleep(0.1)
         elapsed = time.perf_counter() - started
+        cpu_used = {name: used() - cpu_before[name] for name, used in cpu.items()}
         eventlet.sleep(1.0 if args.duplicates else 0.2)  # late duplicates would show now
         final = counted_views(dynamodb, restaurants)
         end_to_end = args.events / elapsed
@@ -165,6 +314,12 @@ def main() -> int:
         writes = len(view_writes(envelopes[0]))
         print(f"  vs one request per write   {end_to_end / (raw / writes):10.1f} x "
               f"(a view is {writes} writes: {raw / writes:.1f} events/s that way)")
+        print("  where a batch's time goes (the service's own DynamoDB client):")
+        for line in meter.report(config):
+            print(line)
+        print("  CPU while ingesting        " + ", ".join(
+            f"{name} {used:.1f} s ({used / elapsed:.0%})" for name, used in cpu_used.items())
+            + f", in {elapsed:.1f} s")
         exact = final == args.events
         print(f"  counts exact               {'yes' if exact else 'NO'} "
               f"({final} views counted for {args.events} events)")

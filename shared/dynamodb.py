@@ -7,8 +7,15 @@
 
 from __future__ import annotations
 
+import bisect
+import contextvars
 import functools
+import hashlib
+import itertools
+import random
 import time
+from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -30,6 +37,10 @@ from shared.writes import Increment, PutIfAbsent
 DYNAMODB_CONFIG_KEY = "DYNAMODB"
 # markers outlive any redelivery (RabbitMQ keeps nothing near this long)
 EVENT_MARKER_TTL_SECONDS = 30 * 24 * 3600
+# keys of existing markers and conditional puts a client remembers (KnownKeys)
+KNOWN_KEYS_CONFIG_KEY = "DYNAMODB_KNOWN_KEYS"
+KNOWN_KEYS_SIZE = 200_000
+KNOWN_KEYS_MAX_AGE = 3600.0
 
 
 # DynamoDB saying "not now", rather than "not this"
@@ -70,8 +81,10 @@ def unavailable_when_down(method):
 class DynamoDBClient:
     """boto3 client and resource for one configuration, with the table prefix applied."""
 
-    def __init__(self, endpoint_url: str | None, region: str, table_prefix: str = ""):
+    def __init__(self, endpoint_url: str | None, region: str, table_prefix: str = "",
+                 known_keys: int = KNOWN_KEYS_SIZE):
         self.table_prefix = table_prefix
+        self.known = KnownKeys(known_keys)  # what apply_once need not ask again
         session = boto3.session.Session()
         options = {
             "region_name": region,
@@ -86,9 +99,9 @@ class DynamoDBClient:
         self.resource = session.resource("dynamodb", **options)
 
     @classmethod
-    def from_config(cls, settings: dict) -> DynamoDBClient:
+    def from_config(cls, settings: dict, known_keys: int = KNOWN_KEYS_SIZE) -> DynamoDBClient:
         return cls(settings.get("endpoint_url"), settings["region"],
-                   settings.get("table_prefix", ""))
+                   settings.get("table_prefix", ""), known_keys)
 
     def table_name(self, name: str) -> str:
         return f"{self.table_prefix}{name}"
@@ -178,10 +191,62 @@ def ensure_tables(dynamodb: DynamoDBClient, specs: list[TableSpec]) -> list[str]
 MARKER_TABLE = "ProcessedEvents"
 MAX_TRANSACTION_ITEMS = 100
 MAX_APPLY_ROUNDS = 8
+CONFLICT_DELAY = 0.05  # seconds, times the round number, before another round
+READ_CONCURRENCY = 4  # BatchGetItem calls of one batch at once
+# on the item of a PutIfAbsent(marks_event=True): the event whose marker it stands for
+CREATED_BY = "created_by_event"
 PROCESSED_EVENTS = TableSpec(MARKER_TABLE, (("pk", "S"),), ttl_attribute="expires_at")
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
+NO_CREATOR = b""  # an item that names no creating event
+_UNREAD = b"?"  # an item known to exist, its creator not read yet (never remembered)
+
+
+def _digest(text: str) -> bytes:
+    return hashlib.blake2b(text.encode(), digest_size=16).digest()
+
+
+class KnownKeys:
+    """Items this process knows exist (event markers and conditional puts it wrote or
+    found), with the event that created each where the item says (CREATED_BY), so
+    apply_once need not ask again. Bounded, the oldest forgotten first, each trusted for at
+    most `max_age` seconds; kept as 16-byte digests (about 150 bytes an entry in all).
+
+    Sound because these items are never deleted while remembered, and who created one
+    never changes: markers live 30 days (EVENT_MARKER_TTL_SECONDS), apply_once's
+    conditional puts (viewer markers, raw records, memberships) until a TTL far longer
+    than `max_age`, or for ever. A key forgotten costs a read, never a double count."""
+
+    def __init__(self, size: int = KNOWN_KEYS_SIZE, max_age: float = KNOWN_KEYS_MAX_AGE):
+        self.size = size
+        self.max_age = max_age
+        self._seen: OrderedDict[bytes, tuple[float, bytes]] = OrderedDict()
+
+    def get(self, key_id: tuple) -> bytes | None:
+        """None if not known to exist; else the digest of the event that created it
+        (NO_CREATOR if the item names none)."""
+        digest = _digest(repr(key_id))
+        seen = self._seen.get(digest)
+        if seen is None:
+            return None
+        if time.monotonic() - seen[0] > self.max_age:
+            self._seen.pop(digest, None)
+            return None
+        return seen[1]
+
+    def __contains__(self, key_id: tuple) -> bool:
+        return self.get(key_id) is not None
+
+    def __len__(self) -> int:
+        return len(self._seen)
+
+    def add(self, key_id: tuple, creator: bytes = NO_CREATOR) -> None:
+        digest = _digest(repr(key_id))
+        self._seen[digest] = (time.monotonic(), creator)
+        self._seen.move_to_end(digest)
+        if len(self._seen) > self.size:
+            self._seen.popitem(last=False)
 
 
 def _dynamo_value(value):
@@ -253,6 +318,15 @@ def _marker_key(consumer: str, event_id) -> str:
     return f"EVENT#{consumer}#{event_id}"
 
 
+def _marker_id(consumer: str, event_id: str) -> tuple:
+    return _key_id(MARKER_TABLE, {"pk": _marker_key(consumer, event_id)})
+
+
+def _event_tag(consumer: str, event_id: str) -> str:
+    """What a marking put's CREATED_BY says."""
+    return f"{consumer}#{event_id}"
+
+
 def query_all(table, **arguments) -> list[dict]:
     """Every item a Query on `table` (a boto3 Table) answers, page after page."""
     items: list[dict] = []
@@ -266,25 +340,46 @@ def query_all(table, **arguments) -> list[dict]:
 
 def existing_keys(dynamodb: DynamoDBClient, keys: list[tuple[str, dict]]) -> set[tuple]:
     """Which of the (table, key) pairs name an item that exists (BatchGetItem, 100 a call)."""
-    found: set[tuple] = set()
+    return set(_existing_items(dynamodb, keys))
+
+
+def _existing_items(dynamodb: DynamoDBClient, keys: list[tuple[str, dict]],
+                    attributes: tuple[str, ...] = ()) -> dict[tuple, dict]:
+    """The items that exist among the (table, key) pairs, by key id, with their key and
+    `attributes`: BatchGetItem, 100 keys a call, READ_CONCURRENCY calls at once."""
     unique = {_key_id(table, key): (table, key) for table, key in keys}
+    key_names = {table: tuple(key) for table, key in unique.values()}
     pending = list(unique.values())
-    while pending:
-        chunk, pending = pending[:100], pending[100:]
+    chunks = [pending[start:start + 100] for start in range(0, len(pending), 100)]
+
+    def read(chunk: list[tuple[str, dict]]) -> dict[tuple, dict]:
+        found: dict[tuple, dict] = {}
         request: dict = {}
         for table, key in chunk:
+            names = [*key, *(name for name in attributes if name not in key)]
             entry = request.setdefault(dynamodb.table_name(table), {
-                "Keys": [], "ProjectionExpression": ", ".join(f"#k{n}" for n in range(len(key))),
-                "ExpressionAttributeNames": {f"#k{n}": name for n, name in enumerate(key)}})
+                "Keys": [], "ProjectionExpression": ", ".join(f"#k{n}" for n in range(len(names))),
+                "ExpressionAttributeNames": {f"#k{n}": name for n, name in enumerate(names)}})
             entry["Keys"].append(_dynamo_item(key))
         while request:
             response = dynamodb.client.batch_get_item(RequestItems=request)
             for table_name, items in response.get("Responses", {}).items():
                 table = table_name[len(dynamodb.table_prefix):]
                 for item in items:
-                    key = {name: _deserializer.deserialize(value) for name, value in item.items()}
-                    found.add(_key_id(table, key))
+                    item = {name: _deserializer.deserialize(value) for name, value in item.items()}
+                    found[_key_id(table, {name: item[name] for name in key_names[table]})] = item
             request = response.get("UnprocessedKeys") or {}
+        return found
+
+    if len(chunks) <= 1:
+        return read(chunks[0]) if chunks else {}
+    found: dict[tuple, dict] = {}
+    with ThreadPoolExecutor(max_workers=min(READ_CONCURRENCY, len(chunks))) as pool:
+        # each read in a copy of the caller's context: what the caller's context vars say
+        # (its worker, what meters it) holds for its reads too
+        reads = [pool.submit(contextvars.copy_context().run, read, chunk) for chunk in chunks]
+        for done in reads:
+            found.update(done.result())
     return found
 
 
@@ -293,147 +388,311 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
     events were newly applied.
 
     `batch` is [(event_id, [Increment | PutIfAbsent, ...]), ...]. Events are grouped into
-    TransactWriteItems of at most 100 entries: one conditional marker in ProcessedEvents
-    per event, the group's PutIfAbsent items (conditional), and one update per distinct
-    key, increments to the same key summed. An event and its marker commit together or not
-    at all, so a redelivered event (marker present) or a repeat within the batch changes
-    nothing, and a crash between batches loses nothing. A transaction cancelled by a
-    condition (a duplicate delivered concurrently to another replica, a viewer marker
-    someone else just wrote) is planned again without what turned out to exist.
+    TransactWriteItems of at most 100 entries: each event's marker, the group's
+    PutIfAbsent items (conditional: the first of a key wins) and one update per distinct
+    item, increments to the same item summed. Events that write the same items travel
+    together, and a cluster of them that fits in one transaction is not split across two.
+
+    The marker is a conditional put in ProcessedEvents, or, for an event whose first
+    PutIfAbsent(marks_event=True) it creates, that item itself (it records the event in
+    CREATED_BY): one entry less. Either way an event and its marker commit together or not
+    at all, so a redelivered event or a repeat within the batch changes nothing, and a
+    crash between transactions loses nothing and applies nothing twice.
+
+    Few requests: markers in ProcessedEvents are not read first (events are new, but for
+    redeliveries): a transaction cancelled by one that exists (its CancellationReasons
+    say which) shows a redelivery, and only then are the rest of the batch's read, once.
+    Conditional puts are read first (with their CREATED_BY) unless `dynamodb.known`, the
+    process's memory of existing items, already knows them: one that exists would cancel
+    its whole transaction. A transaction cancelled by a condition (a duplicate another
+    replica applied meanwhile, a viewer marker it just wrote) or by a conflict goes again,
+    next round, without what turned out to exist.
     """
-    events: dict[str, list] = {}
+    events: dict[str, _Writes] = {}
     for event_id, writes in batch:
-        events.setdefault(str(event_id), list(writes))
+        if str(event_id) not in events:
+            events[str(event_id)] = _Writes.of(writes)
+    present = _Existing(dynamodb.known)
+    events = {event: writes for event, writes in events.items()
+              if _marker_id(consumer, event) not in present}
+    _read_puts(dynamodb, events, present, unread_only=False)
     applied = 0
-    for _ in range(MAX_APPLY_ROUNDS):
-        done = existing_keys(dynamodb, [(MARKER_TABLE, {"pk": _marker_key(consumer, event)})
-                                        for event in events])
-        events = {event: writes for event, writes in events.items()
-                  if _key_id(MARKER_TABLE, {"pk": _marker_key(consumer, event)}) not in done}
-        present = existing_keys(dynamodb, [(write.table, write.key)
-                                           for writes in events.values() for write in writes
-                                           if isinstance(write, PutIfAbsent)])
-        # events that write the same items travel together, so their increments coalesce
-        # (a transaction holds at most 100 entries: a batch spans several)
-        events = dict(sorted(events.items(), key=lambda event: _affinity(event[1])))
+    markers_read = False
+    for round_number in range(MAX_APPLY_ROUNDS):
+        if round_number:
+            _read_puts(dynamodb, events, present, unread_only=True)
+        events = _in_clusters(events)
         remaining = dict(events)
-        # groups are planned one after another: a put committed by one group is present
-        # for the next; after a cancelled group, everything left is planned again
-        for group in _groups(events, present):
-            if not _commit(dynamodb, consumer, group, present):
-                break
-            applied += len(group)
-            for event_id in group:
+        redelivered = False
+        # groups are planned one after another: what one committed is present for the
+        # next; a cancelled group's events wait for the next round
+        for group in _groups(consumer, events, present):
+            for event_id in group.applied:  # found applied while planning
                 del remaining[event_id]
+            if not group.entries:
+                continue
+            already_applied = _commit(dynamodb, consumer, group, present)
+            if already_applied is None:
+                applied += len(group.events)
+                already_applied = list(group.events)
+            for event_id in already_applied:
+                del remaining[event_id]
+            if already_applied and remaining and not markers_read and group.cancelled:
+                redelivered = True
+                break
+        if redelivered:
+            markers_read = True
+            found = existing_keys(dynamodb, [(MARKER_TABLE, {"pk": _marker_key(consumer, event)})
+                                             for event in remaining])
+            for key_id in found:
+                present.add(key_id)
+            remaining = {event: writes for event, writes in remaining.items()
+                         if _marker_id(consumer, event) not in found}
         events = remaining
         if not events:
             return applied
+        # the first retry goes at once; after that, another writer may hold these items
+        time.sleep(CONFLICT_DELAY * round_number)
     raise RuntimeError(f"{len(events)} events could not be applied after "
                        f"{MAX_APPLY_ROUNDS} rounds of conflicting writes")
 
 
-def _affinity(writes: list) -> tuple:
-    """The item an event's first increment goes to: what it shares with its neighbours."""
-    for write in writes:
-        if isinstance(write, Increment):
-            return _key_id(write.table, write.key)
-    return ("",)
+def _in_clusters(events: dict[str, _Writes]) -> dict[str, _Writes]:
+    """The events sorted by affinity, so that those writing the same items are neighbours,
+    starting from a random cluster: concurrent batches (and replicas) then go through the
+    items in different orders instead of racing for the same ones at the same moment."""
+    ordered = sorted(events.items(), key=lambda event: event[1].affinity)
+    if not ordered:
+        return {}
+    start = bisect.bisect_left([writes.affinity for _, writes in ordered],
+                               random.choice(ordered)[1].affinity)
+    return dict(ordered[start:] + ordered[:start])
 
 
-def _plan(events: dict[str, list], present: set[tuple]) -> tuple[list[PutIfAbsent], list]:
-    """The group's conditional puts (first one wins a key) and its coalesced increments."""
-    puts: dict[tuple, PutIfAbsent] = {}
-    increments: dict[tuple, list[Increment]] = {}
+class _Existing:
+    """What one apply_once call knows exists (and who created it): what it found itself,
+    and what the process knows (`dynamodb.known`, which concurrent batches keep teaching:
+    an item another batch just wrote is not written again here)."""
+
+    def __init__(self, known: KnownKeys):
+        self.found: dict[tuple, bytes] = {}
+        self.known = known
+
+    def creator(self, key_id: tuple) -> bytes | None:
+        """None if not known to exist; else its creator's digest, NO_CREATOR, or _UNREAD."""
+        creator = self.found.get(key_id)
+        return creator if creator is not None else self.known.get(key_id)
+
+    def __contains__(self, key_id: tuple) -> bool:
+        return self.creator(key_id) is not None
+
+    def add(self, key_id: tuple, creator: bytes = NO_CREATOR) -> None:
+        self.found[key_id] = creator
+        if creator != _UNREAD:
+            self.known.add(key_id, creator)
+
+
+def _read_puts(dynamodb: DynamoDBClient, events: dict[str, _Writes], present: _Existing,
+               unread_only: bool) -> None:
+    """Teach `present` which of the events' conditional puts exist, and who created them:
+    every one it does not know (or only those known to exist, creator unread)."""
+    keys = {}
     for writes in events.values():
+        for key_id, put, _ in writes.puts:
+            creator = present.creator(key_id)
+            if creator == _UNREAD or (creator is None and not unread_only):
+                keys[key_id] = (put.table, put.key)
+    if not keys:
+        return
+    for key_id, item in _existing_items(dynamodb, list(keys.values()), (CREATED_BY,)).items():
+        present.add(key_id, _digest(item[CREATED_BY]) if CREATED_BY in item else NO_CREATOR)
+
+
+@dataclass(frozen=True)
+class _Writes:
+    """One event's writes with their keys worked out once: what planning looks at."""
+
+    puts: tuple[tuple[tuple, PutIfAbsent, tuple[tuple, ...]], ...]  # key, put, on_new keys
+    increments: tuple[tuple[tuple, Increment], ...]
+    marking: tuple | None  # the key of its first marks_event put
+    affinity: tuple  # the item its first increment goes to: what it shares with neighbours
+
+    @classmethod
+    def of(cls, writes: list) -> _Writes:
+        puts, increments = [], []
         for write in writes:
             if isinstance(write, PutIfAbsent):
-                key = _key_id(write.table, write.key)
-                if key in present or key in puts:
-                    continue
-                puts[key] = write
-                for increment in write.on_new:
-                    increments.setdefault(_key_id(increment.table, increment.key),
-                                          []).append(increment)
+                puts.append((_key_id(write.table, write.key), write, tuple(
+                    _key_id(increment.table, increment.key) for increment in write.on_new)))
             else:
-                increments.setdefault(_key_id(write.table, write.key), []).append(write)
-    return list(puts.values()), [_merge(same_key) for same_key in increments.values()]
+                increments.append((_key_id(write.table, write.key), write))
+        marking = next((key_id for key_id, put, _ in puts if put.marks_event), None)
+        return cls(tuple(puts), tuple(increments), marking,
+                   increments[0][0] if increments else ("",))
 
 
-def _footprint(writes: list, present: set[tuple], puts: set, items: set) -> tuple[set, set]:
-    """The conditional puts and updated items one event adds to a group that already has
-    `puts` and `items` (the same rules as _plan: the first put of a key wins)."""
-    new_puts: set = set()
-    new_items: set = set()
-    for write in writes:
-        if isinstance(write, PutIfAbsent):
-            key = _key_id(write.table, write.key)
-            if key in present or key in puts or key in new_puts:
+class _Group:
+    """One transaction being planned: a ProcessedEvents marker for each event no put of
+    its own marks, the conditional puts (the first of a key wins; a marking one names its
+    event), and one update per item, its increments coalesced."""
+
+    def __init__(self, consumer: str, present: _Existing):
+        self.consumer = consumer
+        self.present = present
+        self.events: dict[str, _Writes] = {}
+        self.applied: list[str] = []  # found applied while planning: their marking put exists
+        self.markers: list[str] = []
+        self.puts: dict[tuple, tuple[PutIfAbsent, str | None]] = {}  # key -> (put, it marks)
+        self.increments: dict[tuple, list[Increment]] = {}
+        self.cancelled = False
+
+    @property
+    def entries(self) -> int:
+        return len(self.markers) + len(self.puts) + len(self.increments)
+
+    def effect(self, event_id: str, writes: _Writes):
+        """What the event would add: "applied", "wait" (who created its marking put is
+        not known yet: the next round reads it), or (whether it needs a marker, its new
+        puts, the number of entries it adds)."""
+        if writes.marking is not None:
+            creator = self.present.creator(writes.marking)
+            if creator == _digest(_event_tag(self.consumer, event_id)):
+                return "applied"
+            if creator == _UNREAD:
+                return "wait"
+        puts: dict[tuple, PutIfAbsent] = {}
+        items = {key_id for key_id, _ in writes.increments}
+        for key_id, put, on_new in writes.puts:
+            if key_id in puts or key_id in self.puts or key_id in self.present:
                 continue
-            new_puts.add(key)
-            new_items.update(_key_id(increment.table, increment.key)
-                             for increment in write.on_new)
-        else:
-            new_items.add(_key_id(write.table, write.key))
-    return new_puts, new_items - items
+            puts[key_id] = put
+            items.update(on_new)
+        needs_marker = writes.marking not in puts
+        return needs_marker, puts, needs_marker + len(puts) + len(items - self.increments.keys())
+
+    def add(self, event_id: str, writes: _Writes, effect) -> None:
+        if effect == "applied":
+            self.applied.append(event_id)
+            return
+        if effect == "wait":
+            return
+        needs_marker, puts, _ = effect
+        self.events[event_id] = writes
+        if needs_marker:
+            self.markers.append(event_id)
+        for key_id, put in puts.items():
+            self.puts[key_id] = (put, event_id if key_id == writes.marking else None)
+            for increment in put.on_new:
+                self.increments.setdefault(_key_id(increment.table, increment.key),
+                                           []).append(increment)
+        for key_id, increment in writes.increments:
+            self.increments.setdefault(key_id, []).append(increment)
 
 
-def _groups(events: dict[str, list], present: set[tuple]):
-    """Consecutive groups of events whose transaction fits in MAX_TRANSACTION_ITEMS: one
-    marker per event, one entry per conditional put and per distinct updated item. Each
-    event's footprint is counted once as it joins (linear in the batch)."""
-    group: dict[str, list] = {}
-    puts: set = set()
-    items: set = set()
-    for event_id, writes in events.items():
-        new_puts, new_items = _footprint(writes, present, puts, items)
-        if group and (len(group) + 1 + len(puts) + len(new_puts) + len(items)
-                      + len(new_items)) > MAX_TRANSACTION_ITEMS:
-            yield group
-            group, puts, items = {}, set(), set()
-            new_puts, new_items = _footprint(writes, present, puts, items)
-        if 1 + len(new_puts) + len(new_items) > MAX_TRANSACTION_ITEMS:
-            raise ValueError(f"event {event_id} alone needs more than "
-                             f"{MAX_TRANSACTION_ITEMS} writes")
-        group[event_id] = writes
-        puts |= new_puts
-        items |= new_items
-    if group:
+def _cluster_entries(consumer: str, cluster: list, present: _Existing) -> int:
+    """The entries a cluster of events would need in a transaction of its own."""
+    alone = _Group(consumer, present)
+    for event_id, writes in cluster:
+        alone.add(event_id, writes, alone.effect(event_id, writes))
+    return alone.entries
+
+
+def _groups(consumer: str, events: dict[str, _Writes], present: _Existing):
+    """Consecutive groups whose transaction fits in MAX_TRANSACTION_ITEMS. Events of one
+    affinity (consecutive, as sorted) form a cluster; a cluster that fits in a
+    transaction of its own starts one rather than be split across two (each piece would
+    update the same items again). Planned lazily: a group is made after the one before
+    it committed, so it knows what that one wrote."""
+    group = _Group(consumer, present)
+    for _, cluster in itertools.groupby(events.items(), key=lambda event: event[1].affinity):
+        cluster = list(cluster)
+        if group.entries:
+            alone = _cluster_entries(consumer, cluster, present)
+            if group.entries + alone > MAX_TRANSACTION_ITEMS >= alone:
+                yield group
+                group = _Group(consumer, present)
+        for event_id, writes in cluster:
+            effect = group.effect(event_id, writes)
+            added = 0 if isinstance(effect, str) else effect[2]
+            if group.entries and group.entries + added > MAX_TRANSACTION_ITEMS:
+                yield group
+                group = _Group(consumer, present)
+                effect = group.effect(event_id, writes)
+                added = 0 if isinstance(effect, str) else effect[2]
+            if added > MAX_TRANSACTION_ITEMS:
+                raise ValueError(f"event {event_id} alone needs more than "
+                                 f"{MAX_TRANSACTION_ITEMS} writes")
+            group.add(event_id, writes, effect)
+    if group.entries or group.applied:
         yield group
 
 
-def _commit(dynamodb: DynamoDBClient, consumer: str, group: dict[str, list],
-            present: set[tuple]) -> bool:
-    """One transaction for the group. Either way `present` learns about the group's
-    conditional puts: written (True), or found to exist already (False, a condition
-    cancelled it, and the caller plans again)."""
-    puts, increments = _plan(group, present)
-    entries = [_marker_entry(dynamodb, consumer, event_id) for event_id in group]
-    entries += [{"Put": {"TableName": dynamodb.table_name(put.table),
-                         "Item": _dynamo_item(put.item),
-                         "ConditionExpression": f"attribute_not_exists({put.key_names[0]})"}}
-                for put in puts]
-    entries += [_update_entry(dynamodb, increment) for increment in increments]
+def _commit(dynamodb: DynamoDBClient, consumer: str, group: _Group,
+            present: _Existing) -> list[str] | None:
+    """One transaction for the group: None if it committed; if a condition cancelled it,
+    the group's events found applied already (their marker exists). Either way `present`
+    learns about the group's markers and puts: written, or found to exist."""
+    entries: list[dict] = []
+    roles: list[tuple] = []  # what each entry is: ("marker", event) / ("put", key, marks)
+    for event_id in group.markers:
+        entries.append(_marker_entry(dynamodb, consumer, event_id))
+        roles.append(("marker", event_id))
+    for key_id, (put, marks) in group.puts.items():
+        item = {**put.item, CREATED_BY: _event_tag(consumer, marks)} if marks else put.item
+        entry = {"TableName": dynamodb.table_name(put.table), "Item": _dynamo_item(item),
+                 "ConditionExpression": f"attribute_not_exists({put.key_names[0]})"}
+        if marks:  # if it exists, who created it says whether this event was applied
+            entry["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+        entries.append({"Put": entry})
+        roles.append(("put", key_id, marks))
+    for increments in group.increments.values():
+        entries.append(_update_entry(dynamodb, _merge(increments)))
+        roles.append(("update",))
     try:
         dynamodb.client.transact_write_items(TransactItems=entries)
-        present.update(_key_id(put.table, put.key) for put in puts)
     except ClientError as exc:
         if exc.response["Error"]["Code"] != "TransactionCanceledException":
             raise
-        reasons = [reason.get("Code") or "None"
-                   for reason in exc.response.get("CancellationReasons") or []]
+        reasons = exc.response.get("CancellationReasons") or []
+        codes = [reason.get("Code") or "None" for reason in reasons]
         # a condition that failed, or another transaction on the same item: plan again;
         # anything else (validation, throughput) is the caller's failure to retry
-        if not reasons or not set(reasons) <= {"None", "ConditionalCheckFailed",
-                                               "TransactionConflict"}:
+        if len(codes) != len(entries) or not set(codes) <= {
+                "None", "ConditionalCheckFailed", "TransactionConflict"}:
             raise
-        conflicts = [index for index, code in enumerate(reasons)
-                     if code == "ConditionalCheckFailed"]
-        for index in conflicts:
-            offset = index - len(group)
-            if 0 <= offset < len(puts):
-                present.add(_key_id(puts[offset].table, puts[offset].key))
-        return False
-    return True
+        group.cancelled = True
+        return _learn(consumer, roles, reasons, present)
+    for role in roles:
+        if role[0] == "marker":
+            present.add(_marker_id(consumer, role[1]))
+        elif role[0] == "put":
+            present.add(role[1], _digest(_event_tag(consumer, role[2])) if role[2]
+                        else NO_CREATOR)
+    return None
+
+
+def _learn(consumer: str, roles: list[tuple], reasons: list[dict],
+           present: _Existing) -> list[str]:
+    """What a cancelled transaction's reasons say exists; the events they show applied."""
+    already_applied = []
+    for role, reason in zip(roles, reasons, strict=True):
+        if reason.get("Code") != "ConditionalCheckFailed":
+            continue
+        if role[0] == "marker":
+            present.add(_marker_id(consumer, role[1]))
+            already_applied.append(role[1])
+        elif role[0] == "put":
+            _, key_id, marks = role
+            if not marks:
+                present.add(key_id)
+                continue
+            old = reason.get("Item")
+            creator = (_UNREAD if old is None
+                       else _digest(old[CREATED_BY]["S"]) if CREATED_BY in old else NO_CREATOR)
+            present.add(key_id, creator)
+            if creator == _digest(_event_tag(consumer, marks)):
+                already_applied.append(marks)
+    return already_applied
 
 
 class DynamoDB(DependencyProvider):
@@ -447,7 +706,9 @@ class DynamoDB(DependencyProvider):
         self.tables = list(tables or [])
 
     def setup(self):
-        self.dynamodb = DynamoDBClient.from_config(self.container.config[DYNAMODB_CONFIG_KEY])
+        config = self.container.config
+        self.dynamodb = DynamoDBClient.from_config(
+            config[DYNAMODB_CONFIG_KEY], int(config.get(KNOWN_KEYS_CONFIG_KEY, KNOWN_KEYS_SIZE)))
         if self.tables and self.container.config.get("DYNAMODB_CREATE_TABLES", True):
             ensure_tables(self.dynamodb, self.tables)
 

@@ -23,12 +23,19 @@ class Increment:
 @dataclass(frozen=True)
 class PutIfAbsent:
     """An item written only if it does not exist (a per-viewer marker, a raw record); its
-    `on_new` increments count only when this put created it."""
+    `on_new` increments count only when this put created it.
+
+    `marks_event`: the item may stand for the event's own exactly-once marker when this
+    event creates it (it then names the event; shared.dynamodb.CREATED_BY), saving the
+    marker write. Only for an item that every delivery of the event writes under the same
+    key, whatever else it reads, and that is never deleted (a per-viewer marker: not a
+    record keyed by the time it was received)."""
 
     table: str
     item: dict
     key_names: tuple[str, ...] = ("pk", "sk")
     on_new: tuple[Increment, ...] = ()
+    marks_event: bool = False
 
     @property
     def key(self) -> dict:

@@ -131,3 +131,91 @@ def test_the_local_dynamodb_rolls_a_cancelled_transaction_back_item_by_item(moto
     items = dynamodb.table("Counters").scan()["Items"]
     assert [(item["sk"], item["n"]) for item in items] == [("taken", 1)]  # a and b undone
 
+
+
+def requests_of(dynamodb) -> list[tuple[str, dict]]:
+    """Every request the client makes from now on: (operation, its parameters)."""
+    made: list[tuple[str, dict]] = []
+    dynamodb.client.meta.events.register(
+        "provide-client-params.dynamodb.*",
+        lambda params, model, **_: made.append((model.name, params)))
+    return made
+
+
+def a_marking_view(viewer: str, page: str = "M") -> list:
+    """a_view, whose viewer item may stand for its event's marker (as analytics' views)."""
+    from shared.writes import Increment, PutIfAbsent
+
+    views = {"pk": page, "sk": "VIEWS"}
+    return [Increment("Counters", views, {"views": 1}),
+            PutIfAbsent("Counters", {"pk": page, "sk": f"VIEWER#{viewer}"},
+                        on_new=(Increment("Counters", views, {"viewers": 1}),),
+                        marks_event=True)]
+
+
+def test_apply_once_reads_no_marker_before_writing_a_new_batch(moto_endpoint):
+    from shared.dynamodb import MARKER_TABLE, DynamoDBClient, apply_once
+
+    dynamodb = counters_client(moto_endpoint)
+    made = requests_of(dynamodb)
+    batch = [(str(uuid.uuid4()), a_view(f"v{n % 4}", page="N")) for n in range(30)]
+    assert apply_once(dynamodb, "test", batch) == 30
+    read = [table for operation, params in made if operation == "BatchGetItem"
+            for table in params["RequestItems"]]
+    assert read and all(not table.endswith(MARKER_TABLE) for table in read)
+    assert [operation for operation, _ in made].count("TransactWriteItems") == 1
+    # a redelivery, in part, to a process that remembers nothing: the markers' conditions
+    # cancel the transaction, the rest of the batch's markers are read once, and nothing
+    # counts twice
+    forgetful = DynamoDBClient(moto_endpoint, "us-east-1", dynamodb.table_prefix)
+    made = requests_of(forgetful)
+    new = [(str(uuid.uuid4()), a_view(f"v{n % 6}", page="N")) for n in range(25)]
+    assert apply_once(forgetful, "test", batch[:10] + new) == 25
+    assert counts(dynamodb, "N") == (55, 6)
+    markers_read = [params for operation, params in made if operation == "BatchGetItem"
+                    and any(table.endswith(MARKER_TABLE) for table in params["RequestItems"])]
+    assert len(markers_read) == 1
+
+
+def test_a_first_view_marks_its_own_event_and_stays_exactly_once(moto_endpoint):
+    from shared.dynamodb import CREATED_BY, DynamoDBClient, apply_once
+
+    dynamodb = counters_client(moto_endpoint)
+    batch = [(str(uuid.uuid4()), a_marking_view(f"v{n % 5}")) for n in range(20)]
+    assert apply_once(dynamodb, "test", batch) == 20
+    assert counts(dynamodb, "M") == (20, 5)
+    # the five first views are marked by their viewer items; the other fifteen by markers
+    markers = dynamodb.table("ProcessedEvents").scan()["Items"]
+    viewers = [item for item in dynamodb.table("Counters").scan()["Items"]
+               if item["sk"].startswith("VIEWER#")]
+    assert len(markers) == 15 and len(viewers) == 5
+    first_views = {f"test#{event_id}" for event_id, _ in batch[:5]}
+    assert {viewer[CREATED_BY] for viewer in viewers} == first_views
+    # redelivered, to this process and to one that remembers nothing, whole or in part,
+    # alone or with a new view: each counts once
+    forgetful = DynamoDBClient(moto_endpoint, "us-east-1", dynamodb.table_prefix)
+    assert apply_once(dynamodb, "test", batch) == 0
+    assert apply_once(forgetful, "test", list(reversed(batch))) == 0
+    assert apply_once(forgetful, "test", batch[:3] + [(str(uuid.uuid4()),
+                                                        a_marking_view("v9"))]) == 1
+    assert counts(dynamodb, "M") == (21, 6)
+    # another consumer's delivery of a first view's event is its own
+    assert apply_once(DynamoDBClient(moto_endpoint, "us-east-1", dynamodb.table_prefix),
+                      "other", batch[:1]) == 1
+    assert counts(dynamodb, "M") == (22, 6)
+
+
+def test_known_keys_are_bounded_and_trusted_for_a_while():
+    from shared.dynamodb import NO_CREATOR, KnownKeys
+
+    known = KnownKeys(size=3, max_age=60)
+    for n in range(5):
+        known.add(("T", str(n)), creator=b"e%d" % n)
+    assert len(known) == 3
+    assert ("T", "0") not in known and ("T", "1") not in known  # the oldest forgotten
+    assert known.get(("T", "4")) == b"e4"
+    known.add(("T", "plain"))
+    assert known.get(("T", "plain")) == NO_CREATOR
+    stale = KnownKeys(size=3, max_age=0)
+    stale.add(("T", "x"))
+    assert ("T", "x") not in stale  # past max_age: asked again, never trusted
