@@ -21,15 +21,10 @@ Targets: restaurant >= 0.5x the bare handler with p99 < 25 ms; lists, menu and s
 from __future__ import annotations
 
 import argparse
-import collections
 import os
-import re
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -40,9 +35,18 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.support import BrokerProxy  # noqa: E402 (the repository is on the path now)
+from bench.support import (  # noqa: E402 (the repository is on the path now)
+    GATEWAY,
+    BrokerProxy,
+    Processes,
+    free_port,
+    profile,
+    service_process,
+    use_or_start_system,
+    wait_for,
+    wrk,
+)
 
-GATEWAY = "http://127.0.0.1:8000"
 AMQP = os.environ.get("AMQP_URI", "amqp://guest:guest@127.0.0.1:5672//")
 TARGETS = {"restaurant": 0.5, "menu": 0.3, "city list": 0.3, "dish search": 0.3}
 P99_TARGET_MS = 25.0
@@ -50,75 +54,7 @@ OUTAGE_TARGET_MS = 50.0
 OUTAGE_VIEWS = 400
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_for(url: str, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        try:
-            if requests.get(url, timeout=1).status_code == 200:
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.3)
-    raise SystemExit(f"{what} did not answer {url} within {timeout:.0f}s")
-
-
-class Processes:
-    """Everything this run starts, stopped on success, failure and Ctrl-C."""
-
-    def __init__(self):
-        self.started: list[subprocess.Popen] = []
-
-    def start(self, args, **kwargs) -> subprocess.Popen:
-        process = subprocess.Popen(args, cwd=ROOT, start_new_session=True, **kwargs)
-        self.started.append(process)
-        return process
-
-    def stop(self, process: subprocess.Popen, timeout: float = 20) -> None:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-
-    def stop_all(self) -> None:
-        for process in reversed(self.started):
-            self.stop(process)
-
-
 # --- load ----------------------------------------------------------------------------------
-
-def wrk(url: str, duration: int, connections: int) -> dict:
-    """req/s, p50/p99/max in ms, requests and non-2xx answers of one wrk run."""
-    output = subprocess.run(
-        ["wrk", "-t2", f"-c{connections}", f"-d{duration}s", "--latency", url],
-        capture_output=True, text=True, check=True).stdout
-
-    def ms(text: str) -> float:
-        found = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
-        if not found:
-            raise SystemExit(f"could not read wrk's figures for {url}:\n{output}")
-        value, unit = found.groups()
-        return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
-
-    latency = re.search(r"Latency\s+\S+\s+\S+\s+(\S+)", output)
-    return {
-        "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),
-        "p50": ms(re.search(r"^\s+50%\s+(\S+)", output, re.M).group(1)),
-        "p99": ms(re.search(r"^\s+99%\s+(\S+)", output, re.M).group(1)),
-        "max": ms(latency.group(1)),
-        "requests": int(re.search(r"(\d+) requests in", output).group(1)),
-        "non_2xx": int((re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-                        or re.match(r"()", "0")).group(1) or 0),
-    }
-
 
 def exact_load(url: str, requests_count: int, threads: int = 8, pause: float = 0.0
                ) -> tuple[int, float]:
@@ -173,31 +109,6 @@ def wait_counted(expected: dict, timeout: float = 120.0) -> dict:
 
 # --- where the time goes -------------------------------------------------------------------
 
-def profile(pid: int, url: str, connections: int) -> list[str]:
-    """py-spy's view of the gateway process under the restaurant load, by area."""
-    spy = shutil.which("py-spy")
-    if not spy:
-        return ["(py-spy not installed)"]
-    with tempfile.TemporaryDirectory() as scratch:
-        raw = Path(scratch) / "gateway.txt"
-        load = subprocess.Popen(["wrk", "-t2", f"-c{connections}", "-d8s", url],
-                                stdout=subprocess.DEVNULL)
-        time.sleep(1)
-        done = subprocess.run([spy, "record", "-p", str(pid), "-d", "5", "-f", "raw", "-o",
-                               str(raw), "--nonblocking"], capture_output=True)
-        load.wait()
-        if done.returncode or not raw.exists():
-            return [f"(py-spy could not attach: {done.stderr.decode()[-200:].strip()})"]
-        areas = collections.Counter()
-        total = 0
-        for line in raw.read_text().splitlines():
-            stack, samples = line.rsplit(" ", 1)
-            samples = int(samples)
-            total += samples
-            areas[area_of(stack)] += samples
-    return [f"{samples / total:6.1%}  {area}" for area, samples in areas.most_common()]
-
-
 AREAS = (  # the first that a sampled stack contains names it
     ("_flush_forever", "view events: batching and publishing (background)"),
     ("CatalogStream", "read model: the catalog's event stream (background)"),
@@ -206,13 +117,6 @@ AREAS = (  # the first that a sampled stack contains names it
     ("Logger", "access log"),
     ("handle_one_re", "HTTP: parsing, routing, writing (eventlet.wsgi, werkzeug)"),
 )
-
-
-def area_of(stack: str) -> str:
-    for marker, area in AREAS:
-        if marker in stack:
-            return area
-    return "event loop and the rest"
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -232,14 +136,7 @@ def main() -> int:
 
 
 def run(args, processes: Processes) -> int:
-    try:
-        requests.get(f"{GATEWAY}/ready", timeout=2).raise_for_status()
-        print("using the running system on :8000")
-    except requests.RequestException:
-        print("starting scripts/run ...")
-        processes.start([str(ROOT / "scripts" / "run")], stdout=subprocess.DEVNULL,
-                        stderr=subprocess.DEVNULL)
-        wait_for(f"{GATEWAY}/ready", 240, "scripts/run")
+    use_or_start_system(processes)
 
     listing = requests.get(f"{GATEWAY}/restaurants", params={"city": "Ipoh", "limit": 5},
                            timeout=10).json()["items"]
@@ -280,10 +177,11 @@ def run(args, processes: Processes) -> int:
         if figures["non_2xx"]:
             failures.append(f"{name}: {figures['non_2xx']} answers were not 2xx")
 
-    gateway_pid = gateway_process()
+    gateway_pid = service_process("gateway")
     if gateway_pid:  # on another restaurant: the views counted below stay exact
         print("\nwhere the gateway's time goes under the restaurant load (py-spy):")
-        for line in profile(gateway_pid, f"{GATEWAY}/restaurants/{third}", args.connections):
+        for line in profile(gateway_pid, f"{GATEWAY}/restaurants/{third}", args.connections,
+                            AREAS):
             print("   ", line)
     drained = wait_drained()
     print(f"\nanalytics took {drained:.0f}s more to count the load's views (its queue empty)")
@@ -292,12 +190,6 @@ def run(args, processes: Processes) -> int:
     print("\n" + ("all targets met" if not failures else "targets missed:\n  "
                   + "\n  ".join(failures)))
     return 1 if failures else 0
-
-
-def gateway_process() -> int | None:
-    found = subprocess.run(["pgrep", "-f", "python -m services.gateway"],
-                           capture_output=True, text=True).stdout.split()
-    return int(found[0]) if len(found) == 1 else None
 
 
 VIEWS_SENT = 2000
