@@ -158,9 +158,12 @@ def entity_view_writes(entity_type: str, entity_id: str, occurred_at: datetime,
             set_if_absent={"period_key": period_key(entity_type, period, period_bucket),
                            "entity_id": entity_id}))
     if viewer:
+        # the same key on every delivery, never deleted: a first view's marker stands for
+        # its event's own (shared.writes.PutIfAbsent.marks_event), one write less
         writes.append(PutIfAbsent(
             ANALYTICS, {"pk": pk, "sk": viewer_sk(viewer), "first_viewed_at": seen_at},
-            on_new=(Increment(ANALYTICS, views_key, add={"unique_viewers": 1}),)))
+            on_new=(Increment(ANALYTICS, views_key, add={"unique_viewers": 1}),),
+            marks_event=True))
     return writes
 
 
