@@ -45,11 +45,14 @@ every consumer reading the new version, which is what step 1 does with one messa
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 
+from kombu import Connection, Producer
 from marshmallow import RAISE, Schema, fields, validate
 from nameko.amqp.publish import Publisher
 from nameko.constants import AMQP_URI_CONFIG_KEY, HEADER_PREFIX
@@ -147,6 +150,106 @@ class EnvelopePublisher:
         envelope = make_envelope(event, payload, version, event_id=event_id)
         self.publish(envelope)
         return envelope
+
+
+class PublishIncomplete(Exception):
+    """A batch publish that stopped part way: `confirmed` envelopes, from the first, are
+    on the broker; the rest may or may not be (send them again)."""
+
+    def __init__(self, confirmed: int, reason: str):
+        super().__init__(f"{reason} ({confirmed} confirmed first)")
+        self.confirmed = confirmed
+
+
+class BatchPublisher:
+    """Publishes many envelopes to one producer's events exchange, persistent, and waits
+    once for the broker's confirms of them all, where EnvelopePublisher waits a round trip
+    per envelope (the outbox relay's rounds: shared.outbox).
+
+    One connection and channel of its own, in confirm mode, kept between batches and
+    opened again after any failure. `publish_all` answers how many went, which is all of
+    them, or raises PublishIncomplete naming the first ones the broker confirmed (its
+    confirms may come for many at once, and a nack for one means those after it are not
+    known to be there either)."""
+
+    def __init__(self, amqp_uri: str, producer: str, config: dict | None = None,
+                 confirm_timeout: float = 10.0):
+        self.amqp_uri = amqp_uri
+        self.producer = producer
+        self.exchange = get_event_exchange(producer, config or {})
+        self.confirm_timeout = confirm_timeout
+        self._connection = None
+
+    def _open(self):
+        if self._connection is None:
+            connection = Connection(self.amqp_uri, connect_timeout=5)
+            try:
+                channel = connection.channel()
+                self.exchange(channel).declare()
+                channel.confirm_select()
+                channel.events["basic_ack"].add(self._on_ack)
+                channel.events["basic_nack"].add(self._on_nack)
+            except Exception:
+                connection.release()
+                raise
+            self._connection, self._channel = connection, channel
+            self._producer = Producer(channel, serializer="json")
+            self._sent, self._acked, self._acked_alone, self._nacked = 0, 0, set(), None
+        return self._connection
+
+    def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
+        if multiple:
+            self._acked = max(self._acked, delivery_tag)
+        else:
+            self._acked_alone.add(delivery_tag)
+        while self._acked + 1 in self._acked_alone:  # the confirmed run from the first
+            self._acked += 1
+            self._acked_alone.discard(self._acked)
+
+    def _on_nack(self, delivery_tag: int, multiple: bool) -> None:
+        first = self._acked + 1 if multiple else delivery_tag
+        self._nacked = first if self._nacked is None else min(self._nacked, first)
+
+    def publish_all(self, envelopes: list[dict]) -> int:
+        if not envelopes:
+            return 0
+        connection = self._open()
+        start = self._sent  # delivery tags count from 1 on the channel
+        failure = None
+        try:
+            for envelope in envelopes:
+                self._producer.publish(
+                    envelope, exchange=self.exchange, routing_key=envelope["event_type"],
+                    headers=context_headers(envelope.get("correlation_id")),
+                    delivery_mode=2, retry=False, declare=())
+                self._sent += 1
+        except Exception as exc:
+            failure = f"{type(exc).__name__}: {exc}"
+        try:  # after a failure, briefly: what went out before it may still be confirmed
+            self._wait_for_confirms(connection, self.confirm_timeout if failure is None
+                                    else min(self.confirm_timeout, 2.0))
+        except Exception as exc:
+            failure = failure or f"{type(exc).__name__}: {exc}"
+        if failure is None and self._nacked is None:
+            return len(envelopes)
+        last = self._acked if self._nacked is None else min(self._acked, self._nacked - 1)
+        self.close()
+        raise PublishIncomplete(max(0, min(last, self._sent) - start),
+                                failure or "the broker refused a message (nack)")
+
+    def _wait_for_confirms(self, connection, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while self._acked < self._sent and self._nacked is None:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"no confirm within {timeout:.0f} s")
+            connection.drain_events(timeout=remaining)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.release()
+            self._connection = None
 
 
 class EventDispatcher(DependencyProvider):

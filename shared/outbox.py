@@ -3,7 +3,8 @@
 A PostgreSQL-owning service writes each event as a row of its `outbox` table in
 the same transaction as the business change (`Store.emit`). The relay — an
 extension running inside every replica of the service — publishes committed
-rows in id order with publisher confirms, and marks them published:
+rows in id order, a round of up to OUTBOX_BATCH_SIZE at a time with one wait for the
+broker's confirms of them all (shared.events.BatchPublisher), and marks them published:
 
 - rows are claimed with `SELECT … FOR UPDATE SKIP LOCKED`, so replicas share
   the work without publishing a row twice in the normal case;
@@ -46,7 +47,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from shared.events import EnvelopePublisher
+from shared.events import BatchPublisher, PublishIncomplete
 from shared.postgres import DATABASE_URL_CONFIG_KEY, driver_url, make_engine
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class Relay:
                  retention_hours: float = 168.0, prune_every: float = 600.0):
         self.database_url = database_url
         self.engine = make_engine(database_url, pool_size=2, max_overflow=0)
-        self.publisher = EnvelopePublisher(amqp_uri, producer)
+        self.publisher = BatchPublisher(amqp_uri, producer)
         self.producer = producer
         self.batch_size = batch_size
         self.poll_interval = poll_interval
@@ -129,14 +130,12 @@ class Relay:
                 .limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
-            published: list[int] = []
-            for row_id, envelope in rows:
-                try:
-                    self.publisher.publish(envelope)
-                except Exception as exc:
-                    failure = exc
-                    break
-                published.append(row_id)
+            # the whole round goes out before one wait for its confirms
+            try:
+                confirmed = self.publisher.publish_all([envelope for _, envelope in rows])
+            except PublishIncomplete as exc:
+                failure, confirmed = exc, exc.confirmed
+            published = [row_id for row_id, _ in rows[:confirmed]]
             # what went out is marked (and committed) even when the broker failed half way
             self._mark_published(conn, published)
         if failure is not None:
@@ -244,6 +243,7 @@ class Relay:
 
     def close(self) -> None:
         self.close_listener()
+        self.publisher.close()
         self.engine.dispose()
 
 

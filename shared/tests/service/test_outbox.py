@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from conftest import drop_database, fresh_database
 from shared.db import Store
+from shared.events import PublishIncomplete
 from shared.outbox import Relay, outbox_metadata, outbox_table
 from shared.postgres import make_engine
 from shared.tests.event_types import ENTRY_RECORDED
@@ -158,19 +159,71 @@ def test_a_publish_failing_half_way_keeps_what_went_out_marked(engine, relays, r
     events = record_events("ledger")
     record(engine, range(5))
     relay = relays()
-    real_publish, calls = relay.publisher.publish, []
+    real_open, calls = relay.publisher._open, []
 
-    def fail_on_third(envelope):
-        calls.append(envelope)
-        if len(calls) == 3:
-            raise ConnectionError("broker went away")
-        real_publish(envelope)
+    def opened_failing_on_third():
+        connection = real_open()
+        producer = relay.publisher._producer
+        real_publish = producer.publish
 
-    relay.publisher.publish = fail_on_third
-    with pytest.raises(ConnectionError):
+        def publish(envelope, **options):
+            calls.append(envelope)
+            if len(calls) == 3:
+                raise ConnectionError("broker went away")
+            real_publish(envelope, **options)
+        producer.publish = publish
+        return connection
+
+    relay.publisher._open = opened_failing_on_third
+    with pytest.raises(PublishIncomplete, match="broker went away"):
         relay.relay_batch()
-    assert unpublished(engine) == 3  # the two that went out are not sent again
-    relay.publisher.publish = real_publish
+    assert unpublished(engine) == 3  # the two that went out (and were confirmed) stay marked
+    relay.publisher._open = real_open
     assert relay.relay_all() == 3
     assert [body["payload"]["seq"] for body in events.take(5)] == list(range(5))
     assert events.take_all() == []
+
+
+def test_a_round_waits_once_for_the_confirms_of_all_its_rows(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(150))
+    relay = relays()
+    waits = []
+    real_wait = relay.publisher._wait_for_confirms
+    relay.publisher._wait_for_confirms = lambda *args: waits.append(args) or real_wait(*args)
+    assert relay.relay_batch() == 150
+    assert len(waits) == 1 and unpublished(engine) == 0
+    assert [body["payload"]["seq"] for body in events.take(150)] == list(range(150))
+
+
+def test_a_nack_marks_only_the_rows_confirmed_before_it(engine, relays, record_events):
+    events = record_events("ledger")
+    record(engine, range(6))
+    relay = relays()
+    real_open = relay.publisher._open
+
+    def opened_nacking_the_fourth():
+        connection = real_open()
+        publisher = relay.publisher
+        real_ack = publisher._on_ack
+
+        def ack(delivery_tag, multiple):
+            # the broker's answer, rewritten: 1-3 confirmed, 4 refused, 5-6 confirmed
+            for tag in range(publisher._acked + 1, delivery_tag + 1) if multiple else [
+                    delivery_tag]:
+                if tag == 4:
+                    publisher._on_nack(tag, False)
+                else:
+                    real_ack(tag, False)
+        publisher._on_ack = ack
+        publisher._channel.events["basic_ack"] = {ack}
+        return connection
+
+    relay.publisher._open = opened_nacking_the_fourth
+    with pytest.raises(PublishIncomplete, match="nack"):
+        relay.relay_batch()
+    assert unpublished(engine) == 3
+    relay.publisher._open = real_open
+    assert relay.relay_all() == 3
+    seqs = [body["payload"]["seq"] for body in events.take(9)]
+    assert seqs == [0, 1, 2, 3, 4, 5, 3, 4, 5]  # at least once: 4-6 went again
