@@ -54,7 +54,7 @@ def run_system(amqp_uri: str, workdir: Path, name: str = "e2e",
                **settings: str) -> Iterator[RunningSystem]:
     """scripts/run on the vhost of `amqp_uri`, with databases bellyfed_test_<name>_* of
     this test session, until the block ends. `settings` are more environment variables
-    (ADMIN_EMAILS=..., RPC_TIMEOUT=...); the output goes to `workdir`/run.log."""
+    (DEMO_ADMIN_PASSWORD=..., RPC_TIMEOUT=...); the output goes to `workdir`/run.log."""
     port, moto_port = find_free_port(), find_free_port()
     catalog_url = fresh_database(f"bellyfed_test_{name}_catalog")
     rankings_url = fresh_database(f"bellyfed_test_{name}_rankings")

@@ -29,11 +29,21 @@ def process_group_alive(pgid: int) -> bool:
 
 @pytest.fixture
 def running_system(rabbit_config, tmp_path):
-    with run_system(rabbit_config["AMQP_URI"], tmp_path, ADMIN_EMAILS=ADMIN_EMAIL) as system:
+    with run_system(rabbit_config["AMQP_URI"], tmp_path,
+                    DEMO_ADMIN_PASSWORD=ADMIN_PASSWORD) as system:
         yield system.base, system.process, system.log, system.rankings_url
 
 
-ADMIN_EMAIL = "e2e-admin@example.com"  # registers as an admin: the first admin's way in
+# the demo admin scripts/run makes, an operator's way (SPEC §7), with this password
+ADMIN_EMAIL, ADMIN_PASSWORD = "admin@bellyfed.local", "admin-secret-1"
+
+
+def logged_in(base: str, email: str, password: str) -> dict:
+    """Log in through the gateway: the headers of that user's calls."""
+    login = requests.post(f"{base}/auth/login", json={"email": email, "password": password},
+                          timeout=5)
+    assert login.status_code == 200, login.text
+    return {"Authorization": f"Bearer {login.json()['access_token']}"}
 
 
 def signed_in(base: str, email: str, password: str) -> dict:
@@ -41,10 +51,7 @@ def signed_in(base: str, email: str, password: str) -> dict:
     registered = requests.post(f"{base}/auth/register", json={
         "email": email, "username": email.split("@")[0], "password": password}, timeout=5)
     assert registered.status_code == 201, registered.text
-    login = requests.post(f"{base}/auth/login", json={"email": email, "password": password},
-                          timeout=5)
-    assert login.status_code == 200, login.text
-    return {"Authorization": f"Bearer {login.json()['access_token']}"}
+    return logged_in(base, email, password)
 
 
 def known_dishes(rankings_url: str) -> int:
@@ -74,7 +81,11 @@ def test_run_serves_demo_data_and_stops_on_ctrl_c(running_system):
     assert search.status_code == 200 and search.json()["total"] >= 10
     assert requests.get(f"{base}/restaurants", params={"limit": 51}, timeout=5).status_code == 400
 
-    as_admin = signed_in(base, ADMIN_EMAIL, "admin-secret-1")
+    # registering the admin's address makes nobody an admin: it is taken
+    taken = requests.post(f"{base}/auth/register", json={
+        "email": ADMIN_EMAIL, "username": "impostor", "password": "impostor-secret"}, timeout=5)
+    assert taken.status_code == 409, taken.text
+    as_admin = logged_in(base, ADMIN_EMAIL, ADMIN_PASSWORD)
     me = requests.get(f"{base}/users/me", headers=as_admin, timeout=5).json()
     assert me["role"] == "admin", me
     created = requests.post(f"{base}/restaurants", json={"name": "Warung E2E", "city": "Ipoh"},

@@ -77,11 +77,6 @@ def _decoy_hash() -> str:
     return hash_password(uuid.uuid4().hex)
 
 
-def admin_emails(setting: str | None) -> frozenset[str]:
-    """ADMIN_EMAILS ("a@x.com, b@y.com") as normalized addresses."""
-    return frozenset(part.strip().lower() for part in (setting or "").split(",") if part.strip())
-
-
 # --- reads -----------------------------------------------------------------------------------
 
 def user_or_404(store, user_id: uuid.UUID, *, for_update: bool = False):
@@ -124,9 +119,10 @@ def get_public_profiles(store, user_ids: list[uuid.UUID]) -> list[dict]:
 
 # --- writes ----------------------------------------------------------------------------------
 
-def register_user(store, fields: dict, admins: frozenset[str] = frozenset(),
-                  idempotency_key: str | None = None) -> dict:
-    """A new account; Conflict when its email or username is taken, whatever their case."""
+def register_user(store, fields: dict, idempotency_key: str | None = None) -> dict:
+    """A new account, an ordinary user whatever its email (SPEC §7: admins are made by an
+    operator, services.rankings.jobs create-admin); Conflict when its email or username
+    is taken, whatever their case."""
     email, username = fields["email"], fields["username"]
     password_hash = hash_password(fields["password"])  # slow on purpose: outside the transaction
 
@@ -134,7 +130,7 @@ def register_user(store, fields: dict, admins: frozenset[str] = frozenset(),
         user = store.add_user({
             "email": email, "username": username,
             "display_name": fields.get("display_name"), "password_hash": password_hash,
-            "role": "admin" if email.lower() in admins else "user",
+            "role": "user",
         })
         store.emit(USER_REGISTERED, USER_REGISTERED.dump(
             {"user_id": user.id, "username": user.username, "created_at": user.created_at}))

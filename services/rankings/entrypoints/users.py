@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from nameko.dependency_providers import Config
-
 from services.rankings.contract.rpc import (
     CredentialsInput,
     RegisterInput,
@@ -13,19 +11,14 @@ from services.rankings.domain import users
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id, parse_ids
 
-ADMIN_EMAILS_CONFIG_KEY = "ADMIN_EMAILS"
-
 
 class UsersEntrypoints:
     """Entrypoints only: validate, call the domain with `self.store`, return."""
 
-    config = Config()
-
     @service_rpc
     def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
         fields = load(RegisterInput(), data)
-        admins = users.admin_emails(self.config.get(ADMIN_EMAILS_CONFIG_KEY))
-        return users.register_user(self.store, fields, admins, idempotency_key)
+        return users.register_user(self.store, fields, idempotency_key)
 
     @service_rpc
     def verify_credentials(self, email: str, password: str) -> dict:

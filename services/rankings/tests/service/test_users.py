@@ -12,10 +12,8 @@ from pathlib import Path
 
 import eventlet
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select, text
 
-from services.rankings.service import RankingsService
 from services.rankings.storage.models import DishRanking, Follow, Review, User
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.events import parse_envelope
@@ -166,16 +164,68 @@ def test_register_retried_with_its_idempotency_key_makes_one_account(service, ev
         service.register_user({**data, "username": "other"}, idempotency_key="signup-1")
 
 
-def test_an_email_in_admin_emails_registers_an_admin(container_factory, rankings_config):
-    config = {**rankings_config, "ADMIN_EMAILS": " Boss@Example.com , ops@example.com"}
-    container_factory(RankingsService, config).start()
-    with ClusterRpcProxy(config, timeout=10) as cluster:
-        assert cluster.rankings.register_user({
-            "email": "boss@example.COM", "username": "boss", "password": PASSWORD})["role"] == (
-            "admin")
-        assert cluster.rankings.register_user({
-            "email": "staff@example.com", "username": "staff", "password": PASSWORD})["role"] == (
-            "user")
+@pytest.mark.parametrize("email", ["admin@bellyfed.local", "Admin@Bellyfed.Local"])
+def test_no_email_address_registers_an_admin(service, email):
+    # whoever registers the demo admin's address first is an ordinary user (SPEC §7)
+    assert register(service, "first", email=email)["role"] == "user"
+    assert service.verify_credentials(email, PASSWORD)["role"] == "user"
+
+
+def rankings_job(rankings_config, *args, password: str | None = None):
+    env = {**os.environ, "RANKINGS_DATABASE_URL": rankings_config["DATABASE_URL"]}
+    env.pop("ADMIN_PASSWORD", None)
+    if password is not None:
+        env["ADMIN_PASSWORD"] = password
+    return subprocess.run([sys.executable, "-m", "services.rankings.jobs", *args],
+                          cwd=REPO_ROOT, capture_output=True, text=True, timeout=60, env=env,
+                          stdin=subprocess.DEVNULL)
+
+
+def test_the_create_admin_job_creates_an_admin_account(service, events, rankings_config):
+    made = rankings_job(rankings_config, "create-admin", " Ops@Example.com ",
+                        password="operator-secret-1")
+    assert made.returncode == 0, made.stderr
+    answer = json.loads(made.stdout)
+    assert (answer["email"], answer["username"], answer["role"], answer["created"]) == (
+        "ops@example.com", "ops", "admin", True)
+    assert "operator-secret-1" not in made.stdout + made.stderr
+    assert service.verify_credentials("ops@example.com", "operator-secret-1")["role"] == "admin"
+    [registered] = received(events, "user_registered")  # registered as any account is
+    assert registered["payload"]["user_id"] == answer["id"]
+    # again: nothing new, the password stays
+    again = rankings_job(rankings_config, "create-admin", "ops@example.com",
+                         password="another-secret-2")
+    assert again.returncode == 0 and json.loads(again.stdout)["created"] is False
+    assert service.verify_credentials("ops@example.com", "operator-secret-1")["role"] == "admin"
+
+
+def test_the_create_admin_job_promotes_and_sets_a_password_only_when_asked(service,
+                                                                            rankings_config):
+    user = register(service, "siti", email="siti@example.com")
+    promoted = rankings_job(rankings_config, "create-admin", "siti@example.com")
+    assert promoted.returncode == 0, promoted.stderr  # no password needed to promote
+    assert json.loads(promoted.stdout) == {
+        "id": user["id"], "email": "siti@example.com", "username": "siti", "role": "admin",
+        "previous_role": "user", "created": False, "password_set": False}
+    assert service.verify_credentials("siti@example.com", PASSWORD)["role"] == "admin"
+    reset = rankings_job(rankings_config, "create-admin", "siti@example.com",
+                         "--set-password", password="a-new-secret-3")
+    assert reset.returncode == 0 and json.loads(reset.stdout)["password_set"] is True
+    assert service.verify_credentials("siti@example.com", "a-new-secret-3")["id"] == user["id"]
+
+
+@pytest.mark.parametrize(("email", "password", "says"), [
+    ("new@example.com", None, "a password is needed"),
+    ("new@example.com", "short", "password"),
+    ("not-an-email", "operator-secret-1", "email"),
+])
+def test_the_create_admin_job_refuses_what_registering_refuses(service, rankings_config, email,
+                                                               password, says):
+    refused = rankings_job(rankings_config, "create-admin", email, password=password)
+    assert refused.returncode == 2 and says in refused.stderr, refused.stderr
+    assert "Traceback" not in refused.stderr
+    with pytest.raises(Unauthorized):
+        service.verify_credentials(email, password or "x")
 
 
 def test_the_set_role_job_makes_an_existing_account_an_admin_and_back(service, rankings_config):

@@ -18,7 +18,7 @@ from services.rankings.contract.rpc import (
     UserUpdateInput,
 )
 from services.rankings.domain import users
-from services.rankings.domain.users import admin_emails, hash_password, password_matches
+from services.rankings.domain.users import hash_password, password_matches
 from shared.errors import Unauthorized
 
 REGISTRATION = {"email": "aisyah@example.com", "username": "aisyah", "password": "s3cret-pass"}
@@ -72,13 +72,6 @@ def test_hashes_made_with_other_costs_still_verify():
     old = users._scrypt("pw-with-old-cost", b"0123456789abcdef", 2**12, 8, 1, 32)
     stored = "scrypt$4096$8$1${}${}".format(users._b64(b"0123456789abcdef"), users._b64(old))
     assert password_matches("pw-with-old-cost", stored)
-
-
-def test_admin_emails_setting_is_a_normalized_set():
-    assert admin_emails(" Boss@Example.com ,ops@example.com,, ") == {
-        "boss@example.com", "ops@example.com"}
-    assert admin_emails(None) == frozenset()
-    assert admin_emails("") == frozenset()
 
 
 # --- verify_credentials (with a store double) ------------------------------------------------
