@@ -103,8 +103,10 @@ def claim_command(session: Session, operation: str, key: str | None, request):
         )
     ).one()
     if stored_hash != digest:
+        # the key is not echoed: the gateway scopes it (services.gateway.http), and its
+        # client knows which one it sent
         raise Conflict("this idempotency key was used for a different request",
-                       {"idempotency_key": key})
+                       {"idempotency_key": ["used for a different request"]})
     return response
 
 

@@ -121,14 +121,19 @@ IDEMPOTENCY_HEADER = "Idempotency-Key"
 
 
 def idempotency_key(request: Request) -> str | None:
-    """The client's Idempotency-Key: a retry with the same key gets the first answer."""
+    """The client's Idempotency-Key, scoped to its caller (SPEC §7): a retry with the same
+    key gets the first answer, and two callers never collide on one key (nor learn that
+    another used it). What the services keep is `<caller>:<sha256 of the key>`, the caller
+    the token's user (or `anonymous`, for the few writes anyone may make: registering)."""
     key = request.headers.get(IDEMPOTENCY_HEADER)
     if key is None:
         return None
     if not 1 <= len(key) <= 200 or not key.isprintable():
         raise BadRequest("Idempotency-Key must be 1 to 200 printable characters",
                          {"header": IDEMPOTENCY_HEADER})
-    return key
+    caller = getattr(request, "identity", None)
+    scope = caller.user_id if caller is not None else "anonymous"
+    return f"{scope}:{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 # --- HTTP caching --------------------------------------------------------------------------

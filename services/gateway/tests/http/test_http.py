@@ -458,6 +458,30 @@ def test_admin_write_retried_with_idempotency_key(gateway, seeded, web_session,
         assert assert_error(response, 400, "bad_request") == {"header": "Idempotency-Key"}
 
 
+def test_an_idempotency_key_is_its_callers_own(gateway, seeded, web_session):
+    """User B sending user A's key gets an answer of B's own: no 409 that confirms the key
+    exists, no block (SPEC §7)."""
+    alice, bob = as_user(str(uuid.uuid4())), as_user(str(uuid.uuid4()))
+    key = {"Idempotency-Key": "new-restaurant-1"}
+    first = web_session.post("/restaurants", json={"name": "Alice's", "city": "Ipoh"},
+                             headers={**alice, **key})
+    theirs = web_session.post("/restaurants", json={"name": "Bob's", "city": "Ipoh"},
+                              headers={**bob, **key})
+    assert first.status_code == theirs.status_code == 201, theirs.text
+    assert theirs.json()["id"] != first.json()["id"]
+    assert theirs.json()["name"] == "Bob's"
+    # each one's retry still gets their own first answer
+    again = web_session.post("/restaurants", json={"name": "Bob's", "city": "Ipoh"},
+                             headers={**bob, **key})
+    assert again.status_code == 201 and again.json() == theirs.json()
+    # and reusing one's own key for another request is a 409 that does not echo the key
+    reused = web_session.post("/restaurants", json={"name": "Alice's 2", "city": "Ipoh"},
+                              headers={**alice, **key})
+    details = assert_error(reused, 409, "conflict")
+    assert "new-restaurant-1" not in reused.text and details == {
+        "idempotency_key": ["used for a different request"]}
+
+
 INVALID_BODIES = [
     ("create restaurant", {"name": "x"}, {"city"}),
     ("create restaurant", {"name": "", "city": "Ipoh"}, {"name"}),
