@@ -92,10 +92,17 @@ def database_url(service: str) -> str:
     )
 
 
+# a service's time limits on PostgreSQL, in seconds (defaults: shared.postgres.Timeouts)
+PG_TIMEOUT_VARIABLES = ("PG_CONNECT_TIMEOUT", "PG_STATEMENT_TIMEOUT", "PG_LOCK_TIMEOUT",
+                        "PG_IDLE_IN_TRANSACTION_TIMEOUT")
+
+
 def postgres_settings(service: str) -> dict:
-    """The settings of a service's own PostgreSQL database (shared.db.Database reads them)."""
+    """The settings of a service's own PostgreSQL database (shared.db.Database reads them):
+    its URL, MIGRATE_ON_START, and the time limits that are set."""
     return {"DATABASE_URL": database_url(service),
-            "MIGRATE_ON_START": env_flag("MIGRATE_ON_START", True)}
+            "MIGRATE_ON_START": env_flag("MIGRATE_ON_START", True),
+            **{name: env_float(name, 0.0) for name in PG_TIMEOUT_VARIABLES if env(name)}}
 
 
 def dynamodb_settings() -> dict:

@@ -28,7 +28,17 @@ from shared.events import make_envelope
 from shared.idempotency import FIRST_CALL, claim_command, claim_event, record_command
 from shared.migrations import upgrade
 from shared.outbox import add_to_outbox
-from shared.postgres import DATABASE_URL_CONFIG_KEY, make_engine
+from shared.postgres import (
+    DATABASE_URL_CONFIG_KEY,
+    Timeouts,
+    limit_waits,
+    make_engine,
+    store_unavailable,
+)
+from shared.rpc import STORE_ERRORS
+
+if store_unavailable not in STORE_ERRORS:
+    STORE_ERRORS.append(store_unavailable)  # a service with a database answers 503 for it
 
 MIGRATE_ON_START_CONFIG_KEY = "MIGRATE_ON_START"
 
@@ -113,7 +123,10 @@ class Database(DependencyProvider):
         config = self.container.config
         if config.get(MIGRATE_ON_START_CONFIG_KEY):
             upgrade(self.container.service_name, config[DATABASE_URL_CONFIG_KEY])
-        self.engine = make_engine(config[DATABASE_URL_CONFIG_KEY], **self.engine_options)
+        timeouts = Timeouts.from_config(config)
+        limit_waits(timeouts.longest_wait())
+        self.engine = make_engine(config[DATABASE_URL_CONFIG_KEY], **{
+            "connect_args": timeouts.connect_args(), **self.engine_options})
         self.sessionmaker = sessionmaker(self.engine, expire_on_commit=False)
 
     def stop(self):

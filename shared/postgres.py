@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import psycopg2.extensions
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError, OperationalError
+
+from shared.config import PG_TIMEOUT_VARIABLES
+from shared.errors import ServiceUnavailable
 
 DATABASE_URL_CONFIG_KEY = "DATABASE_URL"
 
@@ -17,22 +23,44 @@ def driver_url(url):
     return parsed
 
 
+# the longest one wait for PostgreSQL may take in a green process (limit_waits), None for
+# no limit: past it the server is taken to be gone, not slow
+_wait_limit: float | None = None
+
+
+def limit_waits(seconds: float | None) -> None:
+    """Bound every wait for PostgreSQL in this (monkey-patched) process: connecting, and
+    each statement's answer. libpq's own connect_timeout does not hold for the green,
+    asynchronous connections psycopg2 makes here; statement_timeout ends a slow statement
+    on the server, not a server that stopped answering. Process-wide: the largest limit
+    asked for wins."""
+    global _wait_limit
+    if seconds is None:
+        return
+    _wait_limit = seconds if _wait_limit is None else max(_wait_limit, seconds)
+
+
 def _wait_green(connection, timeout=None) -> None:
     """psycopg2's wait callback under eventlet: while PostgreSQL works, other green threads
     run (psycopg2 otherwise blocks the whole process in C on every statement, so ten
     workers' queries, a lock wait among them, run one after the other)."""
     from eventlet.hubs import trampoline
+    from eventlet.timeout import Timeout
 
     while True:
         state = connection.poll()
         if state == psycopg2.extensions.POLL_OK:
             return
-        if state == psycopg2.extensions.POLL_READ:
-            trampoline(connection.fileno(), read=True)
-        elif state == psycopg2.extensions.POLL_WRITE:
-            trampoline(connection.fileno(), write=True)
-        else:
+        if state not in (psycopg2.extensions.POLL_READ, psycopg2.extensions.POLL_WRITE):
             raise psycopg2.OperationalError(f"bad state from poll: {state!r}")
+        try:
+            trampoline(connection.fileno(), read=state == psycopg2.extensions.POLL_READ,
+                       write=state == psycopg2.extensions.POLL_WRITE, timeout=_wait_limit,
+                       timeout_exc=Timeout)
+        except Timeout:
+            connection.close()  # whatever it was doing, this connection is done
+            raise psycopg2.OperationalError(
+                f"PostgreSQL did not answer within {_wait_limit:g} s") from None
 
 
 def cooperate_with_eventlet() -> None:
@@ -42,9 +70,66 @@ def cooperate_with_eventlet() -> None:
     import sys
 
     eventlet = sys.modules.get("eventlet")
+    # eventlet.monkey_patch() may have installed its own callback (when psycopg2 was
+    # importable then): this one replaces it, for the wait limit (limit_waits)
     if (eventlet is not None and eventlet.patcher.is_monkey_patched("socket")
-            and psycopg2.extensions.get_wait_callback() is None):
+            and psycopg2.extensions.get_wait_callback() is not _wait_green):
         psycopg2.extensions.set_wait_callback(_wait_green)
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """A service's time limits on PostgreSQL (seconds; SPEC: never a hang): connecting;
+    one statement (a worker then answers instead of holding its RPC past the caller's
+    timeout); waiting for a row lock (one held lock then pins no worker for long); a
+    transaction left idle (its locks are freed). From PG_CONNECT_TIMEOUT,
+    PG_STATEMENT_TIMEOUT, PG_LOCK_TIMEOUT, PG_IDLE_IN_TRANSACTION_TIMEOUT."""
+
+    connect: float = 5.0
+    statement: float = 4.0
+    lock: float = 2.0
+    idle_in_transaction: float = 30.0
+
+    @classmethod
+    def from_config(cls, config) -> Timeouts:
+        return cls(**{field: float(config.get(key, getattr(cls, field)))
+                      for field, key in TIMEOUT_CONFIG_KEYS.items()})
+
+    def connect_args(self) -> dict:
+        """psycopg2's: each setting for every connection of the engine, on connecting."""
+        def ms(seconds: float) -> int:
+            return max(0, round(seconds * 1000))
+        return {"connect_timeout": max(1, round(self.connect)), "options": (
+            f"-c statement_timeout={ms(self.statement)} -c lock_timeout={ms(self.lock)} "
+            f"-c idle_in_transaction_session_timeout={ms(self.idle_in_transaction)}")}
+
+    def longest_wait(self) -> float:
+        """What one wait for the server may take at most: a statement's limit (the server
+        then cancels it) and a margin, or connecting."""
+        return max(self.connect, self.statement + 2.0)
+
+
+TIMEOUT_CONFIG_KEYS = dict(zip(("connect", "statement", "lock", "idle_in_transaction"),
+                               PG_TIMEOUT_VARIABLES, strict=True))
+
+
+def store_unavailable(exc: BaseException) -> ServiceUnavailable | None:
+    """What a PostgreSQL failure means to a caller, if it means the store is away or busy
+    (503, try again): a statement or lock wait past its limit, a lost or refused
+    connection. None for anything else (a bug, a constraint: not the caller's to retry)."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    code = getattr(exc.orig, "pgcode", None)
+    if code in (LOCK_NOT_AVAILABLE, QUERY_CANCELED):
+        return ServiceUnavailable("the data store is busy, try again shortly",
+                                  {"retry_after": 1})
+    if isinstance(exc, OperationalError) or exc.connection_invalidated:
+        return ServiceUnavailable("the data store is unavailable, try again shortly",
+                                  {"retry_after": 2})
+    return None
+
+
+LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
 
 
 def make_engine(url, **options) -> Engine:

@@ -69,10 +69,33 @@ class _Responder(Responder):
     publisher_cls = UnconfirmedPublisher
 
 
+# What a store's failures mean to a caller: functions from an exception to the error the
+# caller gets instead (ServiceUnavailable: the store is away or busy), or None. A store's
+# module adds its own (shared.db: PostgreSQL's), so this one needs no store library.
+STORE_ERRORS: list = []
+
+
+def store_error(exc: BaseException):
+    """The caller's error for a store failure, or None if `exc` is not one."""
+    for translate in STORE_ERRORS:
+        translated = translate(exc)
+        if translated is not None:
+            return translated
+    return None
+
+
 class Rpc(nameko.rpc.Rpc):
-    """nameko's RPC entrypoint, whose reply goes without a publisher confirm."""
+    """nameko's RPC entrypoint, whose reply goes without a publisher confirm, and whose
+    store failures (a lock or statement past its time limit, a lost database) reach the
+    caller as ServiceUnavailable, not as an unexpected error."""
 
     def handle_result(self, message, worker_ctx, result, exc_info):
+        if exc_info is not None:
+            translated = store_error(exc_info[1])
+            if translated is not None:
+                log.warning("rpc %s: %s (%s)", self.method_name, translated.message,
+                            exc_info[1].__class__.__name__)
+                exc_info = (type(translated), translated, exc_info[2])
         config = self.container.config
         responder = _Responder(
             config[AMQP_URI_CONFIG_KEY], get_rpc_exchange(config),
