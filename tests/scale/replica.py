@@ -12,8 +12,9 @@ The witness appends one JSON line per event to `<SCALE_WITNESS_DIR>/<pid>.jsonl`
 - `{"kind": "published", "pid", "event_type", "event_id"}` for every envelope this process
   published to the broker (the outbox relay), after the broker confirmed it.
 
-It is a nameko dependency provider added to the service class, and a wrapper around
-`EnvelopePublisher.publish`: nothing of the service's own code changes.
+It is a nameko dependency provider added to the service class, and wrappers around
+`EnvelopePublisher.publish` and `BatchPublisher.publish_all` (the relay's): nothing of
+the service's own code changes.
 """
 # eventlet is patched before anything else is imported, as the service's __main__ does:
 # ruff: noqa: E402
@@ -35,7 +36,7 @@ if ROOT not in sys.path:
 
 from nameko.extensions import DependencyProvider
 
-from shared.events import EnvelopePublisher
+from shared.events import BatchPublisher, EnvelopePublisher, PublishIncomplete
 
 
 class WitnessFile:
@@ -67,13 +68,29 @@ class Witness(DependencyProvider):
 
 def watch_publishing(witness_file: WitnessFile) -> None:
     publish = EnvelopePublisher.publish
+    publish_all = BatchPublisher.publish_all
+
+    def record(envelopes: list[dict]) -> None:
+        for envelope in envelopes:
+            witness_file.record(kind="published", event_type=envelope["event_type"],
+                                event_id=str(envelope["event_id"]))
 
     def publish_and_record(self, envelope: dict) -> None:
         publish(self, envelope)  # returns once the broker confirmed it
-        witness_file.record(kind="published", event_type=envelope["event_type"],
-                            event_id=str(envelope["event_id"]))
+        record([envelope])
+
+    def publish_all_and_record(self, envelopes: list[dict]) -> int:
+        # the outbox relay's rounds: what the broker confirmed, all or the first ones
+        try:
+            confirmed = publish_all(self, envelopes)
+        except PublishIncomplete as exc:
+            record(envelopes[:exc.confirmed])
+            raise
+        record(envelopes[:confirmed])
+        return confirmed
 
     EnvelopePublisher.publish = publish_and_record
+    BatchPublisher.publish_all = publish_all_and_record
 
 
 def service_class(service: str) -> type:
