@@ -84,6 +84,33 @@ def error_response(exc: BaseException) -> Response:
     return json_response(error_body("internal_error", "internal error"), 500)
 
 
+# a refused body is read and dropped up to this size before the 413 goes, beyond it the
+# connection is closed: answering (and closing) while a client is still sending makes its
+# writes fail with a reset before it reads the answer
+DRAIN_LIMIT_BYTES = 16 * 1024 * 1024
+
+
+def drain_body(request: Request, response: Response) -> None:
+    """Read what is left of a refused request's body (a bounded amount), so its client
+    can finish sending and read the 413; past DRAIN_LIMIT_BYTES, say the connection
+    closes."""
+    stream = request.environ.get("wsgi.input")
+    declared = request.content_length
+    if stream is None or (declared is not None and declared > DRAIN_LIMIT_BYTES):
+        response.headers["Connection"] = "close"
+        return
+    left = DRAIN_LIMIT_BYTES
+    try:
+        while left > 0:
+            chunk = stream.read(min(64 * 1024, left))
+            if not chunk:
+                return
+            left -= len(chunk)
+    except (OSError, ValueError):  # the client went away, or sent a broken chunk
+        pass
+    response.headers["Connection"] = "close"
+
+
 def json_body(request: Request) -> dict:
     """The request's JSON object, or BadRequest; PayloadTooLarge past the configured size."""
     try:
@@ -332,6 +359,8 @@ class Route(HttpRequestHandler):
             response = self.response_from_result(event.wait(), request)
         except Exception as exc:
             response = error_response(exc)
+        if response.status_code == 413:
+            drain_body(request, response)
         response.headers[REQUEST_ID_HEADER] = context_data[CORRELATION_ID_KEY]
         return response
 

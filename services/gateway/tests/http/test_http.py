@@ -577,6 +577,30 @@ def test_admin_body_over_max_body_bytes_is_413(gateway, seeded, catalog_rpc, web
     assert catalog_snapshot(catalog_rpc) == before
 
 
+def test_a_body_far_over_the_limit_gets_its_413_not_a_reset(gateway, seeded, admin_headers,
+                                                             web_config_port):
+    """The gateway reads (and drops) what the client is still sending before it answers:
+    answering and closing with a body of megabytes half sent made the client's writes fail
+    (a broken pipe, a reset) before it could read the 413. The client here is one that sends
+    `Expect: 100-continue` (as curl does for such bodies) and, as it may, does not wait."""
+    import socket
+
+    body = padded_body(8 * 1024 * 1024)  # over what the sockets' buffers take at once
+    head = (f"POST /restaurants HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Authorization: {admin_headers['Authorization']}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n"
+            "Expect: 100-continue\r\n\r\n").encode()
+    for _ in range(5):
+        with socket.create_connection(("127.0.0.1", web_config_port), timeout=10) as client:
+            client.sendall(head + body)  # a reset or broken pipe fails the test here
+            answer = b""
+            while b"payload_too_large" not in answer:
+                chunk = client.recv(65536)  # ... or here
+                assert chunk, answer
+                answer += chunk
+        assert b"413" in answer.split(b"\r\n\r\n100", 1)[-1], answer[:300]
+
+
 def test_max_body_bytes_is_configurable(catalog, seeded, start_gateway, web_session,
                                         admin_headers):
     start_gateway(MAX_BODY_BYTES=100)
