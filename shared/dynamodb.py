@@ -50,15 +50,32 @@ TRANSIENT_ERROR_CODES = {
 }
 
 
+class TransactionConflicts(Exception):
+    """Writes that kept meeting other writers' transactions on the same items: contention,
+    which waiting out fixes (transient), not a fault of the events."""
+
+
 def is_transient(exc: BaseException) -> bool:
-    """True for failures of DynamoDB itself (unreachable, timing out, throttling), which
-    retrying later fixes; False for those of the request (validation, a missing table)."""
+    """True for failures of DynamoDB itself (unreachable, timing out, throttling) and for
+    contention (transactions cancelled only by other transactions), which retrying later
+    fixes; False for those of the request (validation, a missing table)."""
     if isinstance(exc, (EndpointConnectionError, ConnectTimeoutError, ReadTimeoutError,
-                        ConnectionClosedError)):
+                        ConnectionClosedError, TransactionConflicts)):
         return True
     if isinstance(exc, ClientError):
-        return exc.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES
+        code = exc.response.get("Error", {}).get("Code")
+        if code == "TransactionCanceledException":
+            reasons = {reason.get("Code") or "None"
+                       for reason in exc.response.get("CancellationReasons") or []}
+            return "TransactionConflict" in reasons and reasons <= {"None", "TransactionConflict"}
+        return code in TRANSIENT_ERROR_CODES
     return False
+
+
+def conflict_pause(base: float, attempt: int) -> float:
+    """Seconds to wait before another try after `attempt` conflicts: doubling from `base`,
+    jittered (writers that collided once do not collide again in step)."""
+    return base * 2 ** (attempt - 1) * random.uniform(0.5, 1.5)
 
 
 def unavailable_when_down(method):
@@ -191,7 +208,7 @@ def ensure_tables(dynamodb: DynamoDBClient, specs: list[TableSpec]) -> list[str]
 MARKER_TABLE = "ProcessedEvents"
 MAX_TRANSACTION_ITEMS = 100
 MAX_APPLY_ROUNDS = 8
-CONFLICT_DELAY = 0.05  # seconds, times the round number, before another round
+CONFLICT_DELAY = 0.05  # seconds before the second retry of a round, then doubling (jittered)
 READ_CONCURRENCY = 4  # BatchGetItem calls of one batch at once
 # on the item of a PutIfAbsent(marks_event=True): the event whose marker it stands for
 CREATED_BY = "created_by_event"
@@ -452,8 +469,9 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
         if not events:
             return applied
         # the first retry goes at once; after that, another writer may hold these items
-        time.sleep(CONFLICT_DELAY * round_number)
-    raise RuntimeError(f"{len(events)} events could not be applied after "
+        if round_number:
+            time.sleep(conflict_pause(CONFLICT_DELAY, round_number))
+    raise TransactionConflicts(f"{len(events)} events could not be applied after "
                        f"{MAX_APPLY_ROUNDS} rounds of conflicting writes")
 
 

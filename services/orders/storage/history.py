@@ -43,6 +43,7 @@ from shared.dynamodb import (
     PROCESSED_EVENTS,
     DynamoDBClient,
     TableSpec,
+    conflict_pause,
     dynamo_item,
     is_transient,
     marker_item,
@@ -185,7 +186,7 @@ class HistoryTransaction:
                 conflicts += 1  # another writer holds some of the same items just now
                 if conflicts >= MAX_CONFLICT_ROUNDS:
                     raise
-                time.sleep(CONFLICT_DELAY * 2 ** (conflicts - 1))
+                time.sleep(conflict_pause(CONFLICT_DELAY, conflicts))
         return 0, requests
 
 

@@ -160,3 +160,30 @@ def test_parse_ids_bounds_the_list():
 
 # --- apply_once: batched, coalesced, exactly once ------------------------------------------
 
+
+
+def cancelled(*codes: str):
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": "TransactionCanceledException", "Message": "x"},
+                        "CancellationReasons": [{"Code": code} for code in codes]},
+                       "TransactWriteItems")
+
+
+def test_contention_is_transient_and_a_failed_condition_is_not():
+    from shared.dynamodb import TransactionConflicts, is_transient
+
+    assert is_transient(cancelled("None", "TransactionConflict", "None"))
+    assert is_transient(TransactionConflicts("3 events could not be applied"))
+    assert not is_transient(cancelled("None", "ConditionalCheckFailed"))
+    assert not is_transient(cancelled("TransactionConflict", "ValidationError"))
+    assert not is_transient(cancelled())
+    assert not is_transient(RuntimeError("a bug"))
+
+
+def test_conflict_pauses_double_and_are_jittered():
+    from shared.dynamodb import conflict_pause
+
+    pauses = [conflict_pause(0.05, 3) for _ in range(200)]
+    assert all(0.1 <= pause <= 0.3 for pause in pauses)  # 0.2 s, give or take half
+    assert len(set(pauses)) > 100
