@@ -24,6 +24,17 @@ ensure_venv() {
   export PATH="$VENV/bin:$PATH"
 }
 
+ensure_redis() {  # the gateway's shared limits (REDIS_URL); started if installed but stopped
+  if redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1; then return; fi
+  if command -v redis-server >/dev/null 2>&1; then
+    log "starting Redis"
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 >/dev/null
+    for _ in $(seq 1 20); do redis-cli -h 127.0.0.1 -p 6379 ping >/dev/null 2>&1 && return; sleep 0.5; done
+  fi
+  echo "Redis is not running on 127.0.0.1:6379 (the gateway's limits then count per process)" >&2
+  return 1
+}
+
 ensure_postgres() {
   if pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then return; fi
   log "starting PostgreSQL"

@@ -13,12 +13,21 @@
 | JWT_AUDIENCE | bellyfed-clients | the tokens' `aud`, checked on every request |
 | LOGIN_MAX_FAILURES_PER_ACCOUNT | 5 | failed sign-ins of one email per window, then 429 |
 | LOGIN_MAX_FAILURES_PER_ADDRESS | 20 | failed sign-ins from one client address per window |
-| LOGIN_WINDOW_SECONDS | 900 | the sliding window of both (counted per gateway replica) |
+| LOGIN_WINDOW_SECONDS | 900 | the moving window of both |
+| LOGIN_MAX_AT_ONCE_PER_ADDRESS | 4 | sign-ins from one client in flight at once (one per account) |
 | MAX_BODY_BYTES | 65536 | larger request bodies get 413 |
 | WRITE_LIMIT_PER_USER | 120 | writes (POST/PUT/PATCH/DELETE) one signed-in user may make per |
 |   | | window, then 429 with Retry-After |
 | WRITE_LIMIT_PER_ADDRESS | 600 | anonymous writes (sign-ins, views...) per client address |
-| WRITE_WINDOW_SECONDS | 60 | the sliding window of both (counted per gateway replica) |
+| WRITE_WINDOW_SECONDS | 60 | the moving window of both |
+| READ_LIMIT_PER_ADDRESS | 1200 | anonymous reads per client per READ_WINDOW_SECONDS, then 429; 0: |
+|   | | no limit (scripts/run's default, for load tests and benchmarks from one address) |
+| READ_WINDOW_SECONDS | 60 | the moving window of anonymous reads |
+| TRUSTED_PROXIES | (none) | comma-separated addresses or networks of the proxies in front (an |
+|   | | Ingress): through them the client is the nearest X-Forwarded-For hop that is not one |
+| REDIS_URL | (none) | where every limit is counted, shared by all gateway replicas; unset, each |
+|   | | process counts its own |
+| LIMITS_KEY_PREFIX | bellyfed-gateway | the prefix of the limits' Redis keys |
 | CORS_ORIGINS | (none) | comma-separated origins browsers may call the API from; `*` for any |
 | READY_TIMEOUT | 2 | seconds each /ready check may take |
 | ACCESS_LOG | errors | `errors`: a line per answer of 500+ or slower than ACCESS_LOG_SLOW_MS; |
@@ -37,6 +46,28 @@ from services.gateway.domain.auth import MIN_SECRET_LENGTH
 from shared.config import ConfigError, env, env_flag, env_float, env_int, nameko_config
 
 log = logging.getLogger(__name__)
+
+
+def count_setting(name: str, default: int) -> int:
+    """A whole number of at least 0 (0 turns the limit off)."""
+    raw = env(name)
+    if raw is None:
+        return default
+    if not raw.strip().isdigit():
+        raise ConfigError(f"{name} must be a whole number of at least 0, got {raw!r}")
+    return int(raw)
+
+
+def trusted_proxies() -> str:
+    """TRUSTED_PROXIES, checked: every entry an address or a network."""
+    from services.gateway.domain.limits import TrustedProxies
+
+    raw = env("TRUSTED_PROXIES", "")
+    try:
+        TrustedProxies.parse(raw)
+    except ValueError as exc:
+        raise ConfigError(f"TRUSTED_PROXIES: {exc}") from None
+    return raw
 
 SERVICE_NAME = "gateway"
 # downstream services /ready asks; others join as they are built
@@ -104,6 +135,12 @@ def load() -> dict:
         WRITE_LIMIT_PER_USER=env_int("WRITE_LIMIT_PER_USER", 120),
         WRITE_LIMIT_PER_ADDRESS=env_int("WRITE_LIMIT_PER_ADDRESS", 600),
         WRITE_WINDOW_SECONDS=env_float("WRITE_WINDOW_SECONDS", 60.0),
+        LOGIN_MAX_AT_ONCE_PER_ADDRESS=env_int("LOGIN_MAX_AT_ONCE_PER_ADDRESS", 4),
+        READ_LIMIT_PER_ADDRESS=count_setting("READ_LIMIT_PER_ADDRESS", 1200),
+        READ_WINDOW_SECONDS=env_float("READ_WINDOW_SECONDS", 60.0),
+        TRUSTED_PROXIES=trusted_proxies(),
+        REDIS_URL=env("REDIS_URL"),
+        LIMITS_KEY_PREFIX=env("LIMITS_KEY_PREFIX", "bellyfed-gateway"),
         CORS_ORIGINS=cors_origins(),
         READY_TIMEOUT=env_float("READY_TIMEOUT", 2.0),
         ACCESS_LOG=access_log(),

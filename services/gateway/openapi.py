@@ -19,7 +19,7 @@ status a route can answer is listed:
 | 404 | a path with parameters (a malformed id matches no route), and whatever a route says |
 | 409 | writes (an Idempotency-Key reused for another request) |
 | 413, 422 | a body (too large; invalid fields); 422 also a free-text path parameter |
-| 429 | writes (a per-token allowance) |
+| 429 | writes (a per-token allowance), reads anyone may make (a per-client allowance) |
 | 500 | all |
 | 503, 504 | routes that ask a downstream service |
 """
@@ -346,6 +346,8 @@ def error_statuses(entrypoint, path: str, has_path_parameters: bool) -> set[int]
         errors.add(422)  # checked behind
     if write:
         errors |= {409, 429}
+    elif doc["access"].who == "anyone":
+        errors.add(429)  # anonymous reads: a per-client allowance (READ_LIMIT_PER_ADDRESS)
     if doc["body"]:
         errors |= {413, 422}
     return errors

@@ -9,12 +9,13 @@ from nameko.extensions import DependencyProvider
 from services.gateway.catalog_stream import CatalogStream
 from services.gateway.domain import identity, views
 from services.gateway.domain.access import Access, authorize
-from services.gateway.domain.auth import (
-    Identity,
+from services.gateway.domain.auth import Identity, TokenSettings, VerifiedTokens
+from services.gateway.domain.limits import (
     LoginThrottle,
-    TokenSettings,
-    VerifiedTokens,
+    ReadLimit,
+    TrustedProxies,
     WriteLimit,
+    storage_for,
 )
 from services.gateway.entrypoints.analytics import AnalyticsRoutes
 from services.gateway.entrypoints.catalog import CatalogRoutes
@@ -40,19 +41,28 @@ class Config(DependencyProvider):
 
 
 class Auth:
-    """What signing in needs: the token settings (and the tokens already read), the failed
-    sign-in counts and the write allowances."""
+    """What signing in and the limits need: the token settings (and the tokens already
+    read), the failed sign-in counts, the write and read allowances, and who the client
+    is (behind the trusted proxies)."""
 
     def __init__(self, tokens: TokenSettings | None, throttle: LoginThrottle,
-                 writes: WriteLimit):
+                 writes: WriteLimit, reads: ReadLimit | None = None,
+                 proxies: TrustedProxies | None = None):
         self.tokens = tokens
         self.verified = VerifiedTokens(tokens) if tokens else None
         self.throttle = throttle
         self.writes = writes
+        self.reads = reads
+        self.proxies = proxies or TrustedProxies()
+
+    def client(self, request) -> str:
+        """The client's address: see services.gateway.domain.limits."""
+        return self.proxies.client(request.remote_addr, request.headers.get("X-Forwarded-For"))
 
 
 class AuthProvider(DependencyProvider):
-    """One Auth per gateway process: every worker counts sign-ins in the same windows."""
+    """One Auth per gateway process, its counts in Redis (REDIS_URL: every replica shares
+    them) or in the process."""
 
     def setup(self):
         config = self.container.config
@@ -64,15 +74,24 @@ class AuthProvider(DependencyProvider):
             issuer=config.get("JWT_ISSUER", "bellyfed"),
             audience=config.get("JWT_AUDIENCE", "bellyfed-clients"),
         ) if secret else None  # config.load() refuses to start without one
+        storage = storage_for(config.get("REDIS_URL"),
+                              config.get("LIMITS_KEY_PREFIX", "bellyfed-gateway"))
         self.auth = Auth(tokens, LoginThrottle(
+            storage,
             per_account=int(config.get("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5)),
-            per_address=int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
+            per_client=int(config.get("LOGIN_MAX_FAILURES_PER_ADDRESS", 20)),
             window=float(config.get("LOGIN_WINDOW_SECONDS", 900)),
+            client_concurrency=int(config.get("LOGIN_MAX_AT_ONCE_PER_ADDRESS", 4)),
         ), WriteLimit(
+            storage,
             per_user=int(config.get("WRITE_LIMIT_PER_USER", 120)),
-            per_address=int(config.get("WRITE_LIMIT_PER_ADDRESS", 600)),
+            per_client=int(config.get("WRITE_LIMIT_PER_ADDRESS", 600)),
             window=float(config.get("WRITE_WINDOW_SECONDS", 60)),
-        ))
+        ), ReadLimit(
+            storage,
+            per_client=int(config.get("READ_LIMIT_PER_ADDRESS", 0)),
+            window=float(config.get("READ_WINDOW_SECONDS", 60)),
+        ), TrustedProxies.parse(config.get("TRUSTED_PROXIES")))
 
     def get_dependency(self, worker_ctx):
         return self.auth
@@ -100,11 +119,13 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
 
     def authorize(self, access: Access, request, path_values: dict) -> Identity | None:
         """Who is asking, once `access` lets them (see http.route): 401/403/404 otherwise,
-        and 429 past their share of writes."""
+        and 429 past their share of writes (or, anonymous, of reads)."""
         caller = identity.acting_identity(request, self.auth.verified)
         authorize(access, caller, lambda: self.restaurant_owner(access.owns, path_values))
         if request.method not in READ_METHODS:
-            self.auth.writes.check(caller, request.remote_addr)
+            self.auth.writes.check(caller, self.auth.client(request))
+        elif self.auth.reads is not None:
+            self.auth.reads.check(caller, self.auth.client(request))
         return caller
 
     def restaurant_owner(self, parameter: str, path_values: dict) -> str | None:

@@ -33,6 +33,12 @@ OPTIONAL_ENV = {
     "DYNAMODB_CREATE_TABLES",
     "RECONCILE_INTERVAL",
     "RECONCILE_WINDOW_HOURS",
+    "PG_CONNECT_TIMEOUT",
+    "PG_STATEMENT_TIMEOUT",
+    "PG_LOCK_TIMEOUT",
+    "PG_IDLE_IN_TRANSACTION_TIMEOUT",
+    "READ_LIMIT_PER_ADDRESS",
+    "LIMITS_KEY_PREFIX",
 }
 DYNAMODB_ENV = {
     "DYNAMODB_ENDPOINT",
@@ -44,7 +50,8 @@ DYNAMODB_ENV = {
 # What compose sets for each service (all of it: compose runs the whole stack locally).
 SERVICE_ENV = {
     "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
-    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "CORS_ORIGINS"},
+    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "CORS_ORIGINS", "REDIS_URL",
+                             "TRUSTED_PROXIES"},
     "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL"},
     "analytics": COMMON_ENV | DYNAMODB_ENV,
     "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},

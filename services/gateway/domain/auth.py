@@ -5,22 +5,19 @@ configured otherwise); reading one accepts that algorithm only, so `alg: none` a
 signed with another algorithm or key are refused. `exp`, `iat` and `sub` are required, and
 the issuer and audience must be this API's.
 
-Failed sign-ins are counted in a sliding window per account and per client address. The
-counts live in the gateway process: each replica counts its own (a shared store such as
-Redis can take over when there are several).
+Sign-in attempts, writes and reads are counted in services.gateway.domain.limits.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import jwt
 
-from shared.errors import TooManyRequests, Unauthorized
+from shared.errors import Unauthorized
 
 TOKEN_TYPE = "bearer"
 ROLES = ("user", "admin")
@@ -149,100 +146,3 @@ def bearer_token(authorization: str | None) -> str | None:
     if scheme.lower() != TOKEN_TYPE or not token.strip():
         raise Unauthorized("the Authorization header must be 'Bearer <access token>'")
     return token.strip()
-
-
-# --- sign-in attempts ---------------------------------------------------------------------
-
-@dataclass
-class SlidingWindow:
-    """At most `limit` events per key in any `window` seconds."""
-
-    limit: int
-    window: float
-    clock: Callable[[], float] = time.monotonic
-    max_keys: int = 100_000
-    _events: dict[str, deque] = field(default_factory=dict)
-
-    def retry_after(self, key: str) -> float:
-        """0 while the key is under its limit, else the seconds until it will be."""
-        events = self._recent(key)
-        if len(events) < self.limit:
-            return 0.0
-        return max(events[-self.limit] + self.window - self.clock(), 0.0)
-
-    def record(self, key: str) -> None:
-        if len(self._events) >= self.max_keys:
-            self._forget_idle()
-        self._events.setdefault(key, deque()).append(self.clock())
-
-    def forget(self, key: str) -> None:
-        self._events.pop(key, None)
-
-    def _recent(self, key: str) -> deque:
-        events = self._events.get(key)
-        if events is None:
-            return deque()
-        horizon = self.clock() - self.window
-        while events and events[0] <= horizon:
-            events.popleft()
-        if not events:
-            del self._events[key]
-        return events
-
-    def _forget_idle(self) -> None:
-        for key in list(self._events):
-            self._recent(key)
-
-
-class LoginThrottle:
-    """Failed sign-ins per account (its email) and per client address."""
-
-    def __init__(self, per_account: int, per_address: int, window: float,
-                 clock: Callable[[], float] = time.monotonic):
-        self.accounts = SlidingWindow(per_account, window, clock)
-        self.addresses = SlidingWindow(per_address, window, clock)
-
-    @staticmethod
-    def account(email) -> str:
-        return str(email).strip().lower()
-
-    def check(self, email, address: str | None) -> None:
-        """TooManyRequests while the account or the address has used up its failures."""
-        wait = max(self.accounts.retry_after(self.account(email)),
-                   self.addresses.retry_after(address or "unknown"))
-        if wait > 0:
-            retry_after = max(int(wait + 0.999), 1)  # whole seconds, rounded up
-            raise TooManyRequests("too many failed sign-ins, try again later",
-                                  {"retry_after": retry_after})
-
-    def failed(self, email, address: str | None) -> None:
-        self.accounts.record(self.account(email))
-        self.addresses.record(address or "unknown")
-
-    def succeeded(self, email) -> None:
-        """The account's own count starts again; the address's does not (one address
-        guessing many accounts' passwords stays limited)."""
-        self.accounts.forget(self.account(email))
-
-
-class WriteLimit:
-    """Writes (anything but GET/HEAD/OPTIONS) per signed-in user, and per client address
-    for anonymous ones, in a sliding window: past it, 429 with Retry-After.
-
-    Counted by the token's user rather than the token itself, so signing in again does not
-    start a fresh allowance. Like the sign-in counts, it is per gateway replica."""
-
-    def __init__(self, per_user: int, per_address: int, window: float,
-                 clock: Callable[[], float] = time.monotonic):
-        self.users = SlidingWindow(per_user, window, clock)
-        self.addresses = SlidingWindow(per_address, window, clock)
-
-    def check(self, identity: Identity | None, address: str | None) -> None:
-        """Count one write, or TooManyRequests (not counted) when its allowance is spent."""
-        window, key = ((self.users, f"user:{identity.user_id}") if identity
-                       else (self.addresses, f"address:{address or 'unknown'}"))
-        wait = window.retry_after(key)
-        if wait > 0:
-            raise TooManyRequests("too many changes in a short time, slow down",
-                                  {"retry_after": max(int(wait + 0.999), 1)})
-        window.record(key)

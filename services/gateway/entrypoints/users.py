@@ -34,16 +34,18 @@ class UsersRoutes:
            errors=(400, 401, 413, 422, 429), access=ANYONE)
     def login(self, request):
         credentials = load(CredentialsInput(), json_body(request))
-        email, address = credentials["email"], request.remote_addr
         if self.auth.tokens is None:
             raise ServiceUnavailable("sign-in is not configured on this gateway")
-        self.auth.throttle.check(email, address)
-        try:
-            user = self.rankings.verify_credentials(email, credentials["password"])
-        except Unauthorized:
-            self.auth.throttle.failed(email, address)
-            raise
-        self.auth.throttle.succeeded(email)
+        # checked, verified and counted while holding the account's one attempt slot
+        with self.auth.throttle.attempt(credentials["email"],
+                                        self.auth.client(request)) as attempt:
+            try:
+                user = self.rankings.verify_credentials(credentials["email"],
+                                                        credentials["password"])
+            except Unauthorized:
+                attempt.failed()
+                raise
+            attempt.succeeded()
         return issue_token(self.auth.tokens, user["id"], user["role"])
 
     @route("GET", "/users/me", summary="The signed-in user's account", tag="users",

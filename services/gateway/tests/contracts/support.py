@@ -4,12 +4,14 @@ publish (the envelopes shared.events.make_envelope and shared.event_buffer build
 
 from __future__ import annotations
 
+from limits.storage import MemoryStorage
 from nameko.events import get_event_exchange
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from contracts.consumer import Promised
-from services.gateway.domain.auth import LoginThrottle, TokenSettings, WriteLimit, issue_token
+from services.gateway.domain.auth import TokenSettings, issue_token
+from services.gateway.domain.limits import LoginThrottle, WriteLimit
 from services.gateway.domain.read_model import ReadModel
 from services.gateway.service import Auth, GatewayService
 from shared.contract import EventType
@@ -53,8 +55,10 @@ def gateway_with(**promised: Promised) -> GatewayService:
     service.views = Buffered()
     service.read_model = ReadModel()  # its stream never up: every read asks the service
     service.config = {"READY_TIMEOUT": 1.0}
-    service.auth = Auth(TOKENS, LoginThrottle(per_account=5, per_address=20, window=900),
-                        WriteLimit(per_user=120, per_address=600, window=60))
+    storage = MemoryStorage()
+    service.auth = Auth(TOKENS, LoginThrottle(storage, per_account=5, per_client=20,
+                                              window=900),
+                        WriteLimit(storage, per_user=120, per_client=600, window=60))
     return service
 
 

@@ -61,3 +61,22 @@ def test_writes_past_the_limit_are_429_and_reads_go_on(catalog, start_gateway, w
     view = f"/restaurants/{created[0].json()['id']}/analytics"
     assert web_session.post(view, json={}).status_code == 202
     assert_error(web_session.post(view, json={}), 429, "too_many_requests")
+
+
+def test_anonymous_reads_past_the_limit_are_429_and_signed_in_reads_go_on(
+        catalog, start_gateway, web_session):
+    """Anonymous reads were never limited: one client could read (and make views) without
+    end. READ_LIMIT_PER_ADDRESS per client per window; 0 turns it off."""
+    start_gateway(READ_LIMIT_PER_ADDRESS=3, READ_WINDOW_SECONDS=60)
+    for _ in range(3):
+        assert web_session.get("/restaurants").status_code == 200
+    limited = web_session.get("/restaurants")
+    assert_error(limited, 429, "too_many_requests")
+    assert 1 <= int(limited.headers["Retry-After"]) <= 60
+    user = as_user(str(uuid.uuid4()))
+    assert web_session.get("/restaurants", headers=user).status_code == 200
+
+
+def test_zero_turns_the_read_limit_off(catalog, start_gateway, web_session):
+    start_gateway(READ_LIMIT_PER_ADDRESS=0)
+    assert all(web_session.get("/restaurants").status_code == 200 for _ in range(50))
