@@ -8,7 +8,7 @@
 |   | | process (tokens die with it) and a warning in the log |
 | DEV_MODE | off | local development (scripts/run turns it on); never on a deployed gateway |
 | JWT_ALGORITHM | HS256 | the one algorithm tokens are signed with and accepted in (HS256/384/512) |
-| JWT_TTL_SECONDS | 3600 | how long an access token lasts |
+| JWT_TTL_SECONDS | 900 | how long an access token lasts (then POST /auth/refresh) |
 | JWT_ISSUER | bellyfed | the tokens' `iss`, checked on every request |
 | JWT_AUDIENCE | bellyfed-clients | the tokens' `aud`, checked on every request |
 | LOGIN_MAX_FAILURES_PER_ACCOUNT | 5 | failed sign-ins of one email per window, then 429 |
@@ -125,7 +125,7 @@ def load() -> dict:
         WEB_SERVER_ADDRESS=env("GATEWAY_ADDRESS", "0.0.0.0:8000"),
         JWT_SECRET=jwt_secret(),
         JWT_ALGORITHM=jwt_algorithm(),
-        JWT_TTL_SECONDS=env_int("JWT_TTL_SECONDS", 3600),
+        JWT_TTL_SECONDS=env_int("JWT_TTL_SECONDS", 900),
         JWT_ISSUER=env("JWT_ISSUER", "bellyfed"),
         JWT_AUDIENCE=env("JWT_AUDIENCE", "bellyfed-clients"),
         LOGIN_MAX_FAILURES_PER_ACCOUNT=env_int("LOGIN_MAX_FAILURES_PER_ACCOUNT", 5),

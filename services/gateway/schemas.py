@@ -58,11 +58,15 @@ class ReadySchema(Schema):
 
 
 class AccessTokenSchema(Schema):
-    """POST /auth/login's answer: send `Authorization: Bearer <access_token>`."""
+    """POST /auth/login's and /auth/refresh's answer: send `Authorization: Bearer
+    <access_token>` until it expires (`expires_in` seconds), then POST /auth/refresh with
+    `refresh_token` for the next pair (the refresh token is good once)."""
 
     access_token = fields.String(required=True)
     token_type = fields.String(required=True, validate=validate.OneOf(["bearer"]))
     expires_in = fields.Integer(required=True)
+    refresh_token = fields.String(required=True)
+    refresh_expires_in = fields.Integer(required=True)
 
 
 # --- analytics (SPEC §5) --------------------------------------------------------------------

@@ -70,7 +70,7 @@ class AuthProvider(DependencyProvider):
         tokens = TokenSettings(
             secret=secret,
             algorithm=config.get("JWT_ALGORITHM", "HS256"),
-            ttl_seconds=int(config.get("JWT_TTL_SECONDS", 3600)),
+            ttl_seconds=int(config.get("JWT_TTL_SECONDS", 900)),
             issuer=config.get("JWT_ISSUER", "bellyfed"),
             audience=config.get("JWT_AUDIENCE", "bellyfed-clients"),
         ) if secret else None  # config.load() refuses to start without one

@@ -11,7 +11,7 @@ address someone registers first): it promotes the account of EMAIL, or creates i
 admin from the start, registered as any account is: its user_registered event follows)
 with the password in ADMIN_PASSWORD, or one typed at a prompt. An existing account keeps
 its password unless `--set-password` is given. `set-role` makes an account an admin or
-an ordinary user again. A new role is in the user's tokens from their next sign-in on.
+an ordinary user again. A new role is in the user's tokens from their next sign-in or refresh on.
 Each prints what it did as JSON (never a password). The database is
 RANKINGS_DATABASE_URL's (see services.rankings.config).
 """

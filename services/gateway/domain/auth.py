@@ -30,7 +30,7 @@ MIN_SECRET_LENGTH = 32
 class TokenSettings:
     secret: str
     algorithm: str = "HS256"
-    ttl_seconds: int = 3600
+    ttl_seconds: int = 900  # 15 minutes (SPEC §7): then a refresh
     issuer: str = "bellyfed"
     audience: str = "bellyfed-clients"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from services.gateway.domain.access import ANYONE, SIGNED_IN
 from services.gateway.domain.auth import issue_token
 from services.gateway.entrypoints.common import USER
@@ -13,13 +15,24 @@ from services.rankings.contract.rpc import (
     FollowerSchema,
     FollowSchema,
     FollowsQuery,
+    PasswordChangeInput,
     PublicProfileSchema,
+    RefreshInput,
     RegisterInput,
     UserPrivateSchema,
     UserUpdateInput,
 )
 from shared.errors import ServiceUnavailable, Unauthorized
 from shared.schemas import load
+
+
+def tokens_answer(tokens, session: dict) -> dict:
+    """A sign-in's or a refresh's answer: an access token for the session's account, with
+    its role now, and the session's next refresh token."""
+    answer = issue_token(tokens, session["user_id"], session["role"])
+    expires = datetime.fromisoformat(session["refresh_expires_at"])
+    return {**answer, "refresh_token": session["refresh_token"],
+            "refresh_expires_in": max(int((expires - datetime.now(UTC)).total_seconds()), 0)}
 
 
 class UsersRoutes:
@@ -46,7 +59,32 @@ class UsersRoutes:
                 attempt.failed()
                 raise
             attempt.succeeded()
-        return issue_token(self.auth.tokens, user["id"], user["role"])
+        return tokens_answer(self.auth.tokens, self.rankings.open_session(user["id"]))
+
+    @route("POST", "/auth/refresh", summary="The next access token, for a refresh token "
+           "(each is good once: a reused one signs its whole session out)", tag="users",
+           body=RefreshInput, response=AccessTokenSchema, errors=(401, 413, 422),
+           access=ANYONE)
+    def refresh(self, request):
+        fields = load(RefreshInput(), json_body(request))
+        if self.auth.tokens is None:
+            raise ServiceUnavailable("sign-in is not configured on this gateway")
+        return tokens_answer(self.auth.tokens,
+                             self.rankings.refresh_session(fields["refresh_token"]))
+
+    @route("POST", "/auth/logout", summary="Sign out: the refresh token's session ends (its "
+           "access tokens last until they expire)", tag="users", body=RefreshInput,
+           status=204, errors=(413, 422), access=ANYONE)
+    def logout(self, request):
+        fields = load(RefreshInput(), json_body(request))
+        self.rankings.close_session(fields["refresh_token"])
+
+    @route("POST", "/users/me/password", summary="Change your password: every session of "
+           "the account ends", tag="users", body=PasswordChangeInput, status=204,
+           errors=(413, 422), access=SIGNED_IN)
+    def change_password(self, request):
+        fields = load(PasswordChangeInput(), json_body(request))
+        self.rankings.change_password(request.identity.user_id, fields)
 
     @route("GET", "/users/me", summary="The signed-in user's account", tag="users",
            response=UserPrivateSchema, errors=(404,), access=SIGNED_IN)

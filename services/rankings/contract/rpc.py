@@ -123,6 +123,45 @@ class CredentialsInput(Schema):
                              validate=validate.Length(max=PASSWORD_LENGTH["max"]))
 
 
+# --- sessions: refresh tokens (SPEC §7) -----------------------------------------------------
+
+REFRESH_TOKEN_MAX_LENGTH = 200
+
+
+class RefreshInput(Schema):
+    """POST /auth/refresh and /auth/logout: the refresh token a sign-in (or the last
+    refresh) gave."""
+
+    class Meta:
+        unknown = RAISE
+
+    refresh_token = fields.String(required=True, load_only=True, validate=validate.Length(
+        min=1, max=REFRESH_TOKEN_MAX_LENGTH))
+
+
+class PasswordChangeInput(Schema):
+    """POST /users/me/password: the current password, and the new one (judged as a new
+    account's is)."""
+
+    class Meta:
+        unknown = RAISE
+
+    current_password = fields.String(required=True, load_only=True,
+                                     validate=validate.Length(max=PASSWORD_LENGTH["max"]))
+    new_password = fields.String(required=True, load_only=True,
+                                 validate=validate.Length(**PASSWORD_LENGTH))
+
+
+class SessionSchema(Schema):
+    """A session's next refresh token, and whose it is (with the account's role now: a
+    role change applies from the next refresh on)."""
+
+    user_id = fields.UUID()
+    role = fields.String()
+    refresh_token = fields.String()
+    refresh_expires_at = fields.AwareDateTime()
+
+
 class UserUpdateInput(Schema):
     """A user's own profile edits; every field optional, null clears it."""
 

@@ -64,6 +64,30 @@ class User(Base):
     updated_at: Mapped[datetime] = updated_at()
 
 
+class Session(Base):
+    """A signed-in session: one refresh token at a time of a family (rotated on each use:
+    its predecessors stay, rotated, so a reused one is told apart from an unknown one).
+    Only the token's SHA-256 is kept."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (
+        Index("uq_sessions_token_hash", "token_hash", unique=True),
+        Index("idx_sessions_family", "family_id"),
+        Index("idx_sessions_user", "user_id"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), primary_key=True,
+                                          default=uuid.uuid4)
+    family_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), nullable=False)
+    created_at: Mapped[datetime] = created_at()
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    rotated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
 # --- what rankings knows of the catalog, kept from catalog's events ------------------------
 
 class KnownRestaurant(Base):

@@ -60,6 +60,7 @@ from services.rankings.contract.rpc import (
     RankingListSchema,
     ReviewSchema,
     ReviewSummarySchema,
+    SessionSchema,
     UserPrivateSchema,
 )
 from shared.schemas import encode_cursor
@@ -75,6 +76,8 @@ BEFORE_THE_RESTAURANT = encode_cursor("restaurants", ("A", UNKNOWN))
 BEFORE_THE_DISH = encode_cursor("dish_search", (0, "0.00", 0, UNKNOWN))
 NEAR_IPOH = {"lat": "4.5975", "lng": "101.0901", "radius_km": "2"}  # the provider's restaurant
 EMAIL, PASSWORD = "ayu@example.com", "correct horse battery staple"
+NEW_PASSWORD = "a new horse battery staple"
+REFRESH_TOKEN = "refresh-token-example-0123456789abcdef0123456"
 
 # --- what the catalog answers, as the gateway relies on it -------------------------------------
 
@@ -167,6 +170,11 @@ def account(**options) -> dict:
                                               "role": "user"}, **options)
 
 
+def session() -> dict:
+    return shape(SessionSchema, examples={"user_id": USER, "role": "user",
+                                          "refresh_token": REFRESH_TOKEN})
+
+
 def ranking_list(*, ranked: bool = True) -> dict:
     return shape(RankingListSchema, keep=("ranked.rank",),
                  nonempty=("ranked",) if ranked else (),
@@ -193,6 +201,24 @@ def rankings_contract() -> Contract:
     contract.rpc("verify_credentials", [EMAIL, "not the password"], error="Unauthorized",
                  case="a wrong password", given="a user has registered with a password",
                  params=credentials)
+    # sessions: the gateway reads the account's id and role and the next refresh token
+    signed_up = {**credentials, "user_id": USER}
+    contract.rpc("open_session", [USER], answer=session(),
+                 given="a user has registered with a password", params=signed_up)
+    with_session = {"user_id": USER, "refresh_token": REFRESH_TOKEN}
+    contract.rpc("refresh_session", [REFRESH_TOKEN], answer=session(),
+                 given="a user has a session", params=with_session)
+    contract.rpc("refresh_session", [REFRESH_TOKEN], error="Unauthorized",
+                 case="a refresh token used before", given="a user has refreshed a session",
+                 params=with_session)
+    contract.rpc("close_session", [REFRESH_TOKEN], given="a user has a session",
+                 params=with_session)
+    change = {"current_password": PASSWORD, "new_password": NEW_PASSWORD}
+    contract.rpc("change_password", [USER, change], given="a user has registered with a "
+                 "password", params=signed_up)
+    contract.rpc("change_password", [USER, {**change, "current_password": "not it"}],
+                 error="Unauthorized", case="a wrong current password",
+                 given="a user has registered with a password", params=signed_up)
     contract.rpc("get_user", [USER], answer=account(), given="a user exists", params=USER_IDS)
     contract.rpc("update_user", [USER, {"display_name": "Ayu"}, None],
                  answer=account(keep=("display_name",)), given="a user exists",
@@ -398,7 +424,12 @@ def test_the_gateway_relies_on_rankings(tmp_path):
     gateway = gateway_with(rankings=promised(contract))
     # signing in reads the account's id and role
     token = gateway.login(request("POST", body={"email": EMAIL, "password": PASSWORD}))
-    assert token["token_type"] == "bearer"
+    assert token["token_type"] == "bearer" and token["refresh_token"] == REFRESH_TOKEN
+    renewed = gateway.refresh(request("POST", body={"refresh_token": REFRESH_TOKEN}))
+    assert renewed["refresh_token"] == REFRESH_TOKEN and renewed["expires_in"] > 0
+    assert gateway.logout(request("POST", body={"refresh_token": REFRESH_TOKEN})) is None
+    assert gateway.change_password(request("POST", user=USER, body={
+        "current_password": PASSWORD, "new_password": NEW_PASSWORD})) is None
     stats = gateway.get_dish_stats(request(), dish_id=uuid.UUID(DISH))
     assert stats["dish_id"] == DISH
     assert gateway.views[-1]["payload"]["dish_id"] == DISH

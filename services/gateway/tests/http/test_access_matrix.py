@@ -139,6 +139,20 @@ def registration(world, role):
                               "password": "a-long-password-1"}
 
 
+def fresh_refresh_token(url: str):
+    """A refresh token of user A's own, fresh for every caller (the route needs no more)."""
+    def request(world, role):
+        signed_in = world.made("anonymous", "POST", "/auth/login", {
+            "email": "user_a@example.com", "password": "user_a-secret-1"}, status=200)
+        return url, {"refresh_token": signed_in["refresh_token"]}
+    return request
+
+
+def own_password(world, role):
+    password = f"{role}-secret-1"
+    return "/users/me/password", {"current_password": password, "new_password": password}
+
+
 def fresh_restaurant_url(world, role):
     return f"/restaurants/{world.new_restaurant()['id']}", None
 
@@ -204,6 +218,10 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/auth/register"): row(201, 201, 201, 201, 201, registration),
     ("POST", "/auth/login"): row(*EVERYONE, fixed("/auth/login", {
         "email": "user_a@example.com", "password": "user_a-secret-1"})),
+    ("POST", "/auth/refresh"): row(*EVERYONE, fresh_refresh_token("/auth/refresh")),
+    ("POST", "/auth/logout"): row(*(204,) * 5, fresh_refresh_token("/auth/logout")),
+    # each caller their own account's password, set to itself (their sessions end)
+    ("POST", "/users/me/password"): row(401, 204, 204, 204, 204, own_password),
     ("GET", "/users/me"): row(401, 200, 200, 200, 200, fixed("/users/me")),
     ("PATCH", "/users/me"): row(401, 200, 200, 200, 200,
                                 fixed("/users/me", {"bio": "I eat"})),

@@ -46,6 +46,7 @@ USER_OPERATIONS = {
     ("post", "/restaurants"),  # whoever creates a restaurant owns it
     ("get", "/users/me"),
     ("patch", "/users/me"),
+    ("post", "/users/me/password"),
     ("post", "/users/{user_id}/follow"),
     ("delete", "/users/{user_id}/follow"),
     ("get", "/rankings/my"),
@@ -66,11 +67,14 @@ USER_OPERATIONS = {
     ("get", "/orders/{order_id}/history"),
 }
 # user routes whose body the gateway checks itself, before asking anyone (an empty one: 422)
-GATEWAY_CHECKED_BODIES = {("post", "/orders"), ("post", "/orders/{order_id}/status")}
+GATEWAY_CHECKED_BODIES = {("post", "/orders"), ("post", "/orders/{order_id}/status"),
+                          ("post", "/users/me/password")}
 # ... and what anyone may do with rankings, signed in or not
 RANKINGS_READS = {
     ("post", "/auth/register"),
     ("post", "/auth/login"),
+    ("post", "/auth/refresh"),
+    ("post", "/auth/logout"),
     ("get", "/users/{user_id}"),
     ("get", "/users/{user_id}/followers"),
     ("get", "/users/{user_id}/following"),

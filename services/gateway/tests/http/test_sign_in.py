@@ -31,12 +31,14 @@ def test_login_answers_a_token_for_the_user(rankings_gateway, register, web_sess
     response = login(web_session, "Aisyah@Example.com", "aisyah-secret-1")
     assert response.status_code == 200, response.text
     body = response.json()
-    assert set(body) == {"access_token", "token_type", "expires_in"}
-    assert body["token_type"] == "bearer" and body["expires_in"] == 3600
+    assert set(body) == {"access_token", "token_type", "expires_in", "refresh_token",
+                         "refresh_expires_in"}
+    assert body["token_type"] == "bearer" and body["expires_in"] == 900
+    assert 29 * 86400 < body["refresh_expires_in"] <= 30 * 86400
     decoded = jwt.decode(body["access_token"], JWT_SECRET, algorithms=["HS256"],
                          audience="bellyfed-clients", issuer="bellyfed")
     assert decoded["sub"] == aisyah["id"] and decoded["role"] == "user"
-    assert decoded["exp"] - decoded["iat"] == 3600
+    assert decoded["exp"] - decoded["iat"] == 900
     me = web_session.get("/users/me", headers=bearer(body["access_token"]))
     assert me.status_code == 200 and me.json()["id"] == aisyah["id"]
 
@@ -194,3 +196,80 @@ def test_a_bad_token_is_401_where_anonymous_is_fine(catalog, start_gateway, web_
     assert web_session.get("/restaurants").status_code == 200
     assert_error(web_session.get("/restaurants", headers=bearer(unsigned())), 401,
                  "unauthorized")
+
+
+# --- sessions: refresh, sign out, password change (SPEC §7) ----------------------------------
+
+def signed_in(web_session, email: str, password: str) -> dict:
+    response = login(web_session, email, password)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def refresh(web_session, token: str):
+    return web_session.post("/auth/refresh", json={"refresh_token": token})
+
+
+def test_a_refresh_token_gives_the_next_pair_once(rankings_gateway, register, web_session):
+    aisyah = register("aisyah")
+    first = signed_in(web_session, "aisyah@example.com", "aisyah-secret-1")
+    renewed = refresh(web_session, first["refresh_token"])
+    assert renewed.status_code == 200, renewed.text
+    body = renewed.json()
+    assert body["refresh_token"] != first["refresh_token"]
+    me = web_session.get("/users/me", headers=bearer(body["access_token"]))
+    assert me.json()["id"] == aisyah["id"]
+    # the first one again: the whole session is signed out, the new pair's refresh too
+    reused = refresh(web_session, first["refresh_token"])
+    assert_error(reused, 401, "unauthorized")
+    assert "used before" in reused.json()["error"]["message"]
+    assert_error(refresh(web_session, body["refresh_token"]), 401, "unauthorized")
+
+
+def test_signing_out_ends_the_session(rankings_gateway, register, web_session):
+    register("aisyah")
+    tokens = signed_in(web_session, "aisyah@example.com", "aisyah-secret-1")
+    out = web_session.post("/auth/logout", json={"refresh_token": tokens["refresh_token"]})
+    assert out.status_code == 204 and out.content == b""
+    assert_error(refresh(web_session, tokens["refresh_token"]), 401, "unauthorized")
+    # an unknown token signs nobody out, and says so to nobody
+    assert web_session.post("/auth/logout", json={"refresh_token": "nope"}).status_code == 204
+
+
+def test_a_password_change_ends_every_session(rankings_gateway, register, web_session):
+    register("aisyah")
+    phone = signed_in(web_session, "aisyah@example.com", "aisyah-secret-1")
+    laptop = signed_in(web_session, "aisyah@example.com", "aisyah-secret-1")
+    change = {"current_password": "aisyah-secret-1", "new_password": "a-new-secret-2"}
+    wrong = web_session.post("/users/me/password", headers=bearer(phone["access_token"]),
+                             json={**change, "current_password": "not-it-at-all"})
+    assert_error(wrong, 401, "unauthorized")
+    assert_error(web_session.post("/users/me/password", json=change), 401, "unauthorized")
+    changed = web_session.post("/users/me/password", headers=bearer(phone["access_token"]),
+                               json=change)
+    assert changed.status_code == 204, changed.text
+    for device in (phone, laptop):
+        assert_error(refresh(web_session, device["refresh_token"]), 401, "unauthorized")
+    assert_error(login(web_session, "aisyah@example.com", "aisyah-secret-1"), 401,
+                 "unauthorized")
+    assert signed_in(web_session, "aisyah@example.com", "a-new-secret-2")["access_token"]
+
+
+@pytest.mark.parametrize(("path", "body"), [
+    ("/auth/refresh", {}),
+    ("/auth/refresh", {"refresh_token": ""}),
+    ("/auth/refresh", {"refresh_token": "x" * 201}),
+    ("/auth/refresh", {"refresh_token": 12}),
+    ("/auth/logout", {"refresh_token": None}),
+    ("/auth/logout", {"refresh_token": "t", "extra": 1}),
+])
+def test_bad_session_requests_are_422(rankings_gateway, web_session, path, body):
+    assert_error(web_session.post(path, json=body), 422, "invalid_input")
+
+
+def test_a_short_new_password_is_422(rankings_gateway, register, web_session):
+    register("aisyah")
+    tokens = signed_in(web_session, "aisyah@example.com", "aisyah-secret-1")
+    short = web_session.post("/users/me/password", headers=bearer(tokens["access_token"]),
+                             json={"current_password": "aisyah-secret-1", "new_password": "x"})
+    assert_error(short, 422, "invalid_input")

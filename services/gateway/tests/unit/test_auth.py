@@ -22,13 +22,13 @@ USER = TOKEN_USER
 
 def test_issued_token_carries_the_claims():
     answer = auth.issue_token(TOKENS, USER, "admin", now=1_700_000_000)
-    assert answer["token_type"] == "bearer" and answer["expires_in"] == 3600
+    assert answer["token_type"] == "bearer" and answer["expires_in"] == 900
     header = jwt.get_unverified_header(answer["access_token"])
     assert header["alg"] == "HS256"
     decoded = jwt.decode(answer["access_token"], JWT_SECRET, algorithms=["HS256"],
                          audience="bellyfed-clients", options={"verify_exp": False})
     assert decoded == {"sub": USER, "role": "admin", "iat": 1_700_000_000,
-                       "exp": 1_700_003_600, "iss": "bellyfed", "aud": "bellyfed-clients"}
+                       "exp": 1_700_000_900, "iss": "bellyfed", "aud": "bellyfed-clients"}
 
 
 def test_read_token_names_the_user_and_role():

@@ -375,7 +375,7 @@ def test_jwt_settings(monkeypatch):
     loaded = config.load()
     assert loaded["JWT_SECRET"] == "x" * 32
     assert (loaded["JWT_ALGORITHM"], loaded["JWT_TTL_SECONDS"], loaded["JWT_ISSUER"],
-            loaded["JWT_AUDIENCE"]) == ("HS256", 3600, "bellyfed", "bellyfed-clients")
+            loaded["JWT_AUDIENCE"]) == ("HS256", 900, "bellyfed", "bellyfed-clients")
     assert (loaded["LOGIN_MAX_FAILURES_PER_ACCOUNT"], loaded["LOGIN_MAX_FAILURES_PER_ADDRESS"],
             loaded["LOGIN_WINDOW_SECONDS"]) == (5, 20, 900.0)
 

@@ -88,13 +88,26 @@ class Rankings(DatabaseProducer):
     # --- provider states ----------------------------------------------------------------------
 
     def nobody_has_registered(self, params: dict) -> None:
-        pass
+        # the example email means itself again, not what an earlier state registered
+        self.aliases.real.clear()
 
     def a_user_has_registered_with_a_password(self, params: dict) -> None:
         email = f"{new_id()}@example.com"
-        self.call("register_user", {"email": email, "username": f"u{new_id()[:20]}",
-                                    "password": params["password"]})
+        registered = self.call("register_user", {"email": email,
+                                                 "username": f"u{new_id()[:20]}",
+                                                 "password": params["password"]})
         self.aliases[params["email"]] = email
+        self.name(params, "user_id", registered["id"])
+
+    def a_user_has_a_session(self, params: dict) -> None:
+        user_id = self.user(params)
+        opened = self.call("open_session", user_id)
+        self.name(params, "refresh_token", opened["refresh_token"])
+
+    def a_user_has_refreshed_a_session(self, params: dict) -> None:
+        """The first refresh token of the session: used, so rotated."""
+        self.a_user_has_a_session(params)
+        self.call("refresh_session", self.ids["refresh_token"])
 
     def a_user_exists(self, params: dict) -> None:
         self.user(params)
@@ -146,6 +159,8 @@ class Rankings(DatabaseProducer):
         return {
             "nobody has registered": self.nobody_has_registered,
             "a user has registered with a password": self.a_user_has_registered_with_a_password,
+            "a user has a session": self.a_user_has_a_session,
+            "a user has refreshed a session": self.a_user_has_refreshed_a_session,
             "a user exists": self.a_user_exists,
             "two users exist": self.two_users_exist,
             "a user follows another": self.a_user_follows_another,
