@@ -73,6 +73,17 @@ class Budget:
     def clear(self, key: str) -> None:
         self.limiter.clear(self.item, key)
 
+    def spend(self, key: str, refusal: str) -> None:
+        """Count one event, or TooManyRequests(`refusal`) with its Retry-After; with the
+        storage away, the event goes on uncounted (and a warning is logged)."""
+        try:
+            wait = self.take(key)
+        except StorageError as exc:
+            log.warning("limits storage unavailable, %s not counted: %s", self.name, exc)
+            return
+        if wait > 0:
+            raise TooManyRequests(refusal, {"retry_after": seconds(wait)})
+
 
 class InFlight:
     """At most `limit` attempts per key at once, in the same storage as the counts.
@@ -201,14 +212,7 @@ class WriteLimit:
     def check(self, identity: Identity | None, client: str | None) -> None:
         budget, key = ((self.users, identity.user_id) if identity
                        else (self.clients, client or "unknown"))
-        try:
-            wait = budget.take(key)
-        except StorageError as exc:
-            log.warning("limits storage unavailable, a write not counted: %s", exc)
-            return
-        if wait > 0:
-            raise TooManyRequests("too many changes in a short time, slow down",
-                                  {"retry_after": seconds(wait)})
+        budget.spend(key, "too many changes in a short time, slow down")
 
 
 class ReadLimit:
@@ -220,16 +224,9 @@ class ReadLimit:
         self.clients = Budget(storage, "reads-client", per_client, window)
 
     def check(self, identity: Identity | None, client: str | None) -> None:
-        if identity is not None or self.clients.limit <= 0:
-            return
-        try:
-            wait = self.clients.take(client or "unknown")
-        except StorageError as exc:
-            log.warning("limits storage unavailable, a read not counted: %s", exc)
-            return
-        if wait > 0:
-            raise TooManyRequests("too many requests from this client, slow down",
-                                  {"retry_after": seconds(wait)})
+        if identity is None:
+            self.clients.spend(client or "unknown",
+                               "too many requests from this client, slow down")
 
 
 class TrustedProxies:
