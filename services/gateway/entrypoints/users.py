@@ -66,6 +66,7 @@ class UsersRoutes:
            body=RefreshInput, response=AccessTokenSchema, errors=(401, 413, 422),
            access=ANYONE)
     def refresh(self, request):
+        idempotency_key(request)  # checked as on every write (naturally idempotent here)
         fields = load(RefreshInput(), json_body(request))
         if self.auth.tokens is None:
             raise ServiceUnavailable("sign-in is not configured on this gateway")
@@ -76,6 +77,7 @@ class UsersRoutes:
            "access tokens last until they expire)", tag="users", body=RefreshInput,
            status=204, errors=(413, 422), access=ANYONE)
     def logout(self, request):
+        idempotency_key(request)  # checked as on every write (naturally idempotent here)
         fields = load(RefreshInput(), json_body(request))
         self.rankings.close_session(fields["refresh_token"])
 
@@ -83,6 +85,7 @@ class UsersRoutes:
            "the account ends", tag="users", body=PasswordChangeInput, status=204,
            errors=(413, 422), access=SIGNED_IN)
     def change_password(self, request):
+        idempotency_key(request)  # checked as on every write (naturally idempotent here)
         fields = load(PasswordChangeInput(), json_body(request))
         self.rankings.change_password(request.identity.user_id, fields)
 

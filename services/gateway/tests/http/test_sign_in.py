@@ -273,3 +273,11 @@ def test_a_short_new_password_is_422(rankings_gateway, register, web_session):
     short = web_session.post("/users/me/password", headers=bearer(tokens["access_token"]),
                              json={"current_password": "aisyah-secret-1", "new_password": "x"})
     assert_error(short, 422, "invalid_input")
+
+
+@pytest.mark.parametrize("path", ["/auth/refresh", "/auth/logout", "/users/me/password"])
+def test_a_bad_idempotency_key_is_400_on_the_session_routes(rankings_gateway, web_session,
+                                                            path):
+    response = web_session.post(path, json={}, headers={**as_user(USER),
+                                                        "Idempotency-Key": "tab\there"})
+    assert_error(response, 400, "bad_request")
