@@ -78,7 +78,7 @@ def create_admin(database_url: str, email: str, password: str | None,
                 if password is None:
                     raise InvalidInput("a password is needed", {"fields": {"password": [
                         f"set {ADMIN_PASSWORD_VARIABLE}, or type it at the prompt"]}})
-                fields = load(RegisterInput(), {
+                fields = load(RegisterInput, {
                     "email": email, "password": password,
                     "username": existing.username if existing else (
                         username or email.split("@")[0])})

@@ -87,7 +87,7 @@ def parse_entity_type(value) -> str:
 def parse_entity(entity_type, entity_id) -> tuple[str, str]:
     """An RPC's (entity_type, entity_id): the id canonical (a uuid's lowercase form, or
     `all` for the listing); InvalidInput naming the bad argument otherwise."""
-    entity = load(EntitySchema(), {"entity_type": entity_type, "entity_id": entity_id})
+    entity = load(EntitySchema, {"entity_type": entity_type, "entity_id": entity_id})
     return entity["entity_type"], entity["entity_id"]
 
 

@@ -38,7 +38,7 @@ class ActivityEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
-        args = load(TrendingDishesQuery(), {"city": city, "limit": limit})
+        args = load(TrendingDishesQuery, {"city": city, "limit": limit})
         return {"items": activity.trending_dishes(self.dynamodb, args["city"], args["limit"],
                                                   datetime.now(UTC)),
                 "city": args["city"]}
@@ -46,7 +46,7 @@ class ActivityEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_top_influencers(self, limit: int = 10) -> dict:
-        limit = load(TopQuery(), {"limit": limit})["limit"]
+        limit = load(TopQuery, {"limit": limit})["limit"]
         return {"items": activity.top_influencers(self.dynamodb, limit)}
 
     @service_rpc
@@ -57,7 +57,7 @@ class ActivityEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
-        args = load(LeaderboardArgs(), {"city": city, "cuisine": cuisine, "limit": limit})
+        args = load(LeaderboardArgs, {"city": city, "cuisine": cuisine, "limit": limit})
         return activity.leaderboard(self.dynamodb, args["city"], args["cuisine"],
                                     args["limit"])
 

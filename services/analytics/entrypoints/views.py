@@ -44,7 +44,7 @@ class ViewsEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_restaurant_traffic(self, restaurant_id: str, period: str = "week") -> dict:
-        period = load(DashboardQuery(), {"period": period})["period"]
+        period = load(DashboardQuery, {"period": period})["period"]
         return views.restaurant_traffic(self.dynamodb,
                                         str(parse_id(restaurant_id, "restaurant_id")),
                                         period, today())
@@ -52,7 +52,7 @@ class ViewsEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_time_series(self, entity_type: str, entity_id: str, period: str = "week") -> dict:
-        args = load(TimeSeriesArgs(), {"entity_type": entity_type, "entity_id": entity_id,
+        args = load(TimeSeriesArgs, {"entity_type": entity_type, "entity_id": entity_id,
                                        "period": period})
         return {"items": views.time_series(self.dynamodb, args["entity_type"],
                                            args["entity_id"], args["period"], today())}
@@ -60,7 +60,7 @@ class ViewsEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_trending_restaurants(self, period: str = "week", limit: int = 10) -> dict:
-        args = load(TrendingRestaurantsQuery(), {"period": period, "limit": limit})
+        args = load(TrendingRestaurantsQuery, {"period": period, "limit": limit})
         return {"items": views.trending_restaurants(self.dynamodb, args["period"],
                                                     args["limit"], today()),
                 "period": args["period"]}
@@ -69,7 +69,7 @@ class ViewsEntrypoints:
     @unavailable_when_down
     def record_engagement(self, data: dict, user_id: str | None = None,
                           idempotency_key: str | None = None) -> dict:
-        fields = load(EngagementInput(), data)
+        fields = load(EngagementInput, data)
         # a retried request (same key, same user) is the same record, counted once
         record_id = (str(uuid.uuid5(uuid.NAMESPACE_URL, f"{user_id}:{idempotency_key}"))
                      if idempotency_key else str(uuid.uuid4()))

@@ -25,18 +25,18 @@ class DishesEntrypoints:
 
     @service_rpc
     def search_dishes(self, **query) -> dict:
-        return catalog.search_dishes(self.store, load(DishSearchQuery(), query))
+        return catalog.search_dishes(self.store, load(DishSearchQuery, query))
 
     @service_rpc
     def create_dish(self, restaurant_id: str, data: dict,
                     idempotency_key: str | None = None) -> dict:
-        fields = load(DishInputSchema(), data)
+        fields = load(DishInputSchema, data)
         restaurant = parse_id(restaurant_id, "restaurant_id")
         return catalog.create_dish(self.store, restaurant, fields, idempotency_key)
 
     @service_rpc
     def update_dish(self, dish_id: str, data: dict, idempotency_key: str | None = None) -> dict:
-        fields = load(DishInputSchema(), data, partial=True)
+        fields = load(DishInputSchema, data, partial=True)
         return catalog.update_dish(self.store, parse_id(dish_id, "dish_id"), fields,
                                    idempotency_key)
 

@@ -11,4 +11,4 @@ from shared.schemas import load
 class NearbyEntrypoints:
     @service_rpc
     def nearby_restaurants(self, **query) -> dict:
-        return catalog.nearby_restaurants(self.store, load(NearbyQuery(), query))
+        return catalog.nearby_restaurants(self.store, load(NearbyQuery, query))

@@ -12,7 +12,7 @@ from shared.schemas import load, parse_id, parse_ids
 class RestaurantsEntrypoints:
     @service_rpc
     def list_restaurants(self, **query) -> dict:
-        return catalog.list_restaurants(self.store, load(RestaurantListQuery(), query))
+        return catalog.list_restaurants(self.store, load(RestaurantListQuery, query))
 
     @service_rpc
     def get_restaurant(self, restaurant_id: str) -> dict:
@@ -25,13 +25,13 @@ class RestaurantsEntrypoints:
     @service_rpc
     def get_menu(self, restaurant_id: str, **query) -> dict:
         restaurant = parse_id(restaurant_id, "restaurant_id")
-        return catalog.get_menu(self.store, restaurant, load(MenuQuery(), query))
+        return catalog.get_menu(self.store, restaurant, load(MenuQuery, query))
 
     @service_rpc
     def create_restaurant(self, data: dict, idempotency_key: str | None = None,
                           owner_id: str | None = None) -> dict:
         """`owner_id`: who owns it, the creator the gateway signed in (never the body's)."""
-        fields = load(RestaurantInputSchema(), data)
+        fields = load(RestaurantInputSchema, data)
         if owner_id is not None:
             fields["owner_id"] = parse_id(owner_id, "owner_id")
         return catalog.create_restaurant(self.store, fields, idempotency_key)
@@ -39,7 +39,7 @@ class RestaurantsEntrypoints:
     @service_rpc
     def update_restaurant(self, restaurant_id: str, data: dict,
                           idempotency_key: str | None = None) -> dict:
-        fields = load(RestaurantInputSchema(), data, partial=True)
+        fields = load(RestaurantInputSchema, data, partial=True)
         restaurant = parse_id(restaurant_id, "restaurant_id")
         return catalog.update_restaurant(self.store, restaurant, fields, idempotency_key)
 

@@ -63,7 +63,7 @@ class OrdersRoutes:
            response=OrderSchema, errors=(403, 404, 409, 413, 422), access=ORDER_MOVERS)
     def change_order_status(self, request, order_id):
         actor = request.identity
-        status = load(OrderStatusInput(), json_body(request))["status"]
+        status = load(OrderStatusInput, json_body(request))["status"]
         return self.orders.change_status(str(order_id), status, actor.user_id,
                                          is_admin=actor.is_admin,
                                          idempotency_key=idempotency_key(request))

@@ -46,7 +46,7 @@ class UsersRoutes:
            "header", tag="users", body=CredentialsInput, response=AccessTokenSchema,
            errors=(400, 401, 413, 422, 429), access=ANYONE)
     def login(self, request):
-        credentials = load(CredentialsInput(), json_body(request))
+        credentials = load(CredentialsInput, json_body(request))
         if self.auth.tokens is None:
             raise ServiceUnavailable("sign-in is not configured on this gateway")
         # checked, verified and counted while holding the account's one attempt slot
@@ -67,7 +67,7 @@ class UsersRoutes:
            access=ANYONE)
     def refresh(self, request):
         idempotency_key(request)  # checked as on every write (naturally idempotent here)
-        fields = load(RefreshInput(), json_body(request))
+        fields = load(RefreshInput, json_body(request))
         if self.auth.tokens is None:
             raise ServiceUnavailable("sign-in is not configured on this gateway")
         return tokens_answer(self.auth.tokens,
@@ -78,7 +78,7 @@ class UsersRoutes:
            status=204, errors=(413, 422), access=ANYONE)
     def logout(self, request):
         idempotency_key(request)  # checked as on every write (naturally idempotent here)
-        fields = load(RefreshInput(), json_body(request))
+        fields = load(RefreshInput, json_body(request))
         self.rankings.close_session(fields["refresh_token"])
 
     @route("POST", "/users/me/password", summary="Change your password: every session of "
@@ -86,7 +86,7 @@ class UsersRoutes:
            errors=(413, 422), access=SIGNED_IN)
     def change_password(self, request):
         idempotency_key(request)  # checked as on every write (naturally idempotent here)
-        fields = load(PasswordChangeInput(), json_body(request))
+        fields = load(PasswordChangeInput, json_body(request))
         self.rankings.change_password(request.identity.user_id, fields)
 
     @route("GET", "/users/me", summary="The signed-in user's account", tag="users",

@@ -52,7 +52,7 @@ class HistoryEntrypoints:
         changed_at, metadata {total, currency}}]}, most recent first. Whoever may see the
         order (its customer, its restaurant's owner, an admin) may see its history; to
         anyone else the order does not exist."""
-        query = load(HistoryQueryInput(), {"order_id": order_id, "actor_id": actor_id,
+        query = load(HistoryQueryInput, {"order_id": order_id, "actor_id": actor_id,
                                            "is_admin": is_admin})
         order = self.store.get_order(query["order_id"])
         role = order and actor_role(query["actor_id"], query["is_admin"], order.customer_id,
@@ -68,7 +68,7 @@ class HistoryEntrypoints:
         """{"items": [{status, hour "yyyy-mm-dd-hh", count, total_value}]}: per status and
         UTC hour of [start, end] (ISO datetimes, at most 31 days apart), hours in which no
         order entered a status left out. Who may ask is the gateway's to check (admins)."""
-        bounds = load(MetricsRangeInput(), {"start": start, "end": end})
+        bounds = load(MetricsRangeInput, {"start": start, "end": end})
         return {"items": history.status_metrics(self.dynamodb, bounds["start"], bounds["end"])}
 
     @service_rpc
@@ -77,7 +77,7 @@ class HistoryEntrypoints:
         """Repair the DynamoDB history of the orders changed in the last `window_hours`
         (RECONCILE_WINDOW_HOURS by default) from PostgreSQL's order_status_changes:
         {"checked": orders compared, "repaired": [{order_id, version}]}."""
-        window = load(ReconcileInput(), {"window_hours": window_hours})["window_hours"]
+        window = load(ReconcileInput, {"window_hours": window_hours})["window_hours"]
         if window is None:
             window = float(self.config.get("RECONCILE_WINDOW_HOURS",
                                            DEFAULT_RECONCILE_WINDOW_HOURS))

@@ -28,7 +28,7 @@ class OrdersEntrypoints:
     @service_rpc
     def create_order(self, customer_id: str, data: dict,
                      idempotency_key: str | None = None) -> dict:
-        fields = load(OrderInput(), data)
+        fields = load(OrderInput, data)
         return orders.create_order(self.store, self.catalog, parse_id(customer_id, "customer_id"),
                                    fields, idempotency_key)
 
@@ -41,12 +41,12 @@ class OrdersEntrypoints:
     def list_orders(self, customer_id: str, **query) -> dict:
         """`query`: OrdersQuery's limit, and offset or cursor (as the query string has them)."""
         return orders.list_orders(self.store, parse_id(customer_id, "customer_id"),
-                                  load(OrdersQuery(), query))
+                                  load(OrdersQuery, query))
 
     @service_rpc
     def change_status(self, order_id: str, new_status: str, actor_id: str | None,
                       is_admin: bool = False, idempotency_key: str | None = None) -> dict:
-        change = load(OrderStatusInput(), {"status": new_status})
+        change = load(OrderStatusInput, {"status": new_status})
         return orders.change_status(self.store, parse_id(order_id, "order_id"),
                                     change["status"], _actor(actor_id),
                                     _flag(is_admin, "is_admin"), idempotency_key)

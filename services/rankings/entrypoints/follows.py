@@ -26,9 +26,9 @@ class FollowsEntrypoints:
     @service_rpc
     def list_followers(self, user_id: str, **query) -> dict:
         return follows.list_followers(self.store, parse_id(user_id, "user_id"),
-                                      load(FollowsQuery(), query))
+                                      load(FollowsQuery, query))
 
     @service_rpc
     def list_following(self, user_id: str, **query) -> dict:
         return follows.list_following(self.store, parse_id(user_id, "user_id"),
-                                      load(FollowsQuery(), query))
+                                      load(FollowsQuery, query))

@@ -33,7 +33,7 @@ class RankingsEntrypoints:
     def place_dish(self, user_id: str, dish_type: str, data: dict,
                    idempotency_key: str | None = None) -> dict:
         user_id, dish_type = _id(user_id, "user_id"), _dish_type(dish_type)
-        return rankings.place_dish(self.store, user_id, dish_type, load(PlaceDishInput(), data),
+        return rankings.place_dish(self.store, user_id, dish_type, load(PlaceDishInput, data),
                                    idempotency_key)
 
     @service_rpc
@@ -45,7 +45,7 @@ class RankingsEntrypoints:
     @service_rpc
     def get_ranking_history(self, user_id: str, dish_type: str, **query) -> dict:
         return rankings.get_ranking_history(self.store, _id(user_id, "user_id"),
-                                            _dish_type(dish_type), load(HistoryQuery(), query))
+                                            _dish_type(dish_type), load(HistoryQuery, query))
 
     @service_rpc
     def get_dish_stats(self, dish_id: str) -> dict:
@@ -53,7 +53,7 @@ class RankingsEntrypoints:
 
     @service_rpc
     def get_best_dishes(self, dish_type: str, city: str, **query) -> dict:
-        query = load(BestDishesQuery(), {**query, "dish_type": dish_type, "city": city})
+        query = load(BestDishesQuery, {**query, "dish_type": dish_type, "city": city})
         return rankings.get_best_dishes(self.store, query)
 
 
@@ -65,4 +65,4 @@ def _id(value, name: str) -> uuid.UUID:
 
 
 def _dish_type(value) -> str:
-    return load(DishTypeInput(), {"dish_type": value})["dish_type"]
+    return load(DishTypeInput, {"dish_type": value})["dish_type"]

@@ -23,12 +23,12 @@ class ReviewsEntrypoints:
     @service_rpc
     def list_reviews(self, restaurant_id: str, **query) -> dict:
         return reviews.list_reviews(self.store, parse_id(restaurant_id, "restaurant_id"),
-                                    load(ReviewsQuery(), query))
+                                    load(ReviewsQuery, query))
 
     @service_rpc
     def create_review(self, user_id: str, restaurant_id: str, data: dict,
                       idempotency_key: str | None = None) -> dict:
-        fields = load(ReviewInput(), data)
+        fields = load(ReviewInput, data)
         return reviews.create_review(self.store, parse_id(user_id, "user_id"),
                                      parse_id(restaurant_id, "restaurant_id"), fields,
                                      idempotency_key)
@@ -36,7 +36,7 @@ class ReviewsEntrypoints:
     @service_rpc
     def update_review(self, user_id: str, review_id: str, data: dict,
                       idempotency_key: str | None = None) -> dict:
-        fields = load(ReviewInput(), data, partial=True)
+        fields = load(ReviewInput, data, partial=True)
         return reviews.update_review(self.store, parse_id(user_id, "user_id"),
                                      parse_id(review_id, "review_id"), fields, idempotency_key)
 
@@ -63,12 +63,12 @@ class ReviewsEntrypoints:
     @service_rpc
     def list_comments(self, review_id: str, **query) -> dict:
         return reviews.list_comments(self.store, parse_id(review_id, "review_id"),
-                                     load(CommentsQuery(), query))
+                                     load(CommentsQuery, query))
 
     @service_rpc
     def add_comment(self, user_id: str, review_id: str, data: dict,
                     idempotency_key: str | None = None) -> dict:
-        fields = load(CommentInput(), data)
+        fields = load(CommentInput, data)
         return reviews.add_comment(self.store, parse_id(user_id, "user_id"),
                                    parse_id(review_id, "review_id"), fields, idempotency_key)
 

@@ -47,5 +47,5 @@ class RewardsEntrypoints:
 
     @service_rpc
     def get_user_badges(self, user_id: str) -> list[dict]:
-        user_id = load(UserIdInput(), {"user_id": user_id})["user_id"]
+        user_id = load(UserIdInput, {"user_id": user_id})["user_id"]
         return rewards.user_badges(self.store, user_id)

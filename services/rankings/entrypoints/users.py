@@ -19,12 +19,12 @@ class UsersEntrypoints:
 
     @service_rpc
     def register_user(self, data: dict, idempotency_key: str | None = None) -> dict:
-        fields = load(RegisterInput(), data)
+        fields = load(RegisterInput, data)
         return users.register_user(self.store, fields, idempotency_key)
 
     @service_rpc
     def verify_credentials(self, email: str, password: str) -> dict:
-        credentials = load(CredentialsInput(), {"email": email, "password": password})
+        credentials = load(CredentialsInput, {"email": email, "password": password})
         return users.verify_credentials(self.store, credentials["email"],
                                         credentials["password"])
 
@@ -34,7 +34,7 @@ class UsersEntrypoints:
 
     @service_rpc
     def update_user(self, user_id: str, data: dict, idempotency_key: str | None = None) -> dict:
-        fields = load(UserUpdateInput(), data)
+        fields = load(UserUpdateInput, data)
         return users.update_user(self.store, parse_id(user_id, "user_id"), fields,
                                  idempotency_key)
 
@@ -55,16 +55,16 @@ class UsersEntrypoints:
 
     @service_rpc
     def refresh_session(self, refresh_token: str) -> dict:
-        fields = load(RefreshInput(), {"refresh_token": refresh_token})
+        fields = load(RefreshInput, {"refresh_token": refresh_token})
         return sessions.refresh_session(self.store, fields["refresh_token"])
 
     @service_rpc
     def close_session(self, refresh_token: str) -> None:
-        fields = load(RefreshInput(), {"refresh_token": refresh_token})
+        fields = load(RefreshInput, {"refresh_token": refresh_token})
         sessions.close_session(self.store, fields["refresh_token"])
 
     @service_rpc
     def change_password(self, user_id: str, data: dict) -> None:
-        fields = load(PasswordChangeInput(), data)
+        fields = load(PasswordChangeInput, data)
         sessions.change_password(self.store, parse_id(user_id, "user_id"),
                                  fields["current_password"], fields["new_password"])
