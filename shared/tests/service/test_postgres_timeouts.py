@@ -49,6 +49,12 @@ class Probe:
     def ping(self) -> bool:
         return self.store.ping()
 
+    @service_rpc
+    def backend(self) -> int:
+        """The server process behind this worker's connection, after a short wait (so that
+        calls overlap)."""
+        return self.store.session.scalar(text("SELECT pg_backend_pid() FROM pg_sleep(0.05)"))
+
 
 @pytest.fixture
 def probe_db():
@@ -132,3 +138,15 @@ def test_only_store_failures_become_unavailable():
     assert Timeouts(connect=5, statement=4, lock=2, idle_in_transaction=30).connect_args() == {
         "connect_timeout": 5, "options": "-c statement_timeout=4000 -c lock_timeout=2000 "
                                          "-c idle_in_transaction_session_timeout=30000"}
+
+
+def test_busy_workers_keep_their_connections(probe):
+    """Every worker the container may run at once has a pooled connection: 60 calls, ten at
+    a time, reuse at most ten server processes (SQLAlchemy's default pool of five closed
+    the other five connections on return, so about every other call connected anew)."""
+    service, _ = probe
+    backends = set()
+    for _ in range(6):
+        calls = [service.backend.call_async() for _ in range(10)]
+        backends.update(call.result() for call in calls)
+    assert len(backends) <= 10, f"{len(backends)} server processes for 10 workers"
