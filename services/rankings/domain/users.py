@@ -1,25 +1,24 @@
 """Accounts and profiles: registration, credentials, profile edits, what others see.
 
-Passwords are kept only as scrypt hashes (random salt per password) and never
-leave this module: no answer, event or idempotency record carries one.
+Passwords are kept only as Argon2id hashes (domain/passwords.py) and never leave this
+module: no answer, event or idempotency record carries one.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 import uuid
-from functools import cache
-
-from eventlet import tpool
 
 from services.rankings.contract.events import USER_REGISTERED
 from services.rankings.contract.rpc import (
     ProfileLiteSchema,
     PublicProfileSchema,
     UserPrivateSchema,
+)
+from services.rankings.domain.passwords import (
+    decoy_hash,
+    hash_password,
+    needs_rehash,
+    password_matches,
 )
 from services.rankings.domain.rewards import reward_summary
 from shared.errors import NotFound, Unauthorized
@@ -28,53 +27,7 @@ user_private_schema = UserPrivateSchema()
 profile_lite_schema = ProfileLiteSchema()
 public_profile_schema = PublicProfileSchema()
 
-# scrypt cost: 16 MiB and some tens of milliseconds per hash (the parameters travel with each
-# hash, so raising them later still verifies the old ones)
-SCRYPT_N, SCRYPT_R, SCRYPT_P = 2**14, 8, 1
-SALT_BYTES, KEY_BYTES = 16, 32
-MAX_SCRYPT_MEMORY = 64 * 1024 * 1024
 INVALID_CREDENTIALS = "invalid email or password"
-
-
-# --- passwords -------------------------------------------------------------------------------
-
-def _b64(raw: bytes) -> str:
-    return base64.b64encode(raw).decode("ascii")
-
-
-def _scrypt(password: str, salt: bytes, n: int, r: int, p: int, length: int) -> bytes:
-    # In a real thread (hashlib releases the GIL): tens of milliseconds of hashing on the
-    # eventlet hub would stall every other request of the service meanwhile.
-    # surrogatepass: any string JSON can carry hashes, rather than failing on a lone surrogate
-    return tpool.execute(hashlib.scrypt, password.encode("utf-8", "surrogatepass"), salt=salt,
-                         n=n, r=r, p=p, dklen=length, maxmem=MAX_SCRYPT_MEMORY)
-
-
-def hash_password(password: str) -> str:
-    """`scrypt$n$r$p$salt$key` (base64): what the users table keeps instead of the password."""
-    salt = os.urandom(SALT_BYTES)
-    key = _scrypt(password, salt, SCRYPT_N, SCRYPT_R, SCRYPT_P, KEY_BYTES)
-    return f"scrypt${SCRYPT_N}${SCRYPT_R}${SCRYPT_P}${_b64(salt)}${_b64(key)}"
-
-
-def password_matches(password: str, stored_hash: str) -> bool:
-    """Constant-time comparison with a stored hash; False for anything not one of ours."""
-    try:
-        scheme, n, r, p, salt, key = stored_hash.split("$")
-        if scheme != "scrypt":
-            return False
-        salt_bytes, key_bytes = base64.b64decode(salt, validate=True), base64.b64decode(
-            key, validate=True)
-        candidate = _scrypt(password, salt_bytes, int(n), int(r), int(p), len(key_bytes))
-    except (ValueError, TypeError):
-        return False
-    return hmac.compare_digest(candidate, key_bytes)
-
-
-@cache
-def _decoy_hash() -> str:
-    """Checked when the email is unknown, so an unknown email costs as long as a wrong password."""
-    return hash_password(uuid.uuid4().hex)
 
 
 # --- reads -----------------------------------------------------------------------------------
@@ -91,14 +44,27 @@ def get_user(store, user_id: uuid.UUID) -> dict:
 
 
 def verify_credentials(store, email: str, password: str) -> dict:
-    """The user whose email and password these are; Unauthorized alike for either mistake."""
+    """The user whose email and password these are; Unauthorized alike for either mistake.
+    A matching hash of an older scheme or cost is replaced with a current one."""
     user = store.user_with_email(email.strip())
     if user is None:
-        password_matches(password, _decoy_hash())
+        password_matches(password, decoy_hash())
         raise Unauthorized(INVALID_CREDENTIALS)
     if not password_matches(password, user.password_hash):
         raise Unauthorized(INVALID_CREDENTIALS)
-    return user_private_schema.dump(user)
+    answer = user_private_schema.dump(user)
+    if needs_rehash(user.password_hash):
+        _upgrade_password_hash(store, user, password)
+    return answer
+
+
+def _upgrade_password_hash(store, user, password: str) -> None:
+    """The account's hash made again in today's scheme and cost, after a good sign-in (the
+    one moment the password is known); a password changed meanwhile keeps the new one."""
+    old_hash = user.password_hash
+    new_hash = hash_password(password)  # slow on purpose: outside the transaction
+    with store.transaction():
+        store.replace_password_hash(user.id, old_hash, new_hash)
 
 
 def get_public_profile(store, user_id: uuid.UUID) -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from services.rankings.storage.models import DishRanking, Follow, Review, User
@@ -62,6 +62,17 @@ class UsersQueries:
         self.session.flush()
         self.session.refresh(user)
         return user
+
+    def replace_password_hash(self, user_id: uuid.UUID, old_hash: str, new_hash: str) -> bool:
+        """The account's hash is `new_hash` if it still is `old_hash` (a rehash never undoes a
+        password change that raced it); its updated_at stays, as nothing the user sees changed.
+        Whether it was replaced."""
+        replaced = self.session.execute(
+            update(User)
+            .where(User.id == user_id, User.password_hash == old_hash)
+            .values(password_hash=new_hash, updated_at=User.updated_at)
+            .execution_options(synchronize_session=False))
+        return replaced.rowcount == 1
 
     def profile_counts(self, user_id: uuid.UUID) -> dict:
         """followers_count, following_count, ranking_count (dishes ranked now), review_count."""

@@ -13,13 +13,23 @@ from pathlib import Path
 import eventlet
 import pytest
 from sqlalchemy import select, text
+from sqlalchemy.orm import Session
 
+from services.rankings.storage import RankingsStore
 from services.rankings.storage.models import DishRanking, Follow, Review, User
 from shared.errors import Conflict, InvalidInput, NotFound, Unauthorized
 from shared.events import parse_envelope
 
 PASSWORD = "s3cret-pass"
 REPO_ROOT = Path(__file__).resolve().parents[4]
+CURRENT_COST = "$argon2id$v=19$m=19456,t=2,p=1$"  # domain/passwords.py
+# PASSWORD as accounts made before Argon2id keep it, and at a weaker Argon2 cost
+OLD_HASHES = {
+    "scrypt": ("scrypt$16384$8$1$bGVnYWN5LXNhbHQtMDAwMQ=="
+               "$xOrjx+EWm9jCsIkiBuDzVX3d+gH4lQBhmyxZZPNvOiE="),
+    "weak-argon2": ("$argon2id$v=19$m=8,t=1,p=1$DKKdcdrDwX1uasl3AKWxOA"
+                    "$d9I5kPyxMHdhL/UAL4FJ59rEy2nsZSqGj1O4EMNmzG4"),
+}
 PRIVATE_FIELDS = {"id", "email", "username", "display_name", "bio", "location",
                   "profile_image_url", "role", "created_at", "updated_at"}
 
@@ -76,12 +86,12 @@ def test_register_answers_the_private_user_without_any_password(service, events,
     assert PASSWORD not in repr(user)
 
     row = stored_user(rankings_db_engine, user["id"])
-    assert row.password_hash.startswith("scrypt$") and PASSWORD not in row.password_hash
+    assert row.password_hash.startswith(CURRENT_COST) and PASSWORD not in row.password_hash
 
     [event] = received(events, "user_registered")
     assert event["payload"] == {"user_id": user["id"], "username": "aisyah",
                                 "created_at": user["created_at"]}
-    assert PASSWORD not in repr(event) and "scrypt" not in repr(event)
+    assert PASSWORD not in repr(event) and "argon2" not in repr(event)
 
 
 @pytest.mark.parametrize(("email", "username"), [
@@ -280,6 +290,88 @@ def test_verify_credentials_refuses_malformed_input(service):
         service.verify_credentials(None, PASSWORD)
     with pytest.raises(InvalidInput):
         service.verify_credentials("a@example.com", "x" * 129)
+
+
+# --- older password hashes: upgraded by the next good sign-in ----------------------------------
+
+
+@pytest.fixture
+def old_account(service, rankings_db_engine):
+    """old_account("scrypt") -> id: aisyah@example.com, PASSWORD kept in an older hash."""
+
+    def make(scheme: str) -> str:
+        user = register(service, "aisyah")
+        with rankings_db_engine.begin() as conn:
+            conn.execute(User.__table__.update().where(User.id == user["id"]).values(
+                password_hash=OLD_HASHES[scheme], updated_at=text("now() - interval '1 day'")))
+        return user["id"]
+
+    return make
+
+
+@pytest.mark.parametrize("scheme", OLD_HASHES)
+def test_a_good_sign_in_upgrades_an_older_hash_to_argon2id(service, old_account, scheme,
+                                                          rankings_db_engine):
+    user_id = old_account(scheme)
+    before = stored_user(rankings_db_engine, user_id)
+    answer = service.verify_credentials("aisyah@example.com", PASSWORD)
+    assert answer == service.get_user(user_id)
+    after = stored_user(rankings_db_engine, user_id)
+    assert after.password_hash != OLD_HASHES[scheme]
+    assert after.password_hash.startswith(CURRENT_COST) and PASSWORD not in after.password_hash
+    assert after.updated_at == before.updated_at  # nothing the user sees changed
+    # the new hash signs in, and is kept as it is
+    assert service.verify_credentials("aisyah@example.com", PASSWORD)["id"] == user_id
+    assert stored_user(rankings_db_engine, user_id).password_hash == after.password_hash
+    with pytest.raises(Unauthorized):
+        service.verify_credentials("aisyah@example.com", "wrong-password")
+
+
+@pytest.mark.parametrize("scheme", OLD_HASHES)
+def test_a_wrong_password_leaves_an_older_hash_as_it_is(service, old_account, scheme,
+                                                       rankings_db_engine):
+    user_id = old_account(scheme)
+    for wrong in ["wrong-password", PASSWORD.upper(), OLD_HASHES[scheme]]:
+        with pytest.raises(Unauthorized) as exc:
+            service.verify_credentials("aisyah@example.com", wrong)
+        assert exc.value.message == "invalid email or password"
+    assert stored_user(rankings_db_engine, user_id).password_hash == OLD_HASHES[scheme]
+
+
+def test_a_malformed_stored_hash_is_a_wrong_password_never_an_error(service, rankings_db_engine):
+    user = register(service, "aisyah")
+    for malformed in ["-", "scrypt$16384$8$1$!!$a2V5", "$argon2id$v=19$m=19456,t=2,p=1$$",
+                      "$argon2id$v=19$m=4194304,t=2,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5"]:
+        with rankings_db_engine.begin() as conn:
+            conn.execute(User.__table__.update().where(User.id == user["id"]).values(
+                password_hash=malformed))
+        for password in [PASSWORD, malformed]:
+            with pytest.raises(Unauthorized):
+                service.verify_credentials("aisyah@example.com", password)
+        assert stored_user(rankings_db_engine, user["id"]).password_hash == malformed
+
+
+def test_an_account_with_an_older_hash_changes_its_password(service, old_account,
+                                                           rankings_db_engine):
+    user_id = old_account("scrypt")
+    service.change_password(user_id, {"current_password": PASSWORD,
+                                      "new_password": "a-new-secret-4"})
+    assert stored_user(rankings_db_engine, user_id).password_hash.startswith(CURRENT_COST)
+    assert service.verify_credentials("aisyah@example.com", "a-new-secret-4")["id"] == user_id
+
+
+def test_a_rehash_never_overwrites_a_hash_changed_meanwhile(service, old_account,
+                                                           rankings_db_engine):
+    user_id = old_account("scrypt")
+    with Session(rankings_db_engine) as session:
+        store = RankingsStore(session, "rankings")
+        # a password change committed between the sign-in's read and its rehash
+        assert not store.replace_password_hash(uuid.UUID(user_id), "what it was when read",
+                                               "$argon2id$the-rehash")
+        assert store.replace_password_hash(uuid.UUID(user_id), OLD_HASHES["scrypt"],
+                                           "$argon2id$the-rehash")
+        session.commit()
+    assert stored_user(rankings_db_engine, user_id).password_hash == "$argon2id$the-rehash"
 
 
 # --- get_user / update_user --------------------------------------------------------------------

@@ -1,4 +1,5 @@
-"""Users without I/O: password hashing, credentials checks, and what the user schemas accept."""
+"""Users without I/O: credentials checks and what the user schemas accept (password hashes:
+test_password_hashing.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from services.rankings.contract.rpc import (
     UserUpdateInput,
 )
 from services.rankings.domain import users
-from services.rankings.domain.users import hash_password, password_matches
+from services.rankings.domain.passwords import hash_password
 from shared.errors import Unauthorized
 
 REGISTRATION = {"email": "aisyah@example.com", "username": "aisyah", "password": "s3cret-pass"}
@@ -28,50 +29,6 @@ def errors_of(schema, data, **kwargs) -> dict:
     with pytest.raises(ValidationError) as exc:
         schema.load(data, **kwargs)
     return exc.value.messages
-
-
-# --- password hashing ------------------------------------------------------------------------
-
-
-def test_a_hash_is_scrypt_with_its_parameters_and_never_contains_the_password():
-    stored = hash_password("s3cret-pass")
-    scheme, n, r, p, salt, key = stored.split("$")
-    assert (scheme, n, r, p) == ("scrypt", "16384", "8", "1")
-    assert salt and key
-    assert "s3cret-pass" not in stored
-    assert len(stored) <= 255  # users.password_hash
-
-
-def test_each_hash_has_its_own_salt():
-    assert hash_password("same password") != hash_password("same password")
-
-
-def test_the_right_password_matches_and_nothing_else_does():
-    stored = hash_password("s3cret-pass")
-    assert password_matches("s3cret-pass", stored)
-    assert not password_matches("s3cret-pasS", stored)
-    assert not password_matches("s3cret-pass ", stored)
-    assert not password_matches("", stored)
-
-
-def test_any_text_hashes_and_matches_even_a_lone_surrogate():
-    for password in ["pässwörd ✓ 密码", "\ud800 lone surrogate"]:
-        assert password_matches(password, hash_password(password))
-
-
-@pytest.mark.parametrize("stored", [
-    "", "not-a-real-hash", "bcrypt$16384$8$1$c2FsdA==$a2V5", "scrypt$16384$8$1$!!$a2V5",
-    "scrypt$x$8$1$c2FsdA==$a2V5", "scrypt$16384$8$1$c2FsdA==",
-])
-def test_something_that_is_not_one_of_our_hashes_never_matches(stored):
-    assert not password_matches("anything", stored)
-
-
-def test_hashes_made_with_other_costs_still_verify():
-    # the parameters travel with the hash, so a later change of cost keeps old accounts working
-    old = users._scrypt("pw-with-old-cost", b"0123456789abcdef", 2**12, 8, 1, 32)
-    stored = "scrypt$4096$8$1${}${}".format(users._b64(b"0123456789abcdef"), users._b64(old))
-    assert password_matches("pw-with-old-cost", stored)
 
 
 # --- verify_credentials (with a store double) ------------------------------------------------
@@ -114,8 +71,8 @@ def test_a_wrong_password_and_an_unknown_email_fail_alike(monkeypatch):
     assert wrong_password.value.message == unknown_email.value.message == (
         "invalid email or password")
     assert wrong_password.value.details == unknown_email.value.details == {}
-    # an unknown email still costs one scrypt check (against a decoy hash)
-    assert len(checked) == 2 and all(stored.startswith("scrypt$") for stored in checked)
+    # an unknown email still costs one Argon2id check (against a decoy hash)
+    assert len(checked) == 2 and all(stored.startswith("$argon2id$") for stored in checked)
 
 
 # --- RegisterInput ---------------------------------------------------------------------------
