@@ -68,6 +68,8 @@ def run_system(amqp_uri: str, workdir: Path, name: str = "e2e",
         "RANKINGS_DATABASE_URL": rankings_url,
         "ORDERS_DATABASE_URL": orders_url,
         "RPC_TIMEOUT": "5",
+        # its own embedded DynamoDB's tables, as fresh as its databases
+        "DYNAMODB_STATE": str(workdir / "dynamodb.json"),
         **settings,
     }
     env.pop("DYNAMODB_ENDPOINT", None)  # its own embedded DynamoDB
