@@ -713,6 +713,26 @@ def _learn(consumer: str, roles: list[tuple], reasons: list[dict],
     return already_applied
 
 
+def take_lease(table, key: dict, holder: str, seconds: float, now: float | None = None) -> bool:
+    """Whether `holder` holds the lease kept at `key` of `table` for the next `seconds`:
+    taken when it was free, expired, or already `holder`'s (one conditional put). What a
+    timer that must run in one replica at a time asks first; a replica that dies lets the
+    lease lapse, so another takes the work over within `seconds`."""
+    now = time.time() if now is None else now
+    try:
+        table.put_item(
+            Item={**key, "lease_holder": holder,
+                  "lease_expires": Decimal(str(round(now + seconds, 3)))},
+            ConditionExpression="attribute_not_exists(lease_holder) OR lease_expires < :now "
+                                "OR lease_holder = :holder",
+            ExpressionAttributeValues={":now": Decimal(str(round(now, 3))), ":holder": holder})
+        return True
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+            return False
+        raise
+
+
 class DynamoDB(DependencyProvider):
     """One DynamoDBClient per container (boto3 clients are safe to share between workers).
 

@@ -20,6 +20,7 @@ import uuid
 from sqlalchemy import (
     Column,
     DateTime,
+    Index,
     MetaData,
     PrimaryKeyConstraint,
     String,
@@ -44,6 +45,7 @@ idempotency_keys = Table(
     Column("response", JSONB),
     Column("created_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
     PrimaryKeyConstraint("operation", "key"),
+    Index("idx_idempotency_keys_created_at", "created_at"),
 )
 processed_events = Table(
     "processed_events",
@@ -52,7 +54,32 @@ processed_events = Table(
     Column("event_id", UUID(as_uuid=True), nullable=False),
     Column("processed_at", DateTime(timezone=True), server_default=func.now(), nullable=False),
     PrimaryKeyConstraint("consumer", "event_id"),
+    Index("idx_processed_events_processed_at", "processed_at"),
 )
+
+
+# what housekeeping (shared.housekeeping) deletes by; on tables that may be large when a
+# migration adds them, hence built concurrently (create_housekeeping_indexes)
+HOUSEKEEPING_INDEXES = {
+    "idx_idempotency_keys_created_at": "ON idempotency_keys (created_at)",
+    "idx_processed_events_processed_at": "ON processed_events (processed_at)",
+}
+
+
+def create_housekeeping_indexes(op) -> None:
+    """For a service's alembic migration. CREATE INDEX CONCURRENTLY cannot run in a
+    transaction, hence the autocommit block; a build that failed part way leaves an
+    INVALID index, dropped and built again on the next run."""
+    with op.get_context().autocommit_block():
+        for name, definition in HOUSEKEEPING_INDEXES.items():
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
+            op.execute(f"CREATE INDEX CONCURRENTLY {name} {definition}")
+
+
+def drop_housekeeping_indexes(op) -> None:
+    with op.get_context().autocommit_block():
+        for name in HOUSEKEEPING_INDEXES:
+            op.execute(f"DROP INDEX CONCURRENTLY IF EXISTS {name}")
 
 
 def create_idempotency_tables(op) -> None:

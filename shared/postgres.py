@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2.extensions
@@ -156,3 +159,23 @@ def ensure_database(url: str) -> bool:
         admin.dispose()
 
 
+def lock_key(name: str) -> int:
+    """A stable signed 64-bit advisory lock key for a name (the same in every replica)."""
+    return int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def only_one(engine: Engine, name: str) -> Iterator[bool]:
+    """True inside the block for the one process (of all replicas on this database) that
+    holds the advisory lock `name`; False for the others, which should skip the work. A
+    session lock on a connection of its own, outside any transaction, so work that takes
+    long (or calls other stores) holds no transaction open; it goes with the connection if
+    the process dies."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        key = lock_key(name)
+        mine = bool(conn.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}))
+        try:
+            yield mine
+        finally:
+            if mine:
+                conn.scalar(text("SELECT pg_advisory_unlock(:key)"), {"key": key})

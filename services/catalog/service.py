@@ -10,6 +10,7 @@ from services.catalog.storage import CatalogStore
 from shared.context import CorrelationId
 from shared.db import Database
 from shared.health import Health
+from shared.housekeeping import Housekeeping
 from shared.outbox import OutboxRelay
 
 
@@ -19,5 +20,6 @@ class CatalogService(Health, RestaurantsEntrypoints, NearbyEntrypoints, DishesEn
 
     store = Database(CatalogStore)
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
+    housekeeping = Housekeeping()  # old idempotency keys, claims, outbox rows
     correlation = CorrelationId()
     health_of = ("store",)

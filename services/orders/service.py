@@ -12,6 +12,7 @@ from shared.context import CorrelationId
 from shared.db import Database
 from shared.dynamodb import DynamoDB
 from shared.health import Health
+from shared.housekeeping import Housekeeping
 from shared.outbox import OutboxRelay
 from shared.rpc import RpcClient
 
@@ -21,6 +22,7 @@ class OrdersService(Health, OrdersEntrypoints, HistoryEntrypoints):
 
     store = Database(OrdersStore)
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
+    housekeeping = Housekeeping()  # old idempotency keys, claims, outbox rows
     dynamodb = DynamoDB(tables=HISTORY_TABLES)  # status history and metrics
     catalog = RpcClient("catalog")
     correlation = CorrelationId()

@@ -14,6 +14,7 @@ from services.rankings.storage import RankingsStore
 from shared.context import CorrelationId
 from shared.db import Database
 from shared.health import Health
+from shared.housekeeping import Housekeeping
 from shared.outbox import OutboxRelay
 
 
@@ -23,6 +24,7 @@ class RankingsService(Health, UsersEntrypoints, RankingsEntrypoints, ReviewsEntr
 
     store = Database(RankingsStore)
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
+    housekeeping = Housekeeping()  # old idempotency keys, claims, outbox rows
     correlation = CorrelationId()
     config = Config()
     health_of = ("store",)

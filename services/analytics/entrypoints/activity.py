@@ -3,6 +3,7 @@ rankings' and the catalog's events."""
 
 from __future__ import annotations
 
+import uuid
 from datetime import UTC, datetime
 
 from services.analytics.contract.rpc import LeaderboardArgs, TopQuery, TrendingDishesQuery
@@ -14,6 +15,8 @@ from shared.dynamodb import is_transient, unavailable_when_down
 from shared.rpc import service_rpc
 from shared.schemas import load, parse_id
 from shared.timers import every
+
+REPLICA = uuid.uuid4().hex  # this process, as a lease holder
 
 ACTIVITY_EVENTS = [
     *[rankings.EVENTS[name] for name in (
@@ -33,7 +36,11 @@ class ActivityEntrypoints:
 
     @every("LEADERBOARD_REFRESH_INTERVAL", 60.0)
     def refresh_leaderboards_on_timer(self) -> None:
-        activity.refresh_leaderboards(self.dynamodb, datetime.now(UTC))
+        # one replica a round (each would rewrite the same slots): the lease lasts most of
+        # an interval, so its holder keeps it and another takes over if the holder stops
+        interval = float(self.config.get("LEADERBOARD_REFRESH_INTERVAL", 60.0))
+        if activity.take_refresh_lease(self.dynamodb, REPLICA, 0.9 * interval):
+            activity.refresh_leaderboards(self.dynamodb, datetime.now(UTC))
 
     @service_rpc
     @unavailable_when_down

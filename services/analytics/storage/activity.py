@@ -62,7 +62,14 @@ from services.analytics.domain.keys import (
     trending_location,
     user_board,
 )
-from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once, query_all
+from shared.dynamodb import (
+    DynamoDBClient,
+    GlobalIndex,
+    TableSpec,
+    apply_once,
+    query_all,
+    take_lease,
+)
 
 INFLUENCE_INDEX = "InfluenceScoreIndex"
 TRENDING_INDEX = "TrendingScoreIndex"
@@ -348,6 +355,15 @@ def _rewrite_slots(client: DynamoDBClient, board: str, standings: list[tuple[str
         for rank in sorted(current):
             if rank > len(standings):
                 writer.delete_item(Key={"leaderboard_type": board, "rank": rank})
+
+
+REFRESH_LEASE = {"board": "LEASE", "entity_id": "refresh_leaderboards"}
+
+
+def take_refresh_lease(client: DynamoDBClient, holder: str, seconds: float) -> bool:
+    """Whether `holder` may refresh the leaderboards now (shared.dynamodb.take_lease): one
+    replica a round. Kept beside the boards' registry, where no board query looks."""
+    return take_lease(client.table(LEADERBOARD_MEMBERS), REFRESH_LEASE, holder, seconds)
 
 
 def refresh_leaderboards(client: DynamoDBClient, now: datetime, size: int = 100) -> dict:

@@ -24,6 +24,7 @@ from services.orders.storage import history
 from shared.batch_consumer import consume_batch
 from shared.dynamodb import unavailable_when_down
 from shared.errors import NotFound
+from shared.postgres import only_one
 from shared.rpc import service_rpc
 from shared.schemas import load
 from shared.timers import every
@@ -86,4 +87,7 @@ class HistoryEntrypoints:
 
     @every("RECONCILE_INTERVAL", 300.0)
     def reconcile_on_timer(self) -> None:
-        self.reconcile()
+        # one replica at a time (each would compare and repair the same orders)
+        with only_one(self.store.session.get_bind(), "orders:reconcile") as mine:
+            if mine:
+                self.reconcile()

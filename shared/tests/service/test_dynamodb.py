@@ -219,3 +219,17 @@ def test_known_keys_are_bounded_and_trusted_for_a_while():
     stale = KnownKeys(size=3, max_age=0)
     stale.add(("T", "x"))
     assert ("T", "x") not in stale  # past max_age: asked again, never trusted
+
+
+def test_a_lease_is_held_by_one_holder_until_it_lapses(moto_endpoint):
+    """take_lease: what a timer asks so that one replica a round does the work."""
+    from shared.dynamodb import take_lease
+
+    table = counters_client(moto_endpoint).table("Counters")
+    key = {"pk": "LEASE", "sk": "refresh"}
+    assert take_lease(table, key, "replica-a", 10, now=1000.0)
+    assert not take_lease(table, key, "replica-b", 10, now=1005.0)  # a's, for 5 s more
+    assert take_lease(table, key, "replica-a", 10, now=1008.0)  # its holder renews it
+    assert not take_lease(table, key, "replica-b", 10, now=1017.0)
+    assert take_lease(table, key, "replica-b", 10, now=1018.5)  # a stopped renewing
+    assert not take_lease(table, key, "replica-a", 10, now=1019.0)
