@@ -6,6 +6,11 @@
 | JWT_SECRET | (required) | signs and checks access tokens; at least 32 characters. Unset, the |
 |   | | gateway refuses to start, unless DEV_MODE is on: then a random secret per |
 |   | | process (tokens die with it) and a warning in the log |
+| VIEWER_ID_SECRET | (required) | signs and checks anonymous viewer ids (domain/viewers.py); at |
+|   | | least 32 characters, not JWT_SECRET. Unset, the gateway refuses to start, unless |
+|   | | DEV_MODE is on: then a random key per process (ids die with it) and a warning |
+| VIEWER_COOKIE_SECURE | on | the viewer id cookie (bellyfed_viewer) only travels over HTTPS; off |
+|   | | for a browser on plain HTTP other than localhost |
 | DEV_MODE | off | local development (scripts/run turns it on); never on a deployed gateway |
 | JWT_ALGORITHM | HS256 | the one algorithm tokens are signed with and accepted in (HS256/384/512) |
 | JWT_TTL_SECONDS | 900 | how long an access token lasts (then POST /auth/refresh) |
@@ -93,6 +98,25 @@ def jwt_secret() -> str:
     return secrets.token_urlsafe(48)
 
 
+def viewer_id_secret(jwt_key: str) -> str:
+    """VIEWER_ID_SECRET, as JWT_SECRET is read, and another key than it: rotating one
+    must not rotate the other (a new viewer key makes every anonymous viewer new)."""
+    secret = env("VIEWER_ID_SECRET")
+    if secret:
+        if len(secret) < MIN_SECRET_LENGTH:
+            raise ConfigError(f"VIEWER_ID_SECRET must be at least {MIN_SECRET_LENGTH} "
+                              "characters")
+        if secret == jwt_key:
+            raise ConfigError("VIEWER_ID_SECRET must not be JWT_SECRET: give it a key of its own")
+        return secret
+    if not env_flag("DEV_MODE"):
+        raise ConfigError("VIEWER_ID_SECRET is not set (set it to a long random secret; "
+                          "DEV_MODE=1 allows a random one for local development)")
+    log.warning("VIEWER_ID_SECRET is not set: DEV_MODE signs viewer ids with a random key, "
+                "valid until this gateway stops")
+    return secrets.token_urlsafe(48)
+
+
 def jwt_algorithm() -> str:
     algorithm = env("JWT_ALGORITHM", "HS256")
     if algorithm not in ALGORITHMS:
@@ -120,10 +144,13 @@ def access_log() -> str:
 
 
 def load() -> dict:
+    jwt_key = jwt_secret()
     return nameko_config(
         SERVICE_NAME,
         WEB_SERVER_ADDRESS=env("GATEWAY_ADDRESS", "0.0.0.0:8000"),
-        JWT_SECRET=jwt_secret(),
+        JWT_SECRET=jwt_key,
+        VIEWER_ID_SECRET=viewer_id_secret(jwt_key),
+        VIEWER_COOKIE_SECURE=env_flag("VIEWER_COOKIE_SECURE", True),
         JWT_ALGORITHM=jwt_algorithm(),
         JWT_TTL_SECONDS=env_int("JWT_TTL_SECONDS", 900),
         JWT_ISSUER=env("JWT_ISSUER", "bellyfed"),

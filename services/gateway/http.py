@@ -13,6 +13,7 @@ import hashlib
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, wraps
 
@@ -169,8 +170,9 @@ def idempotency_key(request: Request) -> str | None:
 # - a route anyone may read (the catalog, trending, profiles...) asked anonymously:
 #   `public, max-age=HTTP_PUBLIC_MAX_AGE`, so a CDN or shared cache keeps it that long
 #   (Vary: Authorization: a signed-in caller's request is never answered from it);
-# - anything asked with credentials, or personal: `private, no-cache` (the client may
-#   keep it and must revalidate: a 304 costs no body);
+# - anything asked with credentials, or personal, or that sets a cookie (a new viewer id,
+#   see finish): `private, no-cache` (the client may keep it and must revalidate: a 304
+#   costs no body);
 # - every other answer (writes, errors, /health, /ready): `no-store`.
 PUBLIC_MAX_AGE_CONFIG_KEY = "HTTP_PUBLIC_MAX_AGE"
 DEFAULT_PUBLIC_MAX_AGE = 10
@@ -186,6 +188,22 @@ def matches(if_none_match: str | None, etag: str) -> bool:
         return False
     tags = {tag.strip().removeprefix("W/") for tag in if_none_match.split(",")}
     return "*" in tags or etag in tags
+
+
+def on_response(request: Request, change: Callable[[Response], None]) -> None:
+    """Have `change` made to the answer to `request` once it is built: a header or cookie
+    a handler decides on (what it returns is the body)."""
+    request.response_changes = [*getattr(request, "response_changes", ()), change]
+
+
+def finish(request: Request, response: Response) -> None:
+    """The changes handlers asked for (on_response). An answer that sets a cookie is
+    the client's own: no shared cache may keep it and hand the cookie to others."""
+    for change in getattr(request, "response_changes", ()):
+        change(response)
+    if "Set-Cookie" in response.headers and response.headers.get(
+            "Cache-Control", "").startswith("public"):
+        response.headers["Cache-Control"] = "private, no-cache"
 
 
 def cached_response(request: Request, body: bytes, cache_control: str) -> Response:
@@ -209,7 +227,7 @@ class CorsPolicy:
     origins: frozenset[str] = frozenset()
     allowed_headers: str = ("Authorization, Content-Type, Idempotency-Key, X-Request-ID, "
                             "X-Anonymous-Id, X-Device-Type")
-    exposed_headers: str = "X-Request-ID, Retry-After, ETag"
+    exposed_headers: str = "X-Request-ID, Retry-After, ETag, X-Anonymous-Id"
     max_age: int = 600
 
     def allows(self, origin: str | None) -> bool:
@@ -323,7 +341,8 @@ class Route(HttpRequestHandler):
                  query: type[Schema] | None = None, body: type[Schema] | None = None,
                  response: type[Schema] | None = None, many: bool = False,
                  paged: bool = False, status: int = 200, access: Access,
-                 errors: tuple[int, ...] = (), cache: str | None = None, **kwargs):
+                 errors: tuple[int, ...] = (), cache: str | None = None,
+                 counts_views: bool = False, **kwargs):
         # our own errors are answers, not crashes: log them without a traceback
         kwargs.setdefault("expected_exceptions", (BellyfedError,))
         super().__init__(method, url, **kwargs)
@@ -339,6 +358,8 @@ class Route(HttpRequestHandler):
             "response": response, "many": many, "paged": paged, "status": status,
             "access": access, "admin": access.who == "admin", "user": access.needs_user,
             "errors": errors, "cache": cache,
+            # it makes a view: takes a viewer id, and hands an anonymous caller a new one
+            "counts_views": counts_views,
         }
 
     def handle_request(self, request: Request) -> Response:
@@ -359,6 +380,7 @@ class Route(HttpRequestHandler):
             response = self.response_from_result(event.wait(), request)
         except Exception as exc:
             response = error_response(exc)
+        finish(request, response)
         if response.status_code == 413:
             drain_body(request, response)
         response.headers[REQUEST_ID_HEADER] = context_data[CORRELATION_ID_KEY]

@@ -37,6 +37,7 @@ from werkzeug.routing import parse_converter_args
 
 # --- the only schemas named here: re-point these imports when the schemas move -----------
 from services.analytics.contract.rpc import TrendingDishesQuery
+from services.gateway.domain.viewers import COOKIE_MAX_AGE, VIEWER_COOKIE, VIEWER_HEADER
 from services.gateway.schemas import ErrorSchema, PageSchema
 from services.rankings.contract.rpc import DishTypeInput, PlaceDishInput
 
@@ -99,10 +100,39 @@ HEADERS = {
              "required": True, "schema": {"type": "string", "pattern": '^"[0-9a-f]+"$'}},
     "Cache-Control": {"description": "Who may keep the answer: `public, max-age=N` (a shared "
                                      "cache may, N seconds) for a public read asked without "
-                                     "credentials, `private, no-cache` otherwise",
+                                     "credentials, `private, no-cache` otherwise (and for "
+                                     "an answer that hands out a new viewer id)",
                       "required": True, "schema": {"type": "string", "minLength": 1}},
+    VIEWER_HEADER: {"description": "A new anonymous viewer id, signed by the gateway: on an "
+                                   "answer to an anonymous caller that sent none that "
+                                   "verifies. Send it back (X-Anonymous-Id, or the cookie "
+                                   "that comes with it) to count as one viewer",
+                    "required": False,
+                    "schema": {"type": "string",
+                               "pattern": "^[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{22}$"}},
+    "Set-Cookie": {"description": f"With a new viewer id: `{VIEWER_COOKIE}=<the id>; "
+                                  f"Max-Age={COOKIE_MAX_AGE}; Path=/; HttpOnly; "
+                                  "SameSite=Lax; Secure` (Secure unless the gateway's "
+                                  "VIEWER_COOKIE_SECURE is off)",
+                   "required": False,
+                   "schema": {"type": "string", "pattern": f"^{VIEWER_COOKIE}="}},
 }
 CACHE_HEADERS = ("ETag", "Cache-Control")
+VIEWER_HEADERS = (VIEWER_HEADER, "Set-Cookie")
+# a route that makes a view: who the anonymous viewer is (SPEC §5). Never an error: any
+# value is accepted, and one the gateway did not sign names no viewer
+VIEWER_PARAMETERS = (
+    {"name": VIEWER_HEADER, "in": "header", "required": False,
+     "description": "An anonymous viewer id this gateway issued (the X-Anonymous-Id of an "
+                    "earlier answer): the view counts as that viewer's. Anything else, or "
+                    "none, makes a view with no viewer (never an error), and the answer "
+                    "brings a new id",
+     "schema": {"type": "string"}},
+    {"name": VIEWER_COOKIE, "in": "cookie", "required": False,
+     "description": "The viewer id cookie this gateway set: read as X-Anonymous-Id is "
+                    "(the header is believed first when both verify)",
+     "schema": {"type": "string"}},
+)
 IF_NONE_MATCH = {
     "name": "If-None-Match", "in": "header", "required": False,
     "description": "Entity tags of answers the client holds (or *): 304 with no body when "
@@ -369,6 +399,8 @@ def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str,
             "description": "A retry with the same key returns the first answer, once.",
             "schema": dict(IDEMPOTENCY_KEY),
         })
+    if doc["counts_views"]:
+        parameters.extend(dict(parameter) for parameter in VIEWER_PARAMETERS)
     op = {"summary": doc["summary"], "description": f"Who may call it: {access.describe()}",
           "tags": [doc["tag"]], "operationId": operation_id}
     if parameters:
@@ -391,6 +423,8 @@ def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str,
             schema = {"type": "array", "items": schema}
         success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
     success_headers = ("X-Request-ID", *CACHE_HEADERS) if cached else ("X-Request-ID",)
+    if doc["counts_views"]:
+        success_headers += VIEWER_HEADERS
     op["responses"] = {doc["status"]: {**success, "headers": {
         name: name for name in success_headers}}}
     if cached:

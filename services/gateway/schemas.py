@@ -72,14 +72,18 @@ class AccessTokenSchema(Schema):
 # --- analytics (SPEC §5) --------------------------------------------------------------------
 
 class TrackViewInput(Schema):
-    """`POST /restaurants/{id}/analytics`: the viewer is whoever is signed in, never the body."""
+    """`POST /restaurants/{id}/analytics`: the viewer is whoever is signed in, never the body;
+    else the anonymous viewer of a viewer id the gateway issued."""
 
     class Meta:
         unknown = RAISE
 
     device_type = fields.String(validate=validate.OneOf(DEVICE_TYPES))
     anonymous_id = fields.String(validate=validate.Regexp(
-        ANONYMOUS_ID, error="1 to 64 letters, digits, _ or -"))
+        ANONYMOUS_ID, error="1 to 64 letters, digits, ., _ or -"), metadata={
+        "description": "An anonymous viewer id this gateway issued (X-Anonymous-Id): "
+                       "believed before the header and the cookie. One it did not sign "
+                       "makes a view with no viewer"})
 
 
 class AcceptedSchema(Schema):

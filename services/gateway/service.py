@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from nameko.extensions import DependencyProvider
 
@@ -17,6 +18,7 @@ from services.gateway.domain.limits import (
     WriteLimit,
     storage_for,
 )
+from services.gateway.domain.viewers import ViewerIds
 from services.gateway.entrypoints.analytics import AnalyticsRoutes
 from services.gateway.entrypoints.catalog import CatalogRoutes
 from services.gateway.entrypoints.operations import OperationsRoutes
@@ -24,6 +26,7 @@ from services.gateway.entrypoints.orders import OrdersRoutes
 from services.gateway.entrypoints.rankings import RankingsRoutes
 from services.gateway.entrypoints.reviews import ReviewsRoutes
 from services.gateway.entrypoints.users import UsersRoutes
+from services.gateway.http import on_response
 from shared.context import CorrelationId
 from shared.contract import EventType
 from shared.event_buffer import BufferedEventDispatcher
@@ -97,6 +100,24 @@ class AuthProvider(DependencyProvider):
         return self.auth
 
 
+class ViewerIdProvider(DependencyProvider):
+    """One ViewerIds per gateway process, signing with VIEWER_ID_SECRET (config.load()
+    refuses to start without one outside DEV_MODE; a container started with a config of
+    its own and none gets a random key, good until it stops)."""
+
+    def setup(self):
+        config = self.container.config
+        secret = config.get("VIEWER_ID_SECRET")
+        if not secret:
+            log.warning("VIEWER_ID_SECRET is not set: viewer ids are signed with a random "
+                        "key, valid until this gateway stops")
+            secret = secrets.token_urlsafe(48)
+        self.viewer_ids = ViewerIds(secret, bool(config.get("VIEWER_COOKIE_SECURE", True)))
+
+    def get_dependency(self, worker_ctx):
+        return self.viewer_ids
+
+
 class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoutes, ReviewsRoutes,
                      AnalyticsRoutes, OrdersRoutes):
     name = "gateway"
@@ -110,6 +131,7 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
     read_model = CatalogStream()
     config = Config()
     auth = AuthProvider()
+    viewer_ids = ViewerIdProvider()
     correlation = CorrelationId()
 
     def emit_view_event(self, event: EventType, payload: dict) -> None:
@@ -138,6 +160,15 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
         return self.read_model.restaurant(
             restaurant_id, lambda: self.catalog.get_restaurant(restaurant_id))["owner_id"]
 
-    def view_context(self, request) -> dict:
-        return views.view_context(request, request.identity)
+    def view_context(self, request, declared_viewer: str | None = None) -> dict:
+        """Who made this view (services.gateway.domain.views). An anonymous caller without
+        a viewer id that verifies makes a view with no viewer, and gets a new id with the
+        answer: counted as a viewer from its next request on, so an id costs a round trip
+        (a client that never sends its id back makes views, never viewers)."""
+        context = views.view_context(request, request.identity, self.viewer_ids,
+                                     declared_viewer)
+        if request.identity is None and context["anonymous_id"] is None:
+            signed_id = self.viewer_ids.issue()
+            on_response(request, lambda response: self.viewer_ids.give(response, signed_id))
+        return context
 

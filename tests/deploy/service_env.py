@@ -50,18 +50,18 @@ DYNAMODB_ENV = {
 # What compose sets for each service (all of it: compose runs the whole stack locally).
 SERVICE_ENV = {
     "catalog": COMMON_ENV | {"CATALOG_DATABASE_URL"},
-    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "CORS_ORIGINS", "REDIS_URL",
-                             "TRUSTED_PROXIES"},
+    "gateway": COMMON_ENV | {"GATEWAY_ADDRESS", "JWT_SECRET", "VIEWER_ID_SECRET",
+                             "CORS_ORIGINS", "REDIS_URL", "TRUSTED_PROXIES"},
     "rankings": COMMON_ENV | {"RANKINGS_DATABASE_URL"},
     "analytics": COMMON_ENV | DYNAMODB_ENV,
     "orders": COMMON_ENV | DYNAMODB_ENV | {"ORDERS_DATABASE_URL"},
 }
-# What a service cannot run without anywhere: the broker, its database, the token secret.
+# What a service cannot run without anywhere: the broker, its database, the gateway's keys.
 # (DynamoDB's endpoint and keys are not: against AWS, the SDK finds the endpoint and
 # the pod's role gives the credentials.)
 REQUIRED_ENV = {
     "catalog": {"AMQP_URI", "CATALOG_DATABASE_URL"},
-    "gateway": {"AMQP_URI", "JWT_SECRET"},
+    "gateway": {"AMQP_URI", "JWT_SECRET", "VIEWER_ID_SECRET"},
     "rankings": {"AMQP_URI", "RANKINGS_DATABASE_URL"},
     "analytics": {"AMQP_URI", "AWS_REGION"},
     "orders": {"AMQP_URI", "ORDERS_DATABASE_URL", "AWS_REGION"},
@@ -72,6 +72,7 @@ LIBRARY_ENV = {"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"}
 # (A database URL and the AMQP URI carry a password.)
 CREDENTIAL_ENV = {
     "JWT_SECRET",
+    "VIEWER_ID_SECRET",
     "AMQP_URI",
     "CATALOG_DATABASE_URL",
     "RANKINGS_DATABASE_URL",

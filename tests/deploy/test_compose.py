@@ -45,7 +45,7 @@ GATEWAY = "gateway"
 GATEWAY_PORT = 8000
 
 # Secrets: compose must refuse to start without them instead of using a default.
-SECRET_ENV = {"JWT_SECRET"}
+SECRET_ENV = {"JWT_SECRET", "VIEWER_ID_SECRET"}
 
 # ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?message}, ${VAR?message}, ${VAR:+alt}
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?P<op>:?[-?+])?(?P<rest>[^}]*)\}")

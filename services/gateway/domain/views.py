@@ -11,14 +11,15 @@ from werkzeug.wrappers import Request
 from services.gateway.contract.events import DEVICE_TYPES, RESTAURANTS_LISTED, RESTAURANTS_SEARCHED
 from services.gateway.domain.auth import Identity
 from services.gateway.domain.identity import user_id_of
+from services.gateway.domain.viewers import ViewerIds, presented_ids
 from shared.contract import EventType
 
 _TABLET = re.compile(r"ipad|tablet|kindle|silk|playbook|(android(?!.*mobile))", re.I)
 _MOBILE = re.compile(r"mobi|iphone|ipod|android|blackberry|opera mini|windows phone", re.I)
 MAX_USER_AGENT = 512
-ANONYMOUS_ID_HEADER = "X-Anonymous-Id"
-# a client's own id for a visitor without an account: counts them once as a unique viewer
-ANONYMOUS_ID = re.compile(r"[A-Za-z0-9_-]{1,64}\Z")
+# what a body's anonymous_id may look like (422 otherwise): a viewer id the gateway issued
+# (services.gateway.domain.viewers), or any other short token, which names no viewer
+ANONYMOUS_ID = re.compile(r"[A-Za-z0-9._-]{1,64}\Z")
 
 
 def device_type(user_agent: str | None, declared: str | None = None) -> str:
@@ -33,21 +34,22 @@ def device_type(user_agent: str | None, declared: str | None = None) -> str:
     return "desktop"
 
 
-def view_context(request: Request, identity: Identity | None) -> dict:
-    """Who looked, from what: carried on every analytics event the gateway emits."""
+def view_context(request: Request, identity: Identity | None,
+                 viewer_ids: ViewerIds | None = None, declared: str | None = None) -> dict:
+    """Who looked, from what: carried on every analytics event the gateway emits.
+
+    `anonymous_id` is the viewer of a viewer id the gateway signed, from the body
+    (`declared`), the X-Anonymous-Id header or the cookie; anything else, or no
+    `viewer_ids` to check it with, is None: a view, but no viewer."""
     user_agent = (request.headers.get("User-Agent") or "")[:MAX_USER_AGENT]
+    anonymous = (viewer_ids.first_viewer(presented_ids(request, declared))
+                 if viewer_ids is not None else None)
     return {
         "user_id": user_id_of(identity),
-        "anonymous_id": anonymous_id(request.headers.get(ANONYMOUS_ID_HEADER)),
+        "anonymous_id": anonymous,
         "device_type": device_type(user_agent, request.headers.get("X-Device-Type")),
         "user_agent": user_agent,
     }
-
-
-def anonymous_id(presented: str | None) -> str | None:
-    """The X-Anonymous-Id a client sent, when well formed; a malformed one is ignored (the
-    view still counts, only not as a unique viewer)."""
-    return presented if presented and ANONYMOUS_ID.match(presented) else None
 
 
 def listing_event(query: dict, answer: dict, context: dict) -> tuple[EventType, dict]:
@@ -75,12 +77,12 @@ def dish_event(dish_id: str, context: dict) -> dict:
 
 
 def tracked_view_event(restaurant_id: str, context: dict, body: dict) -> dict:
-    """A view the client reports itself: its device type and anonymous id, when it gives
-    them, win over the headers'. Who is signed in is never the body's to say."""
+    """A view the client reports itself: its device type, when it gives one, wins over the
+    headers'. Who is signed in is never the body's to say, and its anonymous id counts
+    only as view_context checked it."""
     payload = restaurant_event(restaurant_id, context)
-    for key in ("device_type", "anonymous_id"):
-        if body.get(key):
-            payload[key] = body[key]
+    if body.get("device_type"):
+        payload["device_type"] = body["device_type"]
     return payload
 
 

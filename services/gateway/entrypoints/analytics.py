@@ -37,13 +37,14 @@ log = logging.getLogger(__name__)
 class AnalyticsRoutes:
     @route("POST", RESTAURANT + "/analytics", summary="Record a view of a restaurant",
            tag="analytics", body=TrackViewInput, response=AcceptedSchema, status=202,
-           errors=(400, 404, 413, 422), access=ANYONE)
+           errors=(400, 404, 413, 422), access=ANYONE, counts_views=True)
     def track_restaurant_view(self, request, restaurant_id):
-        body = load(TrackViewInput(), json_body(request))
+        body = load(TrackViewInput, json_body(request))
         key = idempotency_key(request)
         restaurant = self.catalog.get_restaurant(str(restaurant_id))
+        context = self.view_context(request, declared_viewer=body.get("anonymous_id"))
         payload = view_event_payload(RESTAURANT_VIEWED, views.tracked_view_event(
-            restaurant["id"], self.view_context(request), body))
+            restaurant["id"], context, body))
         try:
             # a retried request (same key) is the same view: analytics counts it once
             self.dispatch(RESTAURANT_VIEWED, payload,
@@ -125,7 +126,7 @@ class AnalyticsRoutes:
            "restaurant, dish, menu or reviews page", tag="analytics", body=EngagementInput,
            response=EngagementSchema, status=201, errors=(400, 413, 422), access=ANYONE)
     def record_engagement(self, request):
-        fields = load(EngagementInput(), json_body(request))
+        fields = load(EngagementInput, json_body(request))
         data = {**fields, "entity_id": str(fields["entity_id"])}
         return self.analytics.record_engagement(data, user_id=identity.user_id_of(request.identity),
                                                 idempotency_key=idempotency_key(request))

@@ -41,7 +41,7 @@ class CatalogRoutes:
 
     @route("GET", "/restaurants", summary="List restaurants by city, cuisine or text",
            tag="catalog", query=RestaurantListQuery, response=RestaurantSchema, paged=True,
-           errors=(400,), access=ANYONE)
+           errors=(400,), access=ANYONE, counts_views=True)
     def list_restaurants(self, request):
         args, query = forwarded(RestaurantListQuery, request)
         answer = self.read_model.restaurants(
@@ -59,7 +59,7 @@ class CatalogRoutes:
         return self.catalog.nearby_restaurants(**args)
 
     @route("GET", RESTAURANT, summary="One restaurant", tag="catalog",
-           response=RestaurantSchema, errors=(404,), access=ANYONE)
+           response=RestaurantSchema, errors=(404,), access=ANYONE, counts_views=True)
     def get_restaurant(self, request, restaurant_id):
         restaurant_id = str(restaurant_id)
         restaurant = self.read_model.restaurant(
@@ -69,7 +69,8 @@ class CatalogRoutes:
         return restaurant
 
     @route("GET", RESTAURANT + "/menu", summary="A restaurant's dishes", tag="catalog",
-           query=MenuQuery, response=DishSchema, paged=True, errors=(400, 404), access=ANYONE)
+           query=MenuQuery, response=DishSchema, paged=True, errors=(400, 404), access=ANYONE,
+           counts_views=True)
     def get_menu(self, request, restaurant_id):
         args, _ = forwarded(MenuQuery, request)
         restaurant_id = str(restaurant_id)

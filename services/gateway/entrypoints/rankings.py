@@ -43,7 +43,8 @@ class RankingsRoutes:
                                          idempotency_key(request))
 
     @route("GET", DISH + "/rankings", summary="How a dish is ranked and tasted",
-           tag="rankings", response=DishStatsSchema, errors=(404,), access=ANYONE)
+           tag="rankings", response=DishStatsSchema, errors=(404,), access=ANYONE,
+           counts_views=True)
     def get_dish_stats(self, request, dish_id):
         stats = self.rankings.get_dish_stats(str(dish_id))
         self.emit_view_event(DISH_VIEWED, views.dish_event(str(dish_id),

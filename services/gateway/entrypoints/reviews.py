@@ -21,7 +21,7 @@ from services.rankings.contract.rpc import (
 class ReviewsRoutes:
     @route("GET", RESTAURANT + "/reviews", summary="A restaurant's reviews, newest first",
            tag="reviews", query=ReviewsQuery, response=ReviewSchema, paged=True,
-           errors=(400, 404), access=ANYONE)
+           errors=(400, 404), access=ANYONE, counts_views=True)
     def list_reviews(self, request, restaurant_id):
         args, _ = forwarded(ReviewsQuery, request)
         reviews = self.rankings.list_reviews(str(restaurant_id), **args)

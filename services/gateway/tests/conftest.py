@@ -13,6 +13,7 @@ from services.gateway.tests.support import (
     JWT_SECRET,
     MAX_BODY_BYTES,
     READY_TIMEOUT,
+    VIEWER_ID_SECRET,
     as_admin_user,
     as_user,
 )
@@ -27,6 +28,7 @@ def start_gateway(container_factory, service_config, web_config):
             **service_config,
             **web_config,
             "JWT_SECRET": JWT_SECRET,  # as_user's tokens are signed with it
+            "VIEWER_ID_SECRET": VIEWER_ID_SECRET,  # and VIEWERS' ids
             "MAX_BODY_BYTES": MAX_BODY_BYTES,
             "READY_TIMEOUT": READY_TIMEOUT,
             **overrides,

@@ -11,12 +11,16 @@ import uuid
 import jwt
 
 from services.gateway.domain.auth import TokenSettings, issue_token
+from services.gateway.domain.viewers import ViewerIds
 
 # the admin of admin_headers: a user id in an admin-role token
 ADMIN_ID = "00000000-0000-4000-8000-00000000ad01"
 # the test gateway's JWT_SECRET; tokens as_user mints are signed with it
 JWT_SECRET = "test-jwt-secret-" + "0123456789abcdef" * 4  # 80 chars: fine for HS512 too
 TOKENS = TokenSettings(secret=JWT_SECRET)
+# the test gateway's VIEWER_ID_SECRET: VIEWERS' ids are the ones it issues
+VIEWER_ID_SECRET = "test-viewer-secret-" + "fedcba9876543210" * 4
+VIEWERS = ViewerIds(VIEWER_ID_SECRET)
 MAX_BODY_BYTES = 4096
 READY_TIMEOUT = 1.0
 

@@ -95,6 +95,18 @@ def test_unique_viewers_are_exact(client):
     assert (views["view_count"], views["unique_viewers"]) == (8, 3)
 
 
+def test_views_without_a_viewer_count_as_views_only(client):
+    """What the gateway sends for a view whose anonymous id it did not sign (SPEC §5):
+    anonymous_id null, however many made-up ids the client tried."""
+    rid = restaurant()
+    assert record_views(client, CONSUMER, [
+        view(restaurant_id=rid, anonymous_id=None) for _ in range(50)]) == 50
+    views = entity_views(client, "restaurant", rid)
+    assert (views["view_count"], views["unique_viewers"]) == (50, 0)
+    assert restaurant_traffic(client, rid, "day", TODAY)["traffic_data"] == [
+        {"date": "2026-03-04", "views": 50}]
+
+
 def test_a_viewer_of_one_page_is_new_on_another(client):
     rid, alice = restaurant(), str(uuid.uuid4())
     record_views(client, CONSUMER, [view(restaurant_id=rid, user_id=alice),

@@ -158,10 +158,17 @@ def test_a_dish_view():
     assert by_sk(writes)["markers"][0].item["sk"] == "VIEWER#anon#a1"
 
 
-def test_no_viewer_no_marker_but_still_a_view():
-    found = by_sk(view_writes(envelope("restaurant_viewed", {"restaurant_id": RESTAURANT})))
-    assert found["markers"] == []
+@pytest.mark.parametrize("viewer", [
+    {},                                                  # not said
+    {"user_id": None, "anonymous_id": None},             # what the gateway sends for a view
+    {"user_id": None, "anonymous_id": ""},               # whose viewer id did not verify
+])
+def test_no_viewer_no_marker_but_still_a_view(viewer):
+    found = by_sk(view_writes(envelope("restaurant_viewed", {
+        "restaurant_id": RESTAURANT, "device_type": "mobile", "user_agent": "ua", **viewer})))
+    assert found["markers"] == []  # nothing adds to unique_viewers
     assert found["VIEWS"].add == {"view_count": 1}
+    assert found["DATE#2026-01-04"].add["views"] == 1
 
 
 @pytest.mark.parametrize("device, counted", [

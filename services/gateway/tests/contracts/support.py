@@ -13,12 +13,14 @@ from contracts.consumer import Promised
 from services.gateway.domain.auth import TokenSettings, issue_token
 from services.gateway.domain.limits import LoginThrottle, WriteLimit
 from services.gateway.domain.read_model import ReadModel
+from services.gateway.domain.viewers import ViewerIds
 from services.gateway.service import Auth, GatewayService
 from shared.contract import EventType
 from shared.event_buffer import envelope_of, messages_of, pending
 from shared.events import make_envelope
 
 TOKENS = TokenSettings(secret="contract-test-secret-" + "0123456789abcdef" * 3)
+VIEWERS = ViewerIds("contract-test-viewers-" + "fedcba9876543210" * 3)
 DOWNSTREAM = ("catalog", "rankings", "analytics", "orders")
 
 
@@ -59,6 +61,7 @@ def gateway_with(**promised: Promised) -> GatewayService:
     service.auth = Auth(TOKENS, LoginThrottle(storage, per_account=5, per_client=20,
                                               window=900),
                         WriteLimit(storage, per_user=120, per_client=600, window=60))
+    service.viewer_ids = VIEWERS
     return service
 
 

@@ -14,10 +14,11 @@ import pytest
 
 from contracts.consumer import Promised, example_id
 from contracts.provider import Producer, consumer_of, pacts_naming, verify
-from services.gateway.tests.contracts.support import DOWNSTREAM, gateway_with, request
+from services.gateway.tests.contracts.support import DOWNSTREAM, VIEWERS, gateway_with, request
 
 RESTAURANT, DISH = uuid.UUID(example_id("restaurant")), uuid.UUID(example_id("dish"))
-BROWSER = {"X-Anonymous-Id": "visitor-7", "X-Device-Type": "mobile",
+# a browser that kept the viewer id the gateway gave it
+BROWSER = {"X-Anonymous-Id": VIEWERS.issue(), "X-Device-Type": "mobile",
            "User-Agent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile"}
 
 

@@ -82,23 +82,32 @@ def test_views_reach_the_dashboard_and_trending(catalog, rankings_service, analy
         assert response.status_code == 202, response.text
         assert response.json() == {"status": "accepted"}
 
+    # two anonymous visitors, each with the viewer id the gateway handed out when they
+    # first listed restaurants (a view of the listing, not of these restaurants)
+    visitor_1, visitor_2 = (web_session.get("/restaurants").headers["X-Anonymous-Id"]
+                            for _ in range(2))
+    listings = [parse_envelope(body) for body in gateway_events.take(2)]
+    assert [event["payload"]["anonymous_id"] for event in listings] == [None, None]
+
     # five views of the house: two viewers (a user, an anonymous visitor), one unnamed
     track(house, {}, as_user(viewer["id"]))
     assert web_session.get(f"/restaurants/{house['id']}",
                            headers={"User-Agent": IPHONE, **as_user(viewer["id"])}
                            ).status_code == 200
-    track(house, {"device_type": "tablet", "anonymous_id": "visitor-1"})
+    track(house, {"device_type": "tablet", "anonymous_id": visitor_1})
     assert web_session.get(f"/restaurants/{house['id']}",
-                           headers={"User-Agent": DESKTOP, "X-Anonymous-Id": "visitor-1"}
+                           headers={"User-Agent": DESKTOP, "X-Anonymous-Id": visitor_1}
                            ).status_code == 200
     # a client retrying its request (same Idempotency-Key) reports the same view again
     track(house, {"device_type": "mobile"}, {"Idempotency-Key": "view-1"})
     track(house, {"device_type": "mobile"}, {"Idempotency-Key": "view-1"})
     # and two of the sushi place
-    track(sushi, {"anonymous_id": "visitor-2"})
-    track(sushi, {"anonymous_id": "visitor-2"})
+    track(sushi, {"anonymous_id": visitor_2})
+    track(sushi, {"anonymous_id": visitor_2})
 
-    # what the gateway published for the tracked views: the body's device and visitor
+    # what the gateway published for the tracked views: the body's device and visitor (the
+    # id part of the viewer id: one id is one viewer)
+    visitor_1 = visitor_1.split(".")[0]
     published = [parse_envelope(body) for body in gateway_events.take(8)]
     house_events = [event for event in published
                     if event["payload"].get("restaurant_id") == house["id"]]
@@ -108,8 +117,8 @@ def test_views_reach_the_dashboard_and_trending(catalog, rankings_service, analy
     assert sorted(viewers, key=repr) == sorted([
         (viewer["id"], None, "desktop"),
         (viewer["id"], None, "mobile"),
-        (None, "visitor-1", "tablet"),
-        (None, "visitor-1", "desktop"),
+        (None, visitor_1, "tablet"),
+        (None, visitor_1, "desktop"),
         (None, None, "mobile"),
         (None, None, "mobile"),
     ], key=repr)

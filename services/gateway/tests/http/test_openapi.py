@@ -93,6 +93,15 @@ ANALYTICS_ROUTES = {
     ("get", "/leaderboards/{city}/{cuisine}"),
     ("post", "/engagement"),
 }
+# routes that make a view: they take an anonymous viewer id and hand out new ones
+VIEW_OPERATIONS = {
+    ("get", "/restaurants"),
+    ("get", "/restaurants/{restaurant_id}"),
+    ("get", "/restaurants/{restaurant_id}/menu"),
+    ("get", "/restaurants/{restaurant_id}/reviews"),
+    ("get", "/dishes/{dish_id}/rankings"),
+    ("post", "/restaurants/{restaurant_id}/analytics"),
+}
 # free text in a path (a dish type, a city, a cuisine), URL-encoded
 TEXT_PARAMETER = {"type": "string", "minLength": 1, "maxLength": 100}
 TEXT_PARAMETERS = ("dish_type", "city", "cuisine")
@@ -165,7 +174,7 @@ def test_document_structure(document):
         declared = [p["name"] for p in op.get("parameters", []) if p["in"] == "path"]
         assert declared == re.findall(r"{(\w+)}", path), (method, path)
         for parameter in op.get("parameters", []):
-            assert parameter["in"] in ("path", "query", "header")
+            assert parameter["in"] in ("path", "query", "header", "cookie")
             if parameter["in"] == "path":
                 assert parameter["required"] is True
                 if parameter["name"] in TEXT_PARAMETERS:
@@ -490,7 +499,11 @@ def test_analytics_operations(document):
     assert schemas["TrackViewInput"] == {
         "type": "object", "additionalProperties": False, "properties": {
             "device_type": {"type": "string", "enum": ["mobile", "tablet", "desktop"]},
-            "anonymous_id": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"}}}
+            "anonymous_id": {"type": "string", "pattern": "^[A-Za-z0-9._-]{1,64}$",
+                             "description": schemas["TrackViewInput"]["properties"][
+                                 "anonymous_id"]["description"]}}}
+    assert "this gateway issued" in schemas["TrackViewInput"]["properties"]["anonymous_id"][
+        "description"]
     assert "security" not in track  # anyone; the viewer is whoever is signed in
 
     engagement = paths["/engagement"]["post"]
@@ -689,13 +702,47 @@ def test_rankings_answers_match_the_document(rankings_service, known, document, 
 def test_writes_document_the_idempotency_key(document):
     _, doc = document
     for method, path, op in operations(doc):
-        headers = [p for p in op.get("parameters", []) if p["in"] == "header"]
+        headers = [p for p in op.get("parameters", []) if p["in"] == "header"
+                   and p["name"] != "X-Anonymous-Id"]  # see the next test
         if method in ("post", "put", "patch", "delete"):
             assert [h["name"] for h in headers] == ["Idempotency-Key"], (method, path)
             assert headers[0]["required"] is False
             assert {"400", "409"} <= set(op["responses"]), (method, path)
         else:
             assert [h["name"] for h in headers] in ([], ["If-None-Match"]), (method, path)
+
+
+def test_routes_that_make_a_view_document_the_viewer_id(document):
+    """Who the anonymous viewer is: X-Anonymous-Id or the cookie, any text (never an
+    error: what the gateway did not sign names nobody); the new id in the answer."""
+    _, doc = document
+    documented = set()
+    for method, path, op in operations(doc):
+        viewer_parameters = [(p["name"], p["in"], p["required"], p["schema"])
+                             for p in op.get("parameters", [])
+                             if p["name"] in ("X-Anonymous-Id", "bellyfed_viewer")]
+        success = [response for status, response in op["responses"].items()
+                   if status in ("200", "202", "304")]
+        if not viewer_parameters:
+            assert not any({"X-Anonymous-Id", "Set-Cookie"} & set(response.get("headers", {}))
+                           for response in success), (method, path)
+            continue
+        documented.add((method, path))
+        assert viewer_parameters == [
+            ("X-Anonymous-Id", "header", False, {"type": "string"}),
+            ("bellyfed_viewer", "cookie", False, {"type": "string"})], (method, path)
+        assert success, (method, path)
+        for response in success:
+            assert {"X-Anonymous-Id", "Set-Cookie"} <= set(response["headers"]), (method, path)
+    assert documented == VIEW_OPERATIONS
+    headers = doc["components"]["headers"]
+    assert headers["X-Anonymous-Id"]["required"] is False  # only when it hands one out
+    assert headers["X-Anonymous-Id"]["schema"] == {
+        "type": "string", "pattern": "^[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{22}$"}
+    assert headers["Set-Cookie"]["required"] is False
+    assert "bellyfed_viewer=" in headers["Set-Cookie"]["description"]
+    for word in ("HttpOnly", "SameSite=Lax", "Secure", "Max-Age="):
+        assert word in headers["Set-Cookie"]["description"], word
 
 
 UNCACHED = {"/health", "/ready"}  # answers about this moment: never kept

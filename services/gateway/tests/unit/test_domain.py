@@ -14,12 +14,14 @@ from services.gateway import config
 from services.gateway.contract.events import RESTAURANTS_LISTED, RESTAURANTS_SEARCHED
 from services.gateway.domain import answers, identity, views
 from services.gateway.domain.auth import Identity
+from services.gateway.domain.viewers import ViewerIds
 from services.gateway.tests.support import (
     ANDROID_PHONE,
     ANDROID_TABLET,
     IPAD,
     IPHONE,
     TOKENS,
+    VIEWERS,
     as_admin_user,
     as_user,
     bearer,
@@ -28,6 +30,7 @@ from services.gateway.tests.support import (
 from shared.config import ConfigError
 from shared.errors import NotFound, ServiceTimeout, ServiceUnavailable, Unauthorized
 
+OTHER_GATEWAY = ViewerIds("another-gateway-viewer-secret-long-enough")
 KINDLE = ("Mozilla/5.0 (Linux; U; en-US) AppleWebKit/528.5+ (KHTML, like Gecko, Safari/528.5+) "
           "Version/4.0 Kindle/3.0 (screen 600x800; rotate)")
 WINDOWS = ("Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 "
@@ -95,27 +98,30 @@ def test_view_context():
         "user_id": None, "anonymous_id": None, "device_type": "desktop", "user_agent": ""}
 
 
-@pytest.mark.parametrize("presented, expected", [
-    ("visitor-1", "visitor-1"),
-    ("A_b-9", "A_b-9"),
-    ("x" * 64, "x" * 64),
-    ("x" * 65, None),           # too long
-    ("", None),
-    ("has space", None),
-    ("semi;colon", None),
-    ("visitor-1\n", None),      # no trailing newline sneaking past the pattern
-    ("ünïcode", None),
-])
-def test_anonymous_id_must_be_well_formed(presented, expected):
-    assert views.anonymous_id(presented) == expected
-
-
-def test_view_context_carries_the_anonymous_id_header():
-    assert views.view_context(request({"X-Anonymous-Id": "visitor-1"}), None)["anonymous_id"] \
-        == "visitor-1"
-    spaced = request({"x-anonymous-id": "has space"})
-    assert views.view_context(spaced, None)["anonymous_id"] is None
-    assert views.view_context(request(), None)["anonymous_id"] is None
+def test_view_context_names_only_a_viewer_the_gateway_signed():
+    signed = VIEWERS.issue()
+    viewer = signed.split(".")[0]
+    forged = signed[:-1] + ("A" if signed[-1] != "A" else "B")
+    for headers, expected in [
+        ({"X-Anonymous-Id": signed}, viewer),
+        ({"Cookie": f"bellyfed_viewer={signed}"}, viewer),
+        ({"X-Anonymous-Id": "visitor-1"}, None),      # made up by the client
+        ({"X-Anonymous-Id": forged}, None),           # one character of the signature off
+        ({"Cookie": f"bellyfed_viewer={forged}"}, None),
+        ({"X-Anonymous-Id": OTHER_GATEWAY.issue()}, None),
+        ({}, None),
+    ]:
+        assert views.view_context(request(headers), None, VIEWERS)["anonymous_id"] \
+            == expected, headers
+    # a made-up header does not hide a good cookie, nor a good header a made-up body
+    both = request({"X-Anonymous-Id": "visitor-1", "Cookie": f"bellyfed_viewer={signed}"})
+    assert views.view_context(both, None, VIEWERS)["anonymous_id"] == viewer
+    assert views.view_context(request({"X-Anonymous-Id": signed}), None, VIEWERS,
+                              declared="visitor-1")["anonymous_id"] == viewer
+    assert views.view_context(request(), None, VIEWERS, declared=signed)["anonymous_id"] \
+        == viewer
+    # without a key to check them with, no id names anyone
+    assert views.view_context(request({"X-Anonymous-Id": signed}), None)["anonymous_id"] is None
 
 
 def test_view_context_caps_the_user_agent():
@@ -187,13 +193,14 @@ def test_dish_event():
         "dish_id": "d1", "user_id": None, "device_type": "tablet", "user_agent": "ua"}
 
 
-def test_tracked_view_event_takes_device_and_anonymous_id_from_the_body():
-    context = {"user_id": "u1", "anonymous_id": "from-header", "device_type": "desktop",
+def test_tracked_view_event_takes_the_device_from_the_body():
+    context = {"user_id": "u1", "anonymous_id": "checked", "device_type": "desktop",
                "user_agent": "ua"}
     assert views.tracked_view_event("r1", context, {}) == {"restaurant_id": "r1", **context}
+    # the body's anonymous id counts only as view_context checked it (declared=)
     assert views.tracked_view_event(
         "r1", context, {"device_type": "mobile", "anonymous_id": "from-body"}) == {
-        "restaurant_id": "r1", "user_id": "u1", "anonymous_id": "from-body",
+        "restaurant_id": "r1", "user_id": "u1", "anonymous_id": "checked",
         "device_type": "mobile", "user_agent": "ua"}
 
 
@@ -372,6 +379,7 @@ def test_dev_mode_makes_a_random_secret(monkeypatch, caplog):
 
 def test_jwt_settings(monkeypatch):
     monkeypatch.setenv("JWT_SECRET", "x" * 32)
+    monkeypatch.setenv("VIEWER_ID_SECRET", "v" * 32)
     loaded = config.load()
     assert loaded["JWT_SECRET"] == "x" * 32
     assert (loaded["JWT_ALGORITHM"], loaded["JWT_TTL_SECONDS"], loaded["JWT_ISSUER"],
