@@ -12,11 +12,13 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import socket
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import partial, wraps
 
+import eventlet
 import orjson
 from eventlet.event import Event
 from marshmallow import Schema
@@ -283,9 +285,59 @@ class AccessLog:
                  response.status_code, seconds * 1000, response.headers.get(REQUEST_ID_HEADER))
 
 
+@dataclass(frozen=True)
+class ConnectionLimits:
+    """How long and how many clients may hold the server (SPEC §7: never a hang):
+    HTTP_KEEPALIVE_TIMEOUT, the seconds a kept-alive connection may sit idle between
+    requests; HTTP_SOCKET_TIMEOUT, the seconds any one read or write of a client may take
+    (a client that stops sending its request half way, or stops reading its answer, is
+    let go); HTTP_MAX_CONNECTIONS, connections open at once, past which a new one is
+    answered 503 (Retry-After) and closed, instead of every client slowing down alike."""
+
+    keepalive: float = 20.0
+    socket: float = 30.0
+    max_connections: int = 1000
+
+    @classmethod
+    def from_config(cls, config) -> ConnectionLimits:
+        return cls(float(config.get("HTTP_KEEPALIVE_TIMEOUT", cls.keepalive)),
+                   float(config.get("HTTP_SOCKET_TIMEOUT", cls.socket)),
+                   int(config.get("HTTP_MAX_CONNECTIONS", cls.max_connections)))
+
+
+TOO_MANY_CONNECTIONS = json.dumps({"error": {
+    "code": "service_unavailable", "message": "too many connections, try again shortly",
+    "details": {"retry_after": 1}}}).encode()
+
+
+def refuse_connection(sock) -> None:
+    """A 503 to a connection past the cap, then close it. What the client sent is read
+    (briefly) before closing, so that it gets the answer rather than a reset."""
+    try:
+        sock.settimeout(1.0)
+        sock.sendall(b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+                     b"Retry-After: 1\r\nConnection: close\r\nCache-Control: no-store\r\n"
+                     b"Content-Length: " + str(len(TOO_MANY_CONNECTIONS)).encode()
+                     + b"\r\n\r\n" + TOO_MANY_CONNECTIONS)
+        sock.shutdown(socket.SHUT_WR)
+        while sock.recv(65536):
+            pass
+    except OSError:
+        pass
+    finally:
+        sock.close()
+
+
 class JsonWebServer(WebServer):
-    """nameko's web server, with JSON for routing errors, the correlation id from headers
-    and the CORS policy."""
+    """nameko's web server, with JSON for routing errors, the correlation id from headers,
+    the CORS policy and limits on connections (ConnectionLimits)."""
+
+    open_connections = 0
+    refused_connections = 0
+
+    def setup(self):
+        super().setup()
+        self.limits = ConnectionLimits.from_config(self.container.config)
 
     def context_data_from_headers(self, request: Request) -> dict:
         return {CORRELATION_ID_KEY: new_correlation_id(request.headers.get(REQUEST_ID_HEADER))}
@@ -294,7 +346,27 @@ class JsonWebServer(WebServer):
         # eventlet's line per request is off: json_errors logs what an operator needs
         server = super().get_wsgi_server(sock, wsgi_app, *args, **kwargs)
         server.log_output = False
+        server.keepalive = self.limits.keepalive or False  # seconds idle; 0: one request
+        server.socket_timeout = self.limits.socket
         return server
+
+    def run(self):
+        # nameko's loop, with the cap: it spawns a thread per connection without a bound
+        while self._is_accepting:
+            sock, address = self._sock.accept()
+            if self.open_connections >= self.limits.max_connections:
+                self.refused_connections += 1
+                eventlet.spawn_n(refuse_connection, sock)
+                continue
+            sock.settimeout(self._serv.socket_timeout)
+            self.open_connections += 1
+            self.container.spawn_managed_thread(partial(self._serve, sock, address))
+
+    def _serve(self, sock, address) -> None:
+        try:
+            self.process_request(sock, address)
+        finally:
+            self.open_connections -= 1
 
     def get_wsgi_app(self):
         app = super().get_wsgi_app()
