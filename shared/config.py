@@ -29,6 +29,9 @@ tables `dynamodb_settings()`:
 |---|---|---|
 | MIGRATE_ON_START | 1 | apply the service's migrations when it starts (0 where a job does) |
 | DYNAMODB_CREATE_TABLES | 1 | create missing tables at start (0 where they are provisioned) |
+| HOUSEKEEPING_INTERVAL, _CHUNK, _BUDGET | 300, 5000, 60 | shared.housekeeping's rounds |
+| IDEMPOTENCY_KEY_RETENTION_HOURS | 24 | how long a command's first answer is kept |
+| PROCESSED_EVENT_RETENTION_HOURS | 336 | how long a consumer's claim on an event is kept |
 """
 
 from __future__ import annotations
@@ -102,7 +105,13 @@ def postgres_settings(service: str) -> dict:
     its URL, MIGRATE_ON_START, and the time limits that are set."""
     return {"DATABASE_URL": database_url(service),
             "MIGRATE_ON_START": env_flag("MIGRATE_ON_START", True),
-            **{name: env_float(name, 0.0) for name in PG_TIMEOUT_VARIABLES if env(name)}}
+            **{name: env_float(name, 0.0) for name in PG_TIMEOUT_VARIABLES if env(name)},
+            **{name: env_float(name, 0.0) for name in HOUSEKEEPING_VARIABLES if env(name)}}
+
+
+# shared.housekeeping's settings (its defaults there): passed on when set
+HOUSEKEEPING_VARIABLES = ("HOUSEKEEPING_INTERVAL", "HOUSEKEEPING_CHUNK", "HOUSEKEEPING_BUDGET",
+                          "IDEMPOTENCY_KEY_RETENTION_HOURS", "PROCESSED_EVENT_RETENTION_HOURS")
 
 
 def dynamodb_settings() -> dict:

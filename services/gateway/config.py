@@ -35,6 +35,10 @@
 | LIMITS_KEY_PREFIX | bellyfed-gateway | the prefix of the limits' Redis keys |
 | CORS_ORIGINS | (none) | comma-separated origins browsers may call the API from; `*` for any |
 | READY_TIMEOUT | 2 | seconds each /ready check may take |
+| READY_CACHE_SECONDS | 1 | how long one /ready check's result answers every caller |
+| HTTP_KEEPALIVE_TIMEOUT | 20 | seconds a kept-alive connection may sit idle (http.py) |
+| HTTP_SOCKET_TIMEOUT | 30 | seconds one read or write of a client may take |
+| HTTP_MAX_CONNECTIONS | 1000 | connections open at once; past it a new one is answered 503 |
 | ACCESS_LOG | errors | `errors`: a line per answer of 500+ or slower than ACCESS_LOG_SLOW_MS; |
 |   | | `all`: a line per request; `off` (http.AccessLog) |
 | ACCESS_LOG_SLOW_MS | 500 | what "slow" means for ACCESS_LOG=errors |
@@ -170,6 +174,10 @@ def load() -> dict:
         LIMITS_KEY_PREFIX=env("LIMITS_KEY_PREFIX", "bellyfed-gateway"),
         CORS_ORIGINS=cors_origins(),
         READY_TIMEOUT=env_float("READY_TIMEOUT", 2.0),
+        READY_CACHE_SECONDS=env_float("READY_CACHE_SECONDS", 1.0),
+        HTTP_KEEPALIVE_TIMEOUT=env_float("HTTP_KEEPALIVE_TIMEOUT", 20.0),
+        HTTP_SOCKET_TIMEOUT=env_float("HTTP_SOCKET_TIMEOUT", 30.0),
+        HTTP_MAX_CONNECTIONS=env_int("HTTP_MAX_CONNECTIONS", 1000),
         ACCESS_LOG=access_log(),
         ACCESS_LOG_SLOW_MS=env_float("ACCESS_LOG_SLOW_MS", 500.0),
         HTTP_PUBLIC_MAX_AGE=env_int("HTTP_PUBLIC_MAX_AGE", 10),

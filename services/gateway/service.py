@@ -18,6 +18,7 @@ from services.gateway.domain.limits import (
     WriteLimit,
     storage_for,
 )
+from services.gateway.domain.readiness import SharedChecks
 from services.gateway.domain.viewers import ViewerIds
 from services.gateway.entrypoints.analytics import AnalyticsRoutes
 from services.gateway.entrypoints.catalog import CatalogRoutes
@@ -118,6 +119,16 @@ class ViewerIdProvider(DependencyProvider):
         return self.viewer_ids
 
 
+class ReadinessProvider(DependencyProvider):
+    """/ready's shared checks (domain/readiness.py), one per gateway process."""
+
+    def setup(self):
+        self.shared = SharedChecks(float(self.container.config.get("READY_CACHE_SECONDS", 1.0)))
+
+    def get_dependency(self, worker_ctx):
+        return self.shared
+
+
 class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoutes, ReviewsRoutes,
                      AnalyticsRoutes, OrdersRoutes):
     name = "gateway"
@@ -132,6 +143,7 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
     config = Config()
     auth = AuthProvider()
     viewer_ids = ViewerIdProvider()
+    readiness = ReadinessProvider()
     correlation = CorrelationId()
 
     def emit_view_event(self, event: EventType, payload: dict) -> None:

@@ -31,6 +31,7 @@ def start_gateway(container_factory, service_config, web_config):
             "VIEWER_ID_SECRET": VIEWER_ID_SECRET,  # and VIEWERS' ids
             "MAX_BODY_BYTES": MAX_BODY_BYTES,
             "READY_TIMEOUT": READY_TIMEOUT,
+            "READY_CACHE_SECONDS": 0.0,  # each /ready checks afresh, unless a test says so
             **overrides,
         }
         container = container_factory(GatewayService, config)

@@ -9,7 +9,13 @@ import eventlet
 import requests
 from nameko.rpc import rpc
 
-from services.gateway.tests.support import READY_TIMEOUT, assert_error, wait_read_model_up
+from services.gateway.tests.support import (
+    READY_TIMEOUT,
+    as_admin_user,
+    as_user,
+    assert_error,
+    wait_read_model_up,
+)
 
 RPC_TIMEOUT = 1.0
 SLACK = 2.0  # what "within a few seconds" allows beyond the RPC timeout
@@ -148,11 +154,15 @@ def test_unexpected_downstream_error_is_a_bare_500(container_factory, service_co
 
 
 # --- /ready and /health ----------------------------------------------------------------------
+# which checks failed is for operators (an admin's token); anyone else sees ready or not
+
+OPERATOR = as_admin_user(str(uuid.uuid4()))
+
 
 def test_ready_with_everything_up(catalog, rankings_service, analytics_service, orders_service,
                                   start_gateway, web_session):
     start_gateway()
-    response, elapsed = timed(web_session, "GET", "/ready")
+    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "checks": {
         "broker": "ok", "catalog": "ok", "rankings": "ok", "analytics": "ok", "orders": "ok"}}
@@ -161,7 +171,7 @@ def test_ready_with_everything_up(catalog, rankings_service, analytics_service, 
 
 def test_ready_with_nothing_started(start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    response, elapsed = timed(web_session, "GET", "/ready")
+    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unavailable",
                                   "rankings": "unavailable", "analytics": "unavailable",
@@ -171,7 +181,7 @@ def test_ready_with_nothing_started(start_gateway, web_session):
 
 def test_ready_with_one_service_missing(catalog, start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    response = web_session.get("/ready")
+    response = web_session.get("/ready", headers=OPERATOR)
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "ok", "rankings": "unavailable",
                                   "analytics": "unavailable", "orders": "unavailable"}}
@@ -180,9 +190,9 @@ def test_ready_with_one_service_missing(catalog, start_gateway, web_session):
 def test_ready_with_catalog_stopped(catalog, rankings_service, analytics_service,
                                     orders_service, start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    assert web_session.get("/ready").status_code == 200
+    assert web_session.get("/ready", headers=OPERATOR).status_code == 200
     catalog.kill()  # as good as stop() here (its queue stays), and 2 s faster
-    response, elapsed = timed(web_session, "GET", "/ready")
+    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
     details = assert_error(response, 503, "service_unavailable")
     # gone, not slow: nobody consumes its queue (READY_TIMEOUT and RPC_TIMEOUT are equal
     # here, so which of the two gave up first must not change the verdict)
@@ -196,11 +206,55 @@ def test_ready_with_catalog_slow(container_factory, service_config, rankings_ser
     """READY_TIMEOUT (1 s) bounds the check even when the RPC timeout is longer (2 s)."""
     container_factory(SlowCatalog, service_config).start()
     start_gateway(RPC_TIMEOUT=2.0)
-    response, elapsed = timed(web_session, "GET", "/ready")
+    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unhealthy", "rankings": "ok",
                                   "analytics": "unavailable", "orders": "unavailable"}}
     assert READY_TIMEOUT <= elapsed < 2.0
+
+
+def test_ready_says_what_failed_to_operators_only(catalog, start_gateway, web_session):
+    start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
+    for headers in ({}, as_user(str(uuid.uuid4()))):
+        response = web_session.get("/ready", headers=headers)
+        assert assert_error(response, 503, "service_unavailable") == {}
+        assert "rankings" not in response.text and "broker" not in response.text
+    details = assert_error(web_session.get("/ready", headers=OPERATOR), 503,
+                           "service_unavailable")
+    assert details["checks"]["catalog"] == "ok"
+    assert details["checks"]["rankings"] == "unavailable"
+
+
+def test_ready_everyone_sees_is_ready_or_not(catalog, rankings_service, analytics_service,
+                                             orders_service, start_gateway, web_session):
+    start_gateway()
+    assert web_session.get("/ready").json() == {"status": "ready"}
+
+
+class CountingCatalog:
+    name = "catalog"
+    calls = []
+
+    @rpc
+    def health(self):
+        CountingCatalog.calls.append(time.monotonic())
+        eventlet.sleep(0.3)
+        return {"status": "ok", "service": "catalog"}
+
+
+def test_a_flood_of_ready_runs_one_check_at_a_time(container_factory, service_config,
+                                                   start_gateway, web_session, web_config_port):
+    """Twenty /ready at once, and more within READY_CACHE_SECONDS, cost the catalog one
+    health() RPC, not twenty."""
+    CountingCatalog.calls = []
+    container_factory(CountingCatalog, service_config).start()
+    start_gateway(RPC_TIMEOUT=RPC_TIMEOUT, READY_CACHE_SECONDS=5.0)
+    pool = eventlet.GreenPool(20)
+    statuses = list(pool.imap(lambda _: requests.get(
+        f"http://127.0.0.1:{web_config_port}/ready", timeout=10).status_code, range(20)))
+    assert statuses == [503] * 20  # rankings and the others are not running
+    assert web_session.get("/ready").status_code == 503  # from the cache
+    assert len(CountingCatalog.calls) == 1
 
 
 def test_health_is_up_whatever_the_catalog_does(catalog, start_gateway, web_session):
