@@ -25,6 +25,7 @@ were a third of the path's cost on two cores (bench/orders_create.py).
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 import eventlet
@@ -133,13 +134,17 @@ def count_consumers(amqp_uri: str, service: str) -> int:
 
 
 class TimedReply:
-    def __init__(self, client: RpcClient, method: str, reply):
+    """A request's reply, waited for until the request's deadline (RPC_TIMEOUT from when
+    it was made, the publish included)."""
+
+    def __init__(self, client: RpcClient, method: str, reply, deadline: float):
         self._client = client
         self._method = method
         self._reply = reply
+        self._deadline = deadline
 
     def result(self):
-        timeout = eventlet.Timeout(self._client.timeout)
+        timeout = eventlet.Timeout(max(0.0, self._deadline - time.monotonic()))
         try:
             return self._reply.result()
         except eventlet.Timeout as expired:
@@ -160,7 +165,12 @@ class TimedMethod:
         self._method = method
 
     def call_async(self, *args, **kwargs) -> TimedReply:
+        """Publish the request, within the call's time limit: a broker that does not take
+        it (a memory or disk alarm blocks publishers; a broker that stopped answering) is
+        a 503 when the limit ends, not a hang before the reply's timer even started."""
         client = self._client
+        deadline = time.monotonic() + client.timeout
+        timeout = eventlet.Timeout(client.timeout)
         try:
             if client.routed:
                 reply = self._send(args, kwargs)
@@ -172,7 +182,18 @@ class TimedMethod:
                 f"the {client.service} service is unavailable",
                 {"service": client.service},
             ) from None
-        return TimedReply(client, self._method, reply)
+        except eventlet.Timeout as expired:
+            if expired is not timeout:
+                raise
+            log.warning("rpc %s.%s: the broker did not take the request within %ss",
+                        client.service, self._method, client.timeout)
+            raise ServiceUnavailable(
+                "the message broker is not taking requests, try again shortly",
+                {"service": client.service, "method": self._method,
+                 "timeout_seconds": client.timeout}) from None
+        finally:
+            timeout.cancel()
+        return TimedReply(client, self._method, reply, deadline)
 
     def _send(self, args, kwargs) -> RpcReply:
         """nameko's MethodProxy call (2.14), published without a confirm."""

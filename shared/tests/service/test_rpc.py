@@ -110,3 +110,88 @@ def test_payloads_come_back_as_sent(container_factory, service_config, value):
     with ClusterRpcProxy(service_config, timeout=10) as cluster:
         cluster.caller.relay("warm")
         assert cluster.caller.relay(value) == {"echoed": value}
+
+
+class FreezableProxy:
+    """A TCP proxy to the broker that can stop passing bytes while keeping every connection
+    open: to its clients, a broker that took the socket and stopped answering (as one
+    under a memory alarm stops reading publishers)."""
+
+    def __init__(self, target: tuple[str, int]):
+        import eventlet
+
+        self.target = target
+        self.server = eventlet.listen(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        self.flowing = eventlet.event.Event()
+        self.flowing.send()
+        self.sockets = []
+        self.acceptor = eventlet.spawn(self._accept)
+
+    def _accept(self):
+        import eventlet
+
+        while True:
+            client, _ = self.server.accept()
+            upstream = eventlet.connect(self.target)
+            self.sockets += [client, upstream]
+            eventlet.spawn(self._pipe, client, upstream)
+            eventlet.spawn(self._pipe, upstream, client)
+
+    def _pipe(self, source, sink):
+        try:
+            while data := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(data)
+        except OSError:
+            pass
+
+    def freeze(self):
+        import eventlet
+
+        self.flowing = eventlet.event.Event()
+
+    def thaw(self):
+        self.flowing.send()
+
+    def close(self):
+        self.acceptor.kill()
+        for sock in self.sockets:
+            sock.close()
+        self.server.close()
+
+
+def test_a_broker_that_stops_taking_requests_is_a_503_within_the_timeout(
+        container_factory, service_config):
+    """The caller's time limit covers publishing its request: with the broker frozen under
+    a publish (confirm never coming) the call ends at RPC_TIMEOUT as ServiceUnavailable,
+    and once the broker answers again the next call goes through."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    from nameko.testing.services import entrypoint_hook
+
+    uri = urlsplit(service_config["AMQP_URI"])
+    proxy = FreezableProxy((uri.hostname, uri.port or 5672))
+    proxied = urlunsplit(uri._replace(netloc=f"{uri.username}:{uri.password}@127.0.0.1:"
+                                             f"{proxy.port}"))
+    try:
+        container_factory(Callee, service_config).start()
+        caller = container_factory(Caller, {**service_config, "AMQP_URI": proxied,
+                                            "RPC_TIMEOUT": 1.0})
+        caller.start()
+        proxy.freeze()  # before the first, confirmed, request: its confirm never comes
+        with entrypoint_hook(caller, "relay_or_say") as relay_or_say:
+            started = time.monotonic()
+            assert relay_or_say("frozen") == {"error": "ServiceUnavailable"}
+            assert time.monotonic() - started < 2.5
+        proxy.thaw()
+        with entrypoint_hook(caller, "relay") as relay:
+            deadline = time.monotonic() + 20
+            while True:  # the client's connection may need to come back first
+                try:
+                    assert relay("thawed") == {"echoed": "thawed"}
+                    break
+                except (ServiceUnavailable, ServiceTimeout):
+                    assert time.monotonic() < deadline, "no recovery after the broker thawed"
+    finally:
+        proxy.close()
