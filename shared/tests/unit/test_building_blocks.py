@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import time
 import uuid
 
 import pytest
@@ -132,7 +133,7 @@ def test_an_outer_timeout_is_not_mistaken_for_the_rpc_timeout():
     outer = eventlet.Timeout(0.1)
     with pytest.raises(eventlet.Timeout) as caught:
         try:
-            TimedReply(Client(), "ping", Silent()).result()
+            TimedReply(Client(), "ping", Silent(), time.monotonic() + 5.0).result()
         finally:
             outer.cancel()
     assert caught.value is outer
