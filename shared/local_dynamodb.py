@@ -311,6 +311,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--snapshot-every", type=float, default=60.0, metavar="SECONDS")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(name)s: %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # not a line per request
     patch_moto()
     from moto.server import main as moto_server
 
