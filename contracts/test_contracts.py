@@ -104,6 +104,21 @@ def test_every_rpc_a_service_calls_has_a_contract():
         f"contracts for RPCs nobody calls any more: {sorted(declared - calls)}")
 
 
+def test_exactly_the_events_nobody_consumes_yet_are_published_without_the_mandatory_check():
+    """Every event some service consumes is mandatory (with no queue bound it waits in the
+    outbox: docs/events.md); one nobody consumes is declared `no_consumer_yet`, or its rows
+    would never leave the outbox. The change that makes a service consume one drops it."""
+    consumed = {(producer, event_type) for _, producer, event_type, _ in consumed_events()}
+    declared = event_types()
+    announced = {key for key, event in declared.items() if event.no_consumer_yet}
+    assert announced & consumed == set(), (
+        f"consumed now, so to be published mandatory: drop no_consumer_yet from "
+        f"{sorted(announced & consumed)} in the producer's contract/events.py")
+    assert set(declared) - consumed - announced == set(), (
+        f"nobody consumes {sorted(set(declared) - consumed - announced)}: declare them "
+        "no_consumer_yet=True in the producer's contract/events.py")
+
+
 def test_every_pact_is_verified_by_its_producers_tests():
     for pact in pacts():
         provider = pact["provider"]["name"]

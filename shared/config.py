@@ -17,6 +17,7 @@ environment (see docker-compose.yml and README "Configuration").
 | OUTBOX_POLL_INTERVAL | 1 | seconds between outbox polls when no NOTIFY arrives |
 | OUTBOX_BATCH_SIZE | 200 | outbox rows a relay publishes per transaction |
 | OUTBOX_RETENTION_HOURS | 168 | published outbox rows are deleted after this |
+| OUTBOX_UNROUTABLE_PAUSE_MAX | 30 | most seconds before an event type nobody binds is tried again |
 | EVENT_MAX_ATTEMPTS | 5 | handler attempts before an event is dead-lettered |
 | EVENT_RETRY_DELAY | 1 | seconds before the first retry, doubling (max 60) |
 | LOG_LEVEL | INFO | root log level |
@@ -163,6 +164,7 @@ def nameko_config(service: str, **extra) -> dict:
         "OUTBOX_POLL_INTERVAL": env_float("OUTBOX_POLL_INTERVAL", 1.0),
         "OUTBOX_BATCH_SIZE": env_int("OUTBOX_BATCH_SIZE", 200),
         "OUTBOX_RETENTION_HOURS": env_float("OUTBOX_RETENTION_HOURS", 168.0),
+        "OUTBOX_UNROUTABLE_PAUSE_MAX": env_float("OUTBOX_UNROUTABLE_PAUSE_MAX", 30.0),
         "EVENT_MAX_ATTEMPTS": env_int("EVENT_MAX_ATTEMPTS", 5),
         "EVENT_RETRY_DELAY": env_float("EVENT_RETRY_DELAY", 1.0),
     }

@@ -20,6 +20,13 @@ thousand a second (the gateway's views), where one message per event costs the b
 and every consumer far more than the event is worth (one may still come alone, as a
 plain envelope). Consumers read it with shared.batch_consumer's `consume_batch`, which
 unpacks the array; `consume_event` refuses to bind one.
+
+Every event type is published mandatory (the broker hands back a message no queue is bound
+for, and the outbox keeps its row until one is: shared.outbox), except one its contract
+declares `no_consumer_yet=True`: announced for whoever will need it, with no consumer today,
+so it is published without that check (docs/events.md, "No event goes unrouted").
+`contracts/test_contracts.py` checks the flag against the services' event bindings, both
+ways.
 """
 
 from __future__ import annotations
@@ -49,10 +56,16 @@ class EventType:
     version: int
     payload: type[Schema]
     batched: bool = False  # many envelopes to a message (above)
+    no_consumer_yet: bool = False  # published without the mandatory check (above)
 
     @property
     def key(self) -> tuple[str, str]:
         return self.producer, self.name
+
+    @property
+    def mandatory(self) -> bool:
+        """Published mandatory: a message of it that no queue is bound for comes back."""
+        return not self.no_consumer_yet
 
     def __str__(self) -> str:
         return f"{self.producer}.{self.name}"
@@ -67,11 +80,31 @@ class EventType:
         return self.payload(only=fields, partial=tuple(optional))
 
 
+# every contract's EVENTS, once its module is imported (a producer imports its own)
+_declared: dict[tuple[str, str], EventType] = {}
+
+
 def event_types(*types: EventType) -> dict[str, EventType]:
-    """A contract's event types by name (its `EVENTS`), each name once."""
+    """A contract's event types by name (its `EVENTS`), each name once; declared, so that
+    publishers that hold only an envelope (the outbox relay) find them: `declared_event`."""
     by_name: dict[str, EventType] = {}
     for event in types:
         if event.name in by_name:
             raise ValueError(f"{event} is declared twice")
         by_name[event.name] = event
+    _declared.update((event.key, event) for event in types)
     return by_name
+
+
+def declared_event(producer: str, name: str) -> EventType | None:
+    """The event type a contract's `EVENTS` declares as `producer`'s `name`, if any (and
+    its contract module was imported)."""
+    return _declared.get((producer, name))
+
+
+def publishes_mandatory(producer: str, name: str) -> bool:
+    """Whether `producer`'s events named `name` go out mandatory: all but those a contract
+    declares `no_consumer_yet` (an event type no contract declares is mandatory too, so a
+    typo or a missing import holds events back, loudly, rather than losing them)."""
+    event = declared_event(producer, name)
+    return event is None or event.mandatory

@@ -7,7 +7,9 @@
 Each service's dead letters wait in `dlq.<service>` with the error, the number
 of attempts and the queue they came from. Replay sends a message back to that
 queue with its attempts reset; only what was replayed leaves the dead-letter
-queue. Uses AMQP_URI.
+queue: a replay is published mandatory and acked out of `dlq.<service>` only once
+the broker confirmed it, so one whose queue is gone (a handler renamed since) comes
+back, is reported, and stays a dead letter (exit status 1). Uses AMQP_URI.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import json
 import sys
 from dataclasses import dataclass
 
+from amqp.exceptions import MessageNacked
 from kombu import Connection, Producer
 from kombu.exceptions import ChannelError
 
@@ -28,8 +31,10 @@ from shared.consumer import (
     ORIGIN_HEADER,
     dead_letter_queue_name,
 )
+from shared.events import Returned, on_return
 
 KNOWN_SERVICES = ("catalog", "rankings", "analytics", "orders", "gateway")
+CONFIRM_TIMEOUT = 10.0  # seconds a replay waits for the broker's confirm
 
 
 @dataclass
@@ -75,14 +80,41 @@ def read_dead_letters(channel, service: str) -> list[DeadLetter]:
     return letters
 
 
-def replay(channel, letter: DeadLetter) -> None:
-    headers = {key: value for key, value in (letter.message.headers or {}).items()
-               if key not in (ATTEMPTS_HEADER, ERROR_HEADER, ORIGIN_HEADER, FAILED_AT_HEADER)}
-    producer = Producer(channel)
-    producer.publish(letter.message.body, exchange="", routing_key=letter.origin,
-                     headers=headers, content_type=letter.message.content_type,
-                     content_encoding=letter.message.content_encoding, delivery_mode=2)
-    channel.basic_ack(letter.message.delivery_tag)
+class NotReplayed(Exception):
+    """The broker did not take a replay (returned or refused): its dead letter stays."""
+
+
+class Replayer:
+    """Sends dead letters back to their queues on one channel of a connection opened with
+    `confirm_publish` (each publish waits for its confirm)."""
+
+    def __init__(self, channel):
+        self.channel = channel
+        self._producer = Producer(channel)
+        self._returned: list[Returned] = []
+        on_return(channel, self._returned.append)  # a return comes before its confirm
+
+    def replay(self, letter: DeadLetter) -> None:
+        """Publish `letter` to its queue, mandatory, and ack it out of the dead-letter queue
+        once confirmed; raises NotReplayed, the letter left unacked, when it came back."""
+        headers = {key: value for key, value in (letter.message.headers or {}).items()
+                   if key not in (ATTEMPTS_HEADER, ERROR_HEADER, ORIGIN_HEADER,
+                                  FAILED_AT_HEADER)}
+        self._returned.clear()
+        try:
+            self._producer.publish(
+                letter.message.body, exchange="", routing_key=letter.origin,
+                headers=headers, content_type=letter.message.content_type,
+                content_encoding=letter.message.content_encoding, delivery_mode=2,
+                mandatory=True, confirm_timeout=CONFIRM_TIMEOUT)
+        except MessageNacked as exc:
+            raise NotReplayed(f"{letter.message_id}: the broker refused it (nack); "
+                              "it stays a dead letter") from exc
+        if self._returned:
+            raise NotReplayed(f"{letter.message_id}: no queue {letter.origin} to replay it "
+                              f"to (the broker returned it: {self._returned[0].reason}); "
+                              "it stays a dead letter")
+        self.channel.basic_ack(letter.message.delivery_tag)
 
 
 def main(argv: list[str] | None = None, out=sys.stdout) -> int:
@@ -96,10 +128,10 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     if args.command == "replay" and not (args.ids or args.all):
         parser.error("replay needs message ids or --all")
 
-    with Connection(amqp_uri()) as connection:
+    kept = []
+    # the broker confirms each replay before its dead letter is acked
+    with Connection(amqp_uri(), transport_options={"confirm_publish": True}) as connection:
         channel = connection.channel()
-        # the broker confirms each replay before its dead letter is acked
-        channel.confirm_select()
         letters = [letter for service in (args.service or KNOWN_SERVICES)
                    for letter in read_dead_letters(channel, service)]
         chosen = [letter for letter in letters if args.all or letter.message_id in args.ids]
@@ -112,15 +144,22 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
                 print(letter.summary(), file=out)
                 print(json.dumps(letter.body, indent=2, default=str), file=out)
         else:
+            replayer = Replayer(channel)
             for letter in chosen:
-                replay(channel, letter)
+                try:
+                    replayer.replay(letter)
+                except NotReplayed as exc:
+                    kept.append(str(exc))
+                    continue
                 print(f"replayed {letter.message_id} to {letter.origin}", file=out)
         missing = set(args.ids) - {letter.message_id for letter in letters}
         # closing the channel returns every message we did not ack to its queue
         channel.close()
     for message_id in sorted(missing):
         print(f"no dead letter {message_id}", file=sys.stderr)
-    return 1 if missing else 0
+    for reason in kept:
+        print(f"not replayed: {reason}", file=sys.stderr)
+    return 1 if missing or kept else 0
 
 
 if __name__ == "__main__":

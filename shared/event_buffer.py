@@ -17,8 +17,9 @@ memory and published in batches by a background green thread, off the request pa
   A batch that is not confirmed (a nack, a timeout, a lost connection) is published
   again, whole, on a new connection: each event keeps its event_id, so consumers that
   apply events once (analytics) count each once.
-- Published mandatory: an event no queue is bound for is returned by the broker, counted
-  and logged as unroutable rather than taken for delivered.
+- Published mandatory (as the outbox's events: shared.events, "Unroutable events"): an
+  event no queue is bound for is returned by the broker, counted and logged (at most once
+  a minute) as unroutable rather than taken for delivered.
 - A graceful stop flushes what is buffered (within EVENT_BUFFER_STOP_TIMEOUT seconds). A
   crash, or a stop while the broker is unreachable, loses what was buffered: at most one
   flush interval of events while the broker is healthy.
@@ -54,8 +55,8 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.context import current_correlation_id
-from shared.contract import EventType
-from shared.events import envelopes_in
+from shared.contract import EventType, publishes_mandatory
+from shared.events import Returned, on_return
 
 log = logging.getLogger(__name__)
 
@@ -168,12 +169,15 @@ def messages_of(envelopes: list[tuple[object, dict]]) -> list[tuple[object, str,
 class BatchPublisher:
     """Publishes a batch on one channel in confirm mode and waits for all its confirms."""
 
-    def __init__(self, amqp_uri: str, confirm_timeout: float):
+    def __init__(self, amqp_uri: str, confirm_timeout: float,
+                 clock: Callable[[], float] = time.monotonic):
         self.amqp_uri = amqp_uri
         self.confirm_timeout = confirm_timeout
         self._connection: Connection | None = None
         self._declared: set[str] = set()
         self.returned = 0  # events in the unroutable messages the broker handed back
+        self._clock = clock
+        self._last_return_log = float("-inf")
 
     def _channel(self):
         if self._connection is None:
@@ -187,7 +191,7 @@ class BatchPublisher:
             self._published = 0
             channel.events["basic_ack"].add(self._on_ack)
             channel.events["basic_nack"].add(self._on_nack)
-            channel.events["basic_return"].add(self._on_return)
+            on_return(channel, self._on_return)
             self._connection = connection
             self._declared = set()
         return self._connection.default_channel
@@ -198,11 +202,15 @@ class BatchPublisher:
     def _on_nack(self, delivery_tag, multiple):
         self._nacked = True
 
-    def _on_return(self, exc, exchange, routing_key, message):
-        try:
-            self.returned += len(envelopes_in(orjson.loads(message.body)))
-        except orjson.JSONDecodeError:  # not one of ours: count the message
-            self.returned += 1
+    def _on_return(self, returned: Returned) -> None:
+        self.returned += returned.events
+        now = self._clock()
+        if now - self._last_return_log >= DROP_LOG_INTERVAL:
+            self._last_return_log = now
+            log.error("%d %s event(s) came back unroutable from exchange %s (routing key "
+                      "%r): no queue is bound for them (%d unroutable in all)",
+                      returned.events, returned.routing_key, returned.exchange,
+                      returned.routing_key, self.returned)
 
     def publish(self, envelopes: list[tuple[object, dict]]) -> None:
         """`envelopes`: (exchange, envelope) pairs. Raises when not all were confirmed."""
@@ -218,8 +226,9 @@ class BatchPublisher:
                 # each envelope names its own correlation id: the message names none
                 message = Message(orjson.dumps(body), content_type="application/json",
                                   content_encoding="utf-8", delivery_mode=2)
-                channel.basic_publish(message, exchange=exchange.name,
-                                      routing_key=routing_key, mandatory=True)
+                channel.basic_publish(message, exchange=exchange.name, routing_key=routing_key,
+                                      mandatory=publishes_mandatory(body[0]["producer"],
+                                                                    routing_key))
                 self._published += 1
         deadline = time.monotonic() + self.confirm_timeout
         while self._acked < self._published and not self._nacked:

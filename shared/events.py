@@ -41,6 +41,14 @@ Dual-publishing (the producer sending both versions during the transition) was n
 each fact would travel twice under one event_id, consumers would need a rule to pick one
 and drop the other, the outbox and traffic double, and the transition still ends with
 every consumer reading the new version, which is what step 1 does with one message.
+
+Unroutable events
+-----------------
+The relay's and the event buffer's publishes are mandatory (all but the event types a
+contract declares `no_consumer_yet`: shared.contract.publishes_mandatory): a message no
+queue is bound for comes back (basic.return) instead of being confirmed into nowhere.
+`on_return` hands each one over as a `Returned`; RabbitMQ sends it before that message's
+confirm, so once a publisher holds its confirms it knows which messages came back.
 """
 
 from __future__ import annotations
@@ -50,8 +58,10 @@ import copy
 import time
 import uuid
 from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
+import orjson
 from kombu import Connection, Producer
 from marshmallow import RAISE, Schema, fields, validate
 from nameko.amqp.publish import Publisher
@@ -60,7 +70,7 @@ from nameko.extensions import DependencyProvider
 from nameko.standalone.events import get_event_exchange
 
 from shared.context import CORRELATION_ID_KEY, current_correlation_id
-from shared.contract import EventType
+from shared.contract import EventType, publishes_mandatory
 
 
 class EnvelopeSchema(Schema):
@@ -152,13 +162,62 @@ class EnvelopePublisher:
         return envelope
 
 
+@dataclass(frozen=True)
+class Returned:
+    """A mandatory message the broker handed back (basic.return): no queue is bound for its
+    routing key on its exchange. `event_ids` are those of the envelopes it carried (none
+    when its body is not envelopes)."""
+
+    exchange: str
+    routing_key: str
+    reason: str  # the broker's reply text: NO_ROUTE
+    event_ids: tuple[str, ...]
+
+    @property
+    def events(self) -> int:
+        """The events it carried (a message that is not ours counts as one)."""
+        return len(self.event_ids) or 1
+
+
+def _event_ids_in(body: bytes) -> tuple[str, ...]:
+    try:
+        envelopes = envelopes_in(orjson.loads(body))
+    except orjson.JSONDecodeError:
+        return ()
+    return tuple(str(envelope["event_id"]) for envelope in envelopes
+                 if isinstance(envelope, dict) and "event_id" in envelope)
+
+
+def on_return(channel, handler: Callable[[Returned], None]) -> None:
+    """Call `handler` with each message `channel` gets back (basic.return), while it reads
+    the frames that came before that message's confirm. (A channel with no handler would
+    raise the return as a ChannelError from whatever it was waiting for instead.)"""
+
+    def returned(exc, exchange: str, routing_key: str, message) -> None:
+        handler(Returned(exchange, routing_key, getattr(exc, "reply_text", str(exc)),
+                         _event_ids_in(message.body)))
+
+    channel.events["basic_return"].add(returned)
+
+
+@dataclass(frozen=True)
+class Published:
+    """What the broker said of a batch: `confirmed` envelopes, from the first, are on it,
+    except those at the positions `returned`, which it handed back unroutable."""
+
+    confirmed: int
+    returned: frozenset[int] = frozenset()
+
+
 class PublishIncomplete(Exception):
     """A batch publish that stopped part way: `confirmed` envelopes, from the first, are
-    on the broker; the rest may or may not be (send them again)."""
+    on the broker (but those at the positions `returned`, which came back unroutable); the
+    rest may or may not be (send them again)."""
 
-    def __init__(self, confirmed: int, reason: str):
+    def __init__(self, confirmed: int, reason: str, returned: frozenset[int] = frozenset()):
         super().__init__(f"{reason} ({confirmed} confirmed first)")
         self.confirmed = confirmed
+        self.returned = frozenset(position for position in returned if position < confirmed)
 
 
 class BatchPublisher:
@@ -167,10 +226,12 @@ class BatchPublisher:
     per envelope (the outbox relay's rounds: shared.outbox).
 
     One connection and channel of its own, in confirm mode, kept between batches and
-    opened again after any failure. `publish_all` answers how many went, which is all of
-    them, or raises PublishIncomplete naming the first ones the broker confirmed (its
-    confirms may come for many at once, and a nack for one means those after it are not
-    known to be there either)."""
+    opened again after any failure. Mandatory (but the event types declared
+    `no_consumer_yet`): `publish_all` answers `Published`, every envelope confirmed and the
+    positions of those the broker returned unroutable, or raises PublishIncomplete naming
+    the first ones the broker confirmed (its confirms may come for many at once, and a nack
+    for one means those after it are not known to be there either) and which of them came
+    back."""
 
     def __init__(self, amqp_uri: str, producer: str, config: dict | None = None,
                  confirm_timeout: float = 10.0):
@@ -189,13 +250,18 @@ class BatchPublisher:
                 channel.confirm_select()
                 channel.events["basic_ack"].add(self._on_ack)
                 channel.events["basic_nack"].add(self._on_nack)
+                on_return(channel, self._on_return)
             except Exception:
                 connection.release()
                 raise
             self._connection, self._channel = connection, channel
             self._producer = Producer(channel, serializer="json")
             self._sent, self._acked, self._acked_alone, self._nacked = 0, 0, set(), None
+            self._returned: set[str] = set()  # event ids, of this batch
         return self._connection
+
+    def _on_return(self, returned: Returned) -> None:
+        self._returned.update(returned.event_ids)
 
     def _on_ack(self, delivery_tag: int, multiple: bool) -> None:
         if multiple:
@@ -210,17 +276,19 @@ class BatchPublisher:
         first = self._acked + 1 if multiple else delivery_tag
         self._nacked = first if self._nacked is None else min(self._nacked, first)
 
-    def publish_all(self, envelopes: list[dict]) -> int:
+    def publish_all(self, envelopes: list[dict]) -> Published:
         if not envelopes:
-            return 0
+            return Published(0)
         connection = self._open()
         start = self._sent  # delivery tags count from 1 on the channel
+        self._returned.clear()
         failure = None
         try:
             for envelope in envelopes:
                 self._producer.publish(
                     envelope, exchange=self.exchange, routing_key=envelope["event_type"],
                     headers=context_headers(envelope.get("correlation_id")),
+                    mandatory=publishes_mandatory(self.producer, envelope["event_type"]),
                     delivery_mode=2, retry=False, declare=())
                 self._sent += 1
         except Exception as exc:
@@ -230,12 +298,15 @@ class BatchPublisher:
                                     else min(self.confirm_timeout, 2.0))
         except Exception as exc:
             failure = failure or f"{type(exc).__name__}: {exc}"
+        # each return came before its message's confirm: those confirmed are all known
+        returned = frozenset(position for position, envelope in enumerate(envelopes)
+                             if str(envelope["event_id"]) in self._returned)
         if failure is None and self._nacked is None:
-            return len(envelopes)
+            return Published(len(envelopes), returned)
         last = self._acked if self._nacked is None else min(self._acked, self._nacked - 1)
         self.close()
         raise PublishIncomplete(max(0, min(last, self._sent) - start),
-                                failure or "the broker refused a message (nack)")
+                                failure or "the broker refused a message (nack)", returned)
 
     def _wait_for_confirms(self, connection, timeout: float) -> None:
         deadline = time.monotonic() + timeout

@@ -12,9 +12,35 @@ broker's confirms of them all (shared.events.BatchPublisher), and marks them pub
 - if the broker is down, rows stay unpublished and go when it is back;
 - if the relay dies after publishing but before marking, the rows go again:
   delivery is at least once, and consumers are idempotent by event_id;
+- a row no queue is bound for stays unpublished until one is (below);
 - published rows are deleted after OUTBOX_RETENTION_HOURS.
 
 Migrations create the table with `create_outbox_table(op)`.
+
+Unroutable rows
+---------------
+Rows go out mandatory (but the event types a contract declares `no_consumer_yet`:
+shared.contract), so the broker hands back a message no queue is bound for (a handler
+renamed, its queue deleted, a consumer not deployed yet) rather than confirming it into
+nowhere. Such a row is not marked published: it is counted (`counts["unroutable"]`, each
+time it comes back), logged as an error naming its event type and routing key, and tried
+again.
+
+- Order. A return holds back its event type (its routing key), not the whole outbox: the
+  returned row and every later row of that type in the round stay unpublished, even one
+  that did route (a queue bound meanwhile), so that a queue bound for the type receives
+  its rows in id order; a row of the type that went before the return is marked. Rows of
+  other types go on: a return means no queue at all receives the type, so no consumer
+  can see them out of order with it. (A consumer that later adds the type to a queue that
+  already reads other types gets the held backlog after them, as it gets any history it
+  starts reading late.)
+- Pace. A held type is left out of the rounds (`event_type NOT IN ...`: every other row
+  still flows at full speed) and tried again after a pause that starts at the poll
+  interval and doubles with each return in a row, up to OUTBOX_UNROUTABLE_PAUSE_MAX: a
+  row that keeps coming back costs one publish a pause, never a busy loop, and its rows
+  go within one pause of a queue being bound. A round in which the held type routes
+  again ends its hold. Holds live in each replica's memory; another replica learns of an
+  unbound type from its own first return.
 """
 
 from __future__ import annotations
@@ -23,6 +49,9 @@ import contextlib
 import json
 import logging
 import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
 
 import eventlet
 import psycopg2
@@ -100,12 +129,25 @@ def add_to_outbox(session: Session, envelopes: list[dict]) -> None:
                                    "channel": notify_channel(envelopes[0]["producer"])})
 
 
+@dataclass
+class Hold:
+    """An event type the broker returned: left out of the rounds until `until`."""
+
+    returns: int  # in a row
+    until: float  # on the relay's clock
+
+
 class Relay:
-    """Publishes committed outbox rows. Plain object: the nameko extension below runs it."""
+    """Publishes committed outbox rows. Plain object: the nameko extension below runs it.
+
+    `counts` (for metrics): "published" rows marked, "unroutable" rows the broker returned
+    (each time), "failed rounds"; `held`: the event types held back now (above)."""
 
     def __init__(self, database_url: str, amqp_uri: str, producer: str, *,
                  batch_size: int = 200, poll_interval: float = 1.0,
-                 retention_hours: float = 168.0, prune_every: float = 600.0):
+                 retention_hours: float = 168.0, prune_every: float = 600.0,
+                 unroutable_pause_max: float = 30.0,
+                 clock: Callable[[], float] = time.monotonic):
         self.database_url = database_url
         self.engine = make_engine(database_url, pool_size=2, max_overflow=0)
         self.publisher = BatchPublisher(amqp_uri, producer)
@@ -114,33 +156,86 @@ class Relay:
         self.poll_interval = poll_interval
         self.retention_hours = retention_hours
         self.prune_every = prune_every
+        self.unroutable_pause_max = unroutable_pause_max
+        self.counts: Counter = Counter()
+        self.held: dict[str, Hold] = {}
+        self._clock = clock
         self._listener = None
         self._last_prune = 0.0
+        self._round_was_full = False
 
     # --- one pass --------------------------------------------------------------------
 
     def relay_batch(self) -> int:
-        """Publish up to batch_size unpublished rows, in id order; returns how many went."""
+        """Publish up to batch_size unpublished rows, in id order, but for the event types
+        held back (above); returns how many were marked published."""
+        now = self._clock()
+        waiting = sorted(name for name, hold in self.held.items() if hold.until > now)
+        query = select(outbox_table.c.id, outbox_table.c.event_type, outbox_table.c.envelope
+                       ).where(outbox_table.c.published_at.is_(None))
+        if waiting:
+            query = query.where(outbox_table.c.event_type.not_in(waiting))
         failure = None
         with self.engine.connect() as conn, conn.begin():
             rows = conn.execute(
-                select(outbox_table.c.id, outbox_table.c.envelope)
-                .where(outbox_table.c.published_at.is_(None))
-                .order_by(outbox_table.c.id)
-                .limit(self.batch_size)
+                query.order_by(outbox_table.c.id).limit(self.batch_size)
                 .with_for_update(skip_locked=True)
             ).all()
             # the whole round goes out before one wait for its confirms
             try:
-                confirmed = self.publisher.publish_all([envelope for _, envelope in rows])
+                published = self.publisher.publish_all([envelope for *_, envelope in rows])
             except PublishIncomplete as exc:
-                failure, confirmed = exc, exc.confirmed
-            published = [row_id for row_id, _ in rows[:confirmed]]
+                failure, published = exc, exc
+            marked, returned = self._routed(rows, published.confirmed, published.returned)
             # what went out is marked (and committed) even when the broker failed half way
-            self._mark_published(conn, published)
+            self._mark_published(conn, [row_id for row_id, _ in marked])
+        self._round_was_full = len(rows) == self.batch_size
+        self.counts["published"] += len(marked)
+        complete = failure is None and not self._round_was_full
+        self._note_routing(rows, marked, returned, complete, now)
         if failure is not None:
             raise failure
-        return len(published)
+        return len(marked)
+
+    @staticmethod
+    def _routed(rows, confirmed: int, returned_at: frozenset[int]
+                ) -> tuple[list[tuple[int, str]], Counter]:
+        """The (id, event type) of the rows to mark, and how many rows of each type came
+        back: of the confirmed rows, all but those returned and those after a return of
+        their own type (they wait, in order, behind it)."""
+        marked, returned = [], Counter()
+        for position, (row_id, event_type, _) in enumerate(rows[:confirmed]):
+            if position in returned_at:
+                returned[event_type] += 1
+            elif event_type not in returned:
+                marked.append((row_id, event_type))
+        return marked, returned
+
+    def _note_routing(self, rows, marked, returned: Counter, complete: bool, now: float
+                      ) -> None:
+        """Hold back the types that came back; end the hold of a type tried again that
+        routed, or that has no row left (another replica published them)."""
+        tried = {event_type for _, event_type, _ in rows}
+        went = {event_type for _, event_type in marked}
+        for event_type in [name for name, hold in self.held.items() if hold.until <= now]:
+            if event_type in returned:
+                continue
+            if event_type in went or (complete and event_type not in tried):
+                del self.held[event_type]
+                if event_type in went:
+                    log.info("outbox: %s.%s events route again; the ones held back go",
+                                self.producer, event_type)
+        for event_type, count in returned.items():
+            self.counts["unroutable"] += count
+            hold = self.held.setdefault(event_type, Hold(0, now))
+            hold.returns += 1
+            pause = min(self.unroutable_pause_max, self.poll_interval * 2 ** (hold.returns - 1))
+            hold.until = now + pause
+            log.error("outbox: %d %s.%s event(s) came back unroutable from exchange %s "
+                      "(routing key %r): no queue is bound for them; they stay unpublished "
+                      "and are tried again in %.1fs (return %d in a row)", count,
+                      self.producer, event_type, self.publisher.exchange.name, event_type,
+                      pause, hold.returns)
 
     @staticmethod
     def _mark_published(conn: Connection, ids: list[int]) -> None:
@@ -151,11 +246,10 @@ class Relay:
             )
 
     def relay_all(self) -> int:
-        total = 0
-        while (count := self.relay_batch()) > 0:
-            total += count
-            if count < self.batch_size:
-                break
+        """Rounds until one is not full; returns how many rows were marked published."""
+        total = self.relay_batch()
+        while self._round_was_full:
+            total += self.relay_batch()
         return total
 
     def prune(self) -> int:
@@ -217,17 +311,18 @@ class Relay:
         failures = 0
         while not should_stop():
             try:
-                count = self.relay_batch()
+                self.relay_batch()
                 failures = 0
             except Exception:
                 failures += 1
+                self.counts["failed rounds"] += 1
                 delay = min(30.0, 0.25 * 2 ** min(failures, 7))
                 log.warning("outbox relay failed (%s in a row); retrying in %.1fs",
                             failures, delay, exc_info=failures == 1)
                 eventlet.sleep(delay)
                 continue
             self.maybe_prune()
-            if count < self.batch_size:
+            if not self._round_was_full:  # (a held type waits out its pause: above)
                 self.wait_for_work(self.poll_interval)
 
     def maybe_prune(self) -> None:
@@ -251,7 +346,8 @@ class OutboxRelay(DependencyProvider):
     """Runs the relay in every replica of a service: `relay = OutboxRelay()`.
 
     Config: OUTBOX_POLL_INTERVAL (s, default 1), OUTBOX_BATCH_SIZE (200),
-    OUTBOX_RETENTION_HOURS (168).
+    OUTBOX_RETENTION_HOURS (168), OUTBOX_UNROUTABLE_PAUSE_MAX (s, 30: the longest pause
+    before an event type no queue is bound for is tried again).
     """
 
     def setup(self):
@@ -262,6 +358,7 @@ class OutboxRelay(DependencyProvider):
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
             poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
             retention_hours=float(config.get("OUTBOX_RETENTION_HOURS", 168)),
+            unroutable_pause_max=float(config.get("OUTBOX_UNROUTABLE_PAUSE_MAX", 30)),
         )
         self._stopping = False
         self._thread = None

@@ -9,10 +9,15 @@ from decimal import Decimal
 
 from marshmallow import Schema, fields
 
-from shared.contract import EventType
+from shared.contract import EventType, event_types
 
 ENTRY_RECORDED = EventType("ledger", "entry_recorded", 1, Schema)
 LINE_WRITTEN = EventType("journal", "line_written", 1, Schema)
+# the outbox tests' unroutable events: one no consumer binds, one its contract announces
+ENTRY_VOIDED = EventType("ledger", "entry_voided", 1, Schema)
+ENTRY_AUDITED = EventType("ledger", "entry_audited", 1, Schema, no_consumer_yet=True)
+# the ledger's contract (its EVENTS), as a service's contract package declares them
+LEDGER_EVENTS = event_types(ENTRY_RECORDED, ENTRY_VOIDED, ENTRY_AUDITED)
 
 
 class Payload(Schema):

@@ -79,15 +79,20 @@ def watch_publishing(witness_file: WitnessFile) -> None:
         publish(self, envelope)  # returns once the broker confirmed it
         record([envelope])
 
-    def publish_all_and_record(self, envelopes: list[dict]) -> int:
-        # the outbox relay's rounds: what the broker confirmed, all or the first ones
+    def publish_all_and_record(self, envelopes: list[dict]):
+        # the outbox relay's rounds: what the broker confirmed, all or the first ones, but
+        # those it returned unroutable
+        def routed(published) -> list[dict]:
+            return [envelope for position, envelope in enumerate(envelopes[:published.confirmed])
+                    if position not in published.returned]
+
         try:
-            confirmed = publish_all(self, envelopes)
+            published = publish_all(self, envelopes)
         except PublishIncomplete as exc:
-            record(envelopes[:exc.confirmed])
+            record(routed(exc))
             raise
-        record(envelopes[:confirmed])
-        return confirmed
+        record(routed(published))
+        return published
 
     EnvelopePublisher.publish = publish_and_record
     BatchPublisher.publish_all = publish_all_and_record

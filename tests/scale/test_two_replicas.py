@@ -171,6 +171,9 @@ def test_the_outbox_relays_of_both_replicas_publish_each_event_once(catalog_repl
         while (message := channel.basic_get(capture.name, no_ack=True)) is not None:
             received.append(json.loads(message.body))
         channel.queue_delete(capture.name)
+    # the restaurant an earlier test created came back unroutable (no queue was bound for
+    # restaurant_created then) and waited in the outbox for this queue: not ours to count
+    received = [body for body in received if body["payload"]["id"] in restaurant_ids]
     arrived = Counter(body["event_id"] for body in received)
     assert set(arrived) == rows  # every committed event, and only those
     assert set(arrived.values()) == {1}  # none published twice

@@ -103,7 +103,12 @@ class BadgeAwardedSchema(Payload):
     badge_name = fields.String(required=True)
 
 
-USER_REGISTERED = EventType(PRODUCER, "user_registered", 1, UserRegisteredSchema)
+# no_consumer_yet (user_registered, points_awarded, badge_awarded): announced for whoever
+# needs them, consumed by nobody yet, so published without the mandatory check; the change
+# that makes a service consume one drops its flag (contracts/test_contracts.py insists),
+# after which an unbound queue holds it in the outbox (docs/events.md)
+USER_REGISTERED = EventType(PRODUCER, "user_registered", 1, UserRegisteredSchema,
+                            no_consumer_yet=True)
 DISH_RANKED = EventType(PRODUCER, "dish_ranked", 1, DishRankedPayload)
 RANKING_MOVED = EventType(PRODUCER, "ranking_moved", 1, RankingMovedPayload)
 RANKING_REMOVED = EventType(PRODUCER, "ranking_removed", 1, RankingRemovedPayload)
@@ -114,8 +119,10 @@ REVIEW_LIKED = EventType(PRODUCER, "review_liked", 1, ReviewLikedEventSchema)
 REVIEW_COMMENTED = EventType(PRODUCER, "review_commented", 1, ReviewCommentedEventSchema)
 USER_FOLLOWED = EventType(PRODUCER, "user_followed", 1, FollowEventSchema)
 USER_UNFOLLOWED = EventType(PRODUCER, "user_unfollowed", 1, FollowEventSchema)
-POINTS_AWARDED = EventType(PRODUCER, "points_awarded", 1, PointsAwardedSchema)
-BADGE_AWARDED = EventType(PRODUCER, "badge_awarded", 1, BadgeAwardedSchema)
+POINTS_AWARDED = EventType(PRODUCER, "points_awarded", 1, PointsAwardedSchema,
+                           no_consumer_yet=True)
+BADGE_AWARDED = EventType(PRODUCER, "badge_awarded", 1, BadgeAwardedSchema,
+                          no_consumer_yet=True)
 
 EVENTS = event_types(USER_REGISTERED, DISH_RANKED, RANKING_MOVED, RANKING_REMOVED,
                      REVIEW_CREATED, REVIEW_UPDATED, REVIEW_DELETED, REVIEW_LIKED,

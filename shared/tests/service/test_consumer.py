@@ -3,17 +3,26 @@
 from __future__ import annotations
 
 import io
+import json
 import uuid
 
 import eventlet
 import pytest
-from kombu import Connection
+from kombu import Connection, Producer
 from sqlalchemy import BigInteger, Column, Identity, Integer, MetaData, String, Table, select
 from sqlalchemy.dialects.postgresql import UUID
 
 from conftest import drop_database, fresh_database
 from shared import deadletters
-from shared.consumer import ATTEMPTS_HEADER, ERROR_HEADER, consume_event, dead_letter_queue_name
+from shared.consumer import (
+    ATTEMPTS_HEADER,
+    ERROR_HEADER,
+    FAILED_AT_HEADER,
+    ORIGIN_HEADER,
+    consume_event,
+    dead_letter_queue,
+    dead_letter_queue_name,
+)
 from shared.db import Database, Store
 from shared.events import EnvelopePublisher
 from shared.idempotency import idempotency_metadata
@@ -185,6 +194,37 @@ def test_dead_letters_can_be_listed_and_replayed(tally, service_config, monkeypa
     after = io.StringIO()
     deadletters.main(["list", "--service", "tally"], out=after)
     assert "0 dead letter(s)" in after.getvalue()
+
+
+def test_a_replay_the_broker_returns_stays_a_dead_letter(service_config, monkeypatch, capsys):
+    """A letter whose queue is gone (its handler renamed since) comes back from the broker
+    unroutable: it stays in the dead-letter queue, and the tool says so; the others of the
+    same run are replayed."""
+    monkeypatch.setenv("AMQP_URI", service_config["AMQP_URI"])
+    with Connection(service_config["AMQP_URI"]) as connection:
+        channel = connection.channel()
+        dead_letter_queue("tally")(channel).declare()
+        channel.queue_declare("test-replays-here", durable=True, auto_delete=False)
+        for message_id, origin in (("a-kept", "evt-ledger-entry_recorded--tally.renamed"),
+                                   ("b-replayed", "test-replays-here")):
+            Producer(channel).publish(
+                {"seq": 1}, exchange="", routing_key=dead_letter_queue_name("tally"),
+                serializer="json", message_id=message_id, delivery_mode=2,
+                headers={ORIGIN_HEADER: origin, ATTEMPTS_HEADER: 3, ERROR_HEADER: "boom",
+                         FAILED_AT_HEADER: "2024-01-01T00:00:00+00:00"})
+
+        out = io.StringIO()
+        assert deadletters.main(["replay", "--all", "--service", "tally"], out=out) == 1
+        assert out.getvalue() == "replayed b-replayed to test-replays-here\n"
+        assert ("not replayed: a-kept: no queue evt-ledger-entry_recorded--tally.renamed to "
+                "replay it to (the broker returned it: NO_ROUTE); it stays a dead letter"
+                ) in capsys.readouterr().err
+        replayed = channel.basic_get("test-replays-here", no_ack=True)
+        assert json.loads(replayed.body) == {"seq": 1} and ORIGIN_HEADER not in replayed.headers
+
+        [kept] = deadletters.read_dead_letters(channel, "tally")
+        assert (kept.message_id, kept.origin, kept.attempts, kept.error) == (
+            "a-kept", "evt-ledger-entry_recorded--tally.renamed", 3, "boom")
 
 
 def test_unknown_dead_letter_id_is_an_error(service_config, monkeypatch):

@@ -3,6 +3,7 @@ whole after a failure, flushed at a graceful stop, bounded while the broker is a
 
 from __future__ import annotations
 
+import logging
 import uuid
 
 import eventlet
@@ -140,6 +141,22 @@ def test_with_the_broker_away_the_buffer_holds_its_bound_and_counts_the_rest(
     away[0] = False
     bodies = events.take(counts["buffered"], timeout=15)
     assert seqs(bodies) == list(range(counts["buffered"]))  # the newest were dropped
+
+
+def test_events_no_queue_is_bound_for_are_counted_and_logged_unroutable(start_pass, caplog):
+    container = start_pass()  # nothing binds pass.events
+    with caplog.at_level(logging.ERROR, logger="shared.event_buffer"):
+        plate(container, 0, 30)
+        buffered = buffered_of(container)
+        with eventlet.Timeout(5):
+            while buffered.counts["unroutable"] < 30:
+                eventlet.sleep(0.02)
+    assert buffered.counts["unroutable"] == 30
+    errors = [record.getMessage() for record in caplog.records
+              if record.levelno == logging.ERROR]
+    assert len(errors) == 1  # once a minute at most, however many come back
+    assert "came back unroutable from exchange pass.events (routing key 'dish_plated')" in (
+        errors[0])
 
 
 def test_an_envelope_is_what_the_event_schema_says():

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import logging
+
 import eventlet
 import pytest
 from sqlalchemy import Column, Integer, MetaData, Table, select, text
 from sqlalchemy.orm import Session
 
 from conftest import drop_database, fresh_database
+from shared.contract import EventType
 from shared.db import Store
 from shared.events import PublishIncomplete
 from shared.outbox import Relay, outbox_metadata, outbox_table
 from shared.postgres import make_engine
-from shared.tests.event_types import ENTRY_RECORDED
+from shared.tests.event_types import ENTRY_AUDITED, ENTRY_RECORDED, ENTRY_VOIDED
 
 metadata = MetaData()
 entries = Table("entries", metadata, Column("seq", Integer, primary_key=True))
@@ -80,6 +83,43 @@ def unpublished(engine) -> int:
         return conn.scalar(text("SELECT count(*) FROM outbox WHERE published_at IS NULL"))
 
 
+def commit_events(engine, events: list[tuple[EventType, int]]) -> None:
+    """One transaction per (event type, seq): its entries row and its event."""
+    for event, seq in events:
+        with Session(engine) as session:
+            store = LedgerStore(session, "ledger")
+            with store.transaction():
+                session.execute(entries.insert().values(seq=seq))
+                store.emit(event, {"seq": seq})
+
+
+def unpublished_rows(engine) -> list[tuple[str, int]]:
+    with engine.connect() as conn:
+        return [tuple(row) for row in conn.execute(text(
+            "SELECT event_type, (envelope->'payload'->>'seq')::int FROM outbox "
+            "WHERE published_at IS NULL ORDER BY id"))]
+
+
+def bound_only_to(recorder, routing_key: str):
+    """An EventRecorder whose queue receives `routing_key` only (not '#')."""
+    channel = recorder.connection.default_channel
+    channel.queue_unbind(recorder.queue.name, recorder.exchange.name, "#")
+    channel.queue_bind(recorder.queue.name, recorder.exchange.name, routing_key)
+    return recorder
+
+
+def seqs_of(bodies) -> list[int]:
+    return [body["payload"]["seq"] for body in bodies]
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def test_rolled_back_changes_leave_no_event(engine, relays, record_events):
     events = record_events("ledger")
     committed = record(engine, range(10), fail_on={2, 5})
@@ -139,7 +179,8 @@ def test_a_commit_wakes_the_relay_before_the_polling_interval(engine, relays, re
         thread.kill()
 
 
-def test_published_rows_are_pruned_after_the_retention_period(engine, relays):
+def test_published_rows_are_pruned_after_the_retention_period(engine, relays, record_events):
+    record_events("ledger")  # a queue bound for them: unroutable rows would stay unpublished
     record(engine, range(4))
     relay = relays(retention_hours=1)
     relay.relay_batch()
@@ -227,3 +268,76 @@ def test_a_nack_marks_only_the_rows_confirmed_before_it(engine, relays, record_e
     assert relay.relay_all() == 3
     seqs = [body["payload"]["seq"] for body in events.take(9)]
     assert seqs == [0, 1, 2, 3, 4, 5, 3, 4, 5]  # at least once: 4-6 went again
+
+
+# --- rows no queue is bound for -----------------------------------------------------------
+
+def test_a_row_no_queue_is_bound_for_stays_unpublished_until_one_is(
+        engine, relays, record_events, caplog):
+    recorded = bound_only_to(record_events("ledger"), "entry_recorded")
+    commit_events(engine, [(ENTRY_RECORDED, 0), (ENTRY_RECORDED, 1), (ENTRY_VOIDED, 2),
+                           (ENTRY_RECORDED, 3), (ENTRY_VOIDED, 4), (ENTRY_RECORDED, 5)])
+    clock = Clock()
+    relay = relays(poll_interval=1.0, clock=clock)
+    with caplog.at_level(logging.ERROR, logger="shared.outbox"):
+        assert relay.relay_batch() == 4
+    # the rows before the returned one, and the other type's after it, went and are marked
+    assert unpublished_rows(engine) == [("entry_voided", 2), ("entry_voided", 4)]
+    assert seqs_of(recorded.take(4)) == [0, 1, 3, 5]
+    assert relay.counts["unroutable"] == 2 and relay.counts["published"] == 4
+    [error] = [record.getMessage() for record in caplog.records
+               if record.levelno == logging.ERROR]
+    assert "2 ledger.entry_voided event(s) came back unroutable" in error
+    assert "exchange ledger.events (routing key 'entry_voided')" in error
+
+    # held back for its pause (the poll interval, doubling): the other rows still go
+    commit_events(engine, [(ENTRY_RECORDED, 6)])
+    assert relay.relay_batch() == 1 and relay.counts["unroutable"] == 2
+    clock.now += 1.0
+    assert relay.relay_batch() == 0 and relay.counts["unroutable"] == 4  # tried: unbound
+    assert relay.held["entry_voided"].until == clock.now + 2.0
+
+    voided = bound_only_to(record_events("ledger"), "entry_voided")  # its consumer, late
+    clock.now += 1.0
+    assert relay.relay_batch() == 0  # still within its pause
+    clock.now += 1.0
+    assert relay.relay_batch() == 2 and unpublished(engine) == 0
+    assert seqs_of(voided.take(2)) == [2, 4]  # in order
+    assert relay.held == {} and relay.counts["unroutable"] == 4
+    assert seqs_of(recorded.take_all()) == [6]
+
+
+def test_a_row_that_keeps_coming_back_does_not_spin_the_relay(engine, relays, record_events):
+    recorded = bound_only_to(record_events("ledger"), "entry_recorded")
+    commit_events(engine, [(ENTRY_VOIDED, 0)])
+    relay = relays(poll_interval=0.1, unroutable_pause_max=0.4)
+    stopping = []
+    thread = eventlet.spawn(relay.run_forever, lambda: bool(stopping))
+    try:
+        eventlet.sleep(0.3)
+        # twenty commits wake the relay twenty times, and their rows go at once
+        commit_events(engine, [(ENTRY_RECORDED, seq) for seq in range(1, 21)])
+        assert seqs_of(recorded.take(20)) == list(range(1, 21))
+        eventlet.sleep(1.0)
+        # tried again after 0.1, 0.2, 0.4, 0.4 s...: a handful of returns in ~1.5 s, where a
+        # relay trying it every round would have had one a wake-up and a poll (30 or more)
+        assert 1 <= relay.counts["unroutable"] <= 7
+        assert unpublished_rows(engine) == [("entry_voided", 0)]
+        voided = bound_only_to(record_events("ledger"), "entry_voided")
+        assert seqs_of(voided.take(1, timeout=2)) == [0]  # within one pause of the binding
+        with eventlet.Timeout(2):  # marked once its confirm came, and the hold ended
+            while unpublished(engine) or relay.held:
+                eventlet.sleep(0.02)
+    finally:
+        stopping.append(True)
+        thread.kill()
+
+
+def test_an_event_announced_without_a_consumer_is_published_with_no_queue_bound(
+        engine, relays):
+    # ENTRY_AUDITED's contract says no_consumer_yet: published without the mandatory check
+    commit_events(engine, [(ENTRY_AUDITED, 0), (ENTRY_RECORDED, 1), (ENTRY_AUDITED, 2)])
+    relay = relays()
+    assert relay.relay_batch() == 2
+    assert unpublished_rows(engine) == [("entry_recorded", 1)]  # mandatory: came back
+    assert relay.counts["unroutable"] == 1 and list(relay.held) == ["entry_recorded"]

@@ -12,8 +12,10 @@ import pytest
 from marshmallow import ValidationError
 
 from services.catalog.contract.events import DISH_CREATED
+from services.rankings.contract.events import BADGE_AWARDED, DISH_RANKED
 from shared import config
 from shared.context import new_correlation_id, set_correlation_id
+from shared.contract import publishes_mandatory
 from shared.errors import InvalidInput
 from shared.events import make_envelope, parse_envelope
 from shared.log import JsonFormatter
@@ -188,3 +190,15 @@ def test_conflict_pauses_double_and_are_jittered():
     pauses = [conflict_pause(0.05, 3) for _ in range(200)]
     assert all(0.1 <= pause <= 0.3 for pause in pauses)  # 0.2 s, give or take half
     assert len(set(pauses)) > 100
+
+
+# --- mandatory publishing ----------------------------------------------------------------
+
+def test_events_are_mandatory_but_those_a_contract_announces_without_a_consumer():
+    assert not publishes_mandatory("rankings", "badge_awarded") and BADGE_AWARDED.no_consumer_yet
+    assert not publishes_mandatory("rankings", "points_awarded")
+    assert not publishes_mandatory("rankings", "user_registered")
+    assert publishes_mandatory("rankings", "dish_ranked") and DISH_RANKED.mandatory
+    assert publishes_mandatory("catalog", "dish_created")
+    # a type no contract declares (a typo, a contract not imported) is held, never lost
+    assert publishes_mandatory("rankings", "badge_awardd")

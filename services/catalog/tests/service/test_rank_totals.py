@@ -116,12 +116,14 @@ def test_average_follows_placements_moves_and_removals(catalog, rankings, restau
 def test_ranks_change_no_dish_details_and_announce_nothing(catalog, rankings, restaurant,
                                                            record_events):
     dish = add_dish(catalog, restaurant, "Curry Laksa")
+    # the creations above waited in the outbox for a queue bound to them: they may come now
     events = record_events("catalog")
     rankings.dispatch(DISH_RANKED, ranked(dish, 2))
     average_becomes(catalog, dish, 2.0)
     after = catalog.get_dish(dish["id"])
     assert {**after, "average_rank": None} == dish  # updated_at included
-    assert events.take_all() == []  # a derived figure: no dish_updated echo
+    announced = [body["event_type"] for body in events.take_all()]
+    assert set(announced) <= {"restaurant_created", "dish_created"}  # no dish_updated echo
 
 
 def test_a_redelivered_event_changes_nothing(catalog, rankings, restaurant, db):
