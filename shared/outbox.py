@@ -13,7 +13,8 @@ broker's confirms of them all (shared.events.BatchPublisher), and marks them pub
 - if the relay dies after publishing but before marking, the rows go again:
   delivery is at least once, and consumers are idempotent by event_id;
 - a row no queue is bound for stays unpublished until one is (below);
-- published rows are deleted after OUTBOX_RETENTION_HOURS.
+- published rows are deleted after OUTBOX_RETENTION_HOURS, by housekeeping
+  (shared.housekeeping: one replica at a time, as fast as they were written).
 
 Migrations create the table with `create_outbox_table(op)`.
 
@@ -145,7 +146,6 @@ class Relay:
 
     def __init__(self, database_url: str, amqp_uri: str, producer: str, *,
                  batch_size: int = 200, poll_interval: float = 1.0,
-                 retention_hours: float = 168.0, prune_every: float = 600.0,
                  unroutable_pause_max: float = 30.0,
                  clock: Callable[[], float] = time.monotonic):
         self.database_url = database_url
@@ -154,14 +154,11 @@ class Relay:
         self.producer = producer
         self.batch_size = batch_size
         self.poll_interval = poll_interval
-        self.retention_hours = retention_hours
-        self.prune_every = prune_every
         self.unroutable_pause_max = unroutable_pause_max
         self.counts: Counter = Counter()
         self.held: dict[str, Hold] = {}
         self._clock = clock
         self._listener = None
-        self._last_prune = 0.0
         self._round_was_full = False
 
     # --- one pass --------------------------------------------------------------------
@@ -252,18 +249,6 @@ class Relay:
             total += self.relay_batch()
         return total
 
-    def prune(self) -> int:
-        """Delete rows published longer ago than the retention period."""
-        with self.engine.begin() as conn:
-            result = conn.execute(
-                text(
-                    "DELETE FROM outbox WHERE id IN (SELECT id FROM outbox "
-                    "WHERE published_at < now() - make_interval(secs => :seconds) LIMIT 5000)"
-                ),
-                {"seconds": self.retention_hours * 3600},
-            )
-        return result.rowcount
-
     def pending(self) -> int:
         with self.engine.connect() as conn:
             return conn.scalar(
@@ -321,20 +306,8 @@ class Relay:
                             failures, delay, exc_info=failures == 1)
                 eventlet.sleep(delay)
                 continue
-            self.maybe_prune()
             if not self._round_was_full:  # (a held type waits out its pause: above)
                 self.wait_for_work(self.poll_interval)
-
-    def maybe_prune(self) -> None:
-        now = time.monotonic()
-        if now - self._last_prune >= self.prune_every:
-            self._last_prune = now
-            try:
-                pruned = self.prune()
-                if pruned:
-                    log.info("outbox: pruned %s published rows", pruned)
-            except Exception:
-                log.warning("outbox prune failed", exc_info=True)
 
     def close(self) -> None:
         self.close_listener()
@@ -346,7 +319,7 @@ class OutboxRelay(DependencyProvider):
     """Runs the relay in every replica of a service: `relay = OutboxRelay()`.
 
     Config: OUTBOX_POLL_INTERVAL (s, default 1), OUTBOX_BATCH_SIZE (200),
-    OUTBOX_RETENTION_HOURS (168), OUTBOX_UNROUTABLE_PAUSE_MAX (s, 30: the longest pause
+    OUTBOX_UNROUTABLE_PAUSE_MAX (s, 30: the longest pause
     before an event type no queue is bound for is tried again).
     """
 
@@ -357,7 +330,6 @@ class OutboxRelay(DependencyProvider):
             self.container.service_name,
             batch_size=int(config.get("OUTBOX_BATCH_SIZE", 200)),
             poll_interval=float(config.get("OUTBOX_POLL_INTERVAL", 1.0)),
-            retention_hours=float(config.get("OUTBOX_RETENTION_HOURS", 168)),
             unroutable_pause_max=float(config.get("OUTBOX_UNROUTABLE_PAUSE_MAX", 30)),
         )
         self._stopping = False

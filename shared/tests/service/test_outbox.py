@@ -13,7 +13,7 @@ from conftest import drop_database, fresh_database
 from shared.contract import EventType
 from shared.db import Store
 from shared.events import PublishIncomplete
-from shared.outbox import Relay, outbox_metadata, outbox_table
+from shared.outbox import Relay, outbox_metadata
 from shared.postgres import make_engine
 from shared.tests.event_types import ENTRY_AUDITED, ENTRY_RECORDED, ENTRY_VOIDED
 
@@ -177,23 +177,6 @@ def test_a_commit_wakes_the_relay_before_the_polling_interval(engine, relays, re
     finally:
         stopping.append(True)
         thread.kill()
-
-
-def test_published_rows_are_pruned_after_the_retention_period(engine, relays, record_events):
-    record_events("ledger")  # a queue bound for them: unroutable rows would stay unpublished
-    record(engine, range(4))
-    relay = relays(retention_hours=1)
-    relay.relay_batch()
-    record(engine, [10])  # still unpublished: never pruned
-    with engine.begin() as conn:
-        conn.execute(text("UPDATE outbox SET published_at = now() - interval '2 hours' "
-                          "WHERE event_id IN (SELECT event_id FROM outbox "
-                          "WHERE published_at IS NOT NULL LIMIT 3)"))
-    assert relay.prune() == 3
-    with engine.connect() as conn:
-        assert conn.scalar(select(outbox_table.c.id).where(
-            outbox_table.c.published_at.is_(None)).limit(1)) is not None
-        assert conn.scalar(text("SELECT count(*) FROM outbox")) == 2
 
 
 def test_a_publish_failing_half_way_keeps_what_went_out_marked(engine, relays, record_events):

@@ -126,6 +126,7 @@ class FreezableProxy:
         self.flowing = eventlet.event.Event()
         self.flowing.send()
         self.sockets = []
+        self.pipes = []
         self.acceptor = eventlet.spawn(self._accept)
 
     def _accept(self):
@@ -135,15 +136,15 @@ class FreezableProxy:
             client, _ = self.server.accept()
             upstream = eventlet.connect(self.target)
             self.sockets += [client, upstream]
-            eventlet.spawn(self._pipe, client, upstream)
-            eventlet.spawn(self._pipe, upstream, client)
+            self.pipes += [eventlet.spawn(self._pipe, client, upstream),
+                           eventlet.spawn(self._pipe, upstream, client)]
 
     def _pipe(self, source, sink):
         try:
             while data := source.recv(65536):
                 self.flowing.wait()
                 sink.sendall(data)
-        except OSError:
+        except Exception:  # closed under it: the proxy is going away
             pass
 
     def freeze(self):
@@ -152,10 +153,13 @@ class FreezableProxy:
         self.flowing = eventlet.event.Event()
 
     def thaw(self):
-        self.flowing.send()
+        if not self.flowing.ready():
+            self.flowing.send()
 
     def close(self):
-        self.acceptor.kill()
+        self.thaw()
+        for thread in [self.acceptor, *self.pipes]:
+            thread.kill()
         for sock in self.sockets:
             sock.close()
         self.server.close()
