@@ -4,6 +4,8 @@
 the per-test vhost, starts `tests/fault/ledger.py` and `tests/fault/tally.py` as process
 groups (logs under tmp_path), SIGKILLs or stops them, counts what happened in PostgreSQL
 and RabbitMQ, and waits with deadlines that print every process log when they pass.
+`module()` starts a `python -m` module the same way (a real service, or the moto server:
+see batched.py), and `pause()` SIGSTOPs a process.
 """
 
 from __future__ import annotations
@@ -36,11 +38,15 @@ LOG_TAIL_LINES = 60
 
 
 class ServiceProcess:
-    """One service run as `python tests/fault/<script>`, in its own process group."""
+    """One service run as `python tests/fault/<script>` (or `python -m <module>`), in its
+    own process group."""
 
-    def __init__(self, name: str, script: Path, env: dict, log_path: Path):
+    def __init__(self, name: str, script: Path, env: dict, log_path: Path,
+                 command: list[str] | None = None):
+        """`command` replaces `python <script>` (e.g. `python -m services.orders`)."""
         self.name = name
         self.script = script
+        self.command = command or [sys.executable, str(script)]
         self.env = env
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
@@ -60,7 +66,7 @@ class ServiceProcess:
             log.write(f"===== {self.name}: start #{self.starts} =====\n".encode())
             log.flush()
             self.proc = subprocess.Popen(
-                [sys.executable, str(self.script)], cwd=ROOT, env=self.env,
+                self.command, cwd=ROOT, env=self.env,
                 stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -98,6 +104,15 @@ class ServiceProcess:
         self.terminate()
         self.wait_stopped(timeout)
 
+    def pause(self) -> None:
+        """SIGSTOP: the process stays, holding its sockets, and answers nothing."""
+        assert self.alive(), f"{self.name} is not running"
+        self._signal_group(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        """SIGCONT after `pause`."""
+        self._signal_group(signal.SIGCONT)
+
     def cleanup(self) -> None:
         """Finalizer: SIGKILL what is left of this process group."""
         if self.proc is not None:
@@ -123,7 +138,10 @@ class Harness:
     def __init__(self, amqp_uri: str, log_dir: Path, tag: str):
         self.amqp_uri = amqp_uri
         self.log_dir = log_dir
+        self.tag = tag
         self.processes: list[ServiceProcess] = []
+        self.databases: list[str] = []  # URLs of `database()`'s, dropped at cleanup
+        self.watched: dict[str, Callable[[], object]] = {}  # more of `state()`: `watch()`
         self.ledger_url = fresh_database(f"bellyfed_fault_{tag}_ledger")
         self.tally_url = fresh_database(f"bellyfed_fault_{tag}_tally")
         ledger.create_tables(self.ledger_url)
@@ -167,6 +185,26 @@ class Harness:
         return self._process(name, "ledger.py", self.ledger_url,
                              {"OUTBOX_POLL_INTERVAL": 0.2, **env})
 
+    def module(self, name: str, module: str, *args: str, database_url: str = "",
+               **env) -> ServiceProcess:
+        """`python -m <module> <args>` as a process (not started): a real service
+        (`services.orders`), or a DynamoDB the test may pause (`shared.local_dynamodb`)."""
+        process = ServiceProcess(name, Path(module), self._env(database_url, env),
+                                 self.log_dir / f"{name}.log",
+                                 command=[sys.executable, "-m", module, *args])
+        self.processes.append(process)
+        return process
+
+    def database(self, name: str) -> str:
+        """A fresh, empty database of this test's own (a real service migrates it)."""
+        url = fresh_database(f"bellyfed_fault_{self.tag}_{name}")
+        self.databases.append(url)
+        return url
+
+    def watch(self, name: str, probe: Callable[[], object]) -> None:
+        """Show `probe()` under `name` in the state a failed wait prints."""
+        self.watched[name] = probe
+
     def stop(self, *processes: ServiceProcess) -> None:
         """Stop `processes` gracefully, all at once."""
         for process in processes:
@@ -179,7 +217,7 @@ class Harness:
             process.cleanup()
         self.ledger_db.dispose()
         self.tally_db.dispose()
-        for url in (self.ledger_url, self.tally_url):
+        for url in (self.ledger_url, self.tally_url, *self.databases):
             with contextlib.suppress(Exception):
                 drop_database(url.rsplit("/", 1)[1])
 
@@ -331,7 +369,7 @@ class Harness:
         for key, probe in [("effects", self.effect_counts), ("redeliveries", self.redeliveries),
                            ("committed", lambda: len(self.committed_seqs())),
                            ("outbox (rows, unpublished)", self.outbox_counts),
-                           ("queues", self.queued)]:
+                           ("queues", self.queued), *self.watched.items()]:
             try:
                 state[key] = probe()
             except Exception as exc:  # the state is for a failure message: never mask it
