@@ -29,7 +29,7 @@ from shared.postgres import ensure_database, make_engine
 # A test's level is the folder it is in (README "Tests"): `scripts/test -m unit` runs the
 # I/O-free ones in seconds, `-m "not fault and not api"` skips the slowest.
 LEVELS = ("unit", "storage", "service", "contracts", "http", "e2e", "scale", "fault", "deploy",
-          "api", "architecture")
+          "api", "architecture", "browser")
 ROOT = os.path.dirname(os.path.abspath(__file__))
 
 

@@ -22,6 +22,25 @@ ensure_venv() {
     touch "$stamp"
   fi
   export PATH="$VENV/bin:$PATH"
+  ensure_node_packages
+}
+
+# The npm packages the gateway serves (services/gateway/package.json; the dashboard's chart
+# library): `npm ci` from the lock file when it is newer than the copy the gateway serves,
+# then Chart.js's bundle copied beside the page (services/gateway/static/chart.umd.js,
+# not in git). Without npm, a warning: the system runs, the dashboard draws no charts.
+ensure_node_packages() {
+  local gateway="$ROOT/services/gateway"
+  local served="$gateway/static/chart.umd.js"
+  if [ -f "$served" ] && [ ! "$gateway/package-lock.json" -nt "$served" ]; then return 0; fi
+  if ! command -v npm >/dev/null 2>&1; then
+    echo "npm is missing: the dashboard (GET /dashboard) will draw no charts" >&2
+    return 0
+  fi
+  log "installing the gateway's npm packages (npm ci: the dashboard's chart library)"
+  npm ci --prefix "$gateway" --omit=dev --ignore-scripts --no-audit --no-fund --loglevel=error \
+    >/dev/null
+  cp "$gateway/node_modules/chart.js/dist/chart.umd.js" "$served"
 }
 
 ensure_redis() {  # the gateway's shared limits (REDIS_URL); started if installed but stopped
@@ -70,8 +89,9 @@ ensure_rabbitmq() {
   echo "RabbitMQ management API did not answer on :15672" >&2; return 1
 }
 
-# ensure_packages PACKAGE...: Debian packages the scripts and benchmarks use (wrk for
-# bench/gateway_read.py), installed when missing and apt-get can; a warning otherwise
+# ensure_packages PACKAGE...: Debian packages the scripts, benchmarks and tests use (wrk for
+# bench/gateway_read.py, chromium for tests/browser), installed when missing and apt-get
+# can; a warning otherwise
 ensure_packages() {
   local missing=()
   for package in "$@"; do
@@ -82,7 +102,8 @@ ensure_packages() {
   if ! { apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 \
          || { apt-get update -qq >/dev/null 2>&1 \
               && apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1; }; }; then
-    echo "could not install ${missing[*]} (bench/ needs them; the system runs without)" >&2
+    echo "could not install ${missing[*]} (bench/ or tests/browser need them; the system" \
+      "runs without)" >&2
   fi
 }
 

@@ -67,6 +67,7 @@ DISTRIBUTIONS = {
     ]),
     "services/gateway": ("bellyfed_gateway", [
         "services/gateway/service.py", "services/gateway/__main__.py",
+        "services/gateway/static/dashboard.html", "services/gateway/static/dashboard.js",
     ]),
     **{f"services/{name}/contract": (f"bellyfed_{name}_contract", [
         f"services/{name}/contract/__init__.py", f"services/{name}/contract/{module}.py",
