@@ -4,14 +4,32 @@ accepts or answers comes from that service's contract package."""
 
 from __future__ import annotations
 
-from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
+from datetime import UTC, datetime
+
+from marshmallow import (
+    RAISE,
+    Schema,
+    ValidationError,
+    fields,
+    post_load,
+    validate,
+    validates_schema,
+)
 
 from services.analytics.contract import rpc as analytics_rpc
 from services.catalog.contract.rpc import DishSchema, RestaurantSchema
 from services.gateway.contract.events import DEVICE_TYPES
 from services.gateway.domain.views import ANONYMOUS_ID
-from services.orders.contract.rpc import metrics_window_errors
-from services.rankings.contract.rpc import ProfileLiteSchema, ReviewSummarySchema
+from services.orders.contract.rpc import (
+    StatusMetricSchema,
+    default_metrics_window,
+    metrics_window_errors,
+)
+from services.rankings.contract.rpc import (
+    FavoriteSchema,
+    ProfileLiteSchema,
+    ReviewSummarySchema,
+)
 from shared.contract import EventType
 from shared.schemas import QuerySchema, UtcDateTime
 
@@ -116,26 +134,33 @@ class TrendingRestaurantSchema(analytics_rpc.TrendingRestaurantSchema):
     restaurant = fields.Nested(RestaurantSchema, required=True, allow_none=True)
 
 
-class TrendingRestaurantsSchema(Schema):
+class TrendingRestaurantsSchema(PageSchema):
+    """The top `limit` in one page (total is count): by decayed score, in `city` or
+    overall; or, asked for a `period`, by that window's raw views."""
+
     items = fields.List(fields.Nested(TrendingRestaurantSchema), required=True)
-    period = fields.String(required=True, validate=validate.OneOf(analytics_rpc.PERIODS))
+    city = fields.String(required=True, allow_none=True, metadata={
+        "description": "the city asked for; null: overall"})
+    # an enum must list null itself for a nullable field (OpenAPI 3.0.3)
+    period = fields.String(required=True, allow_none=True,
+                           validate=validate.OneOf([*analytics_rpc.PERIODS, None]),
+                           metadata={"description": "the window of raw counts asked for; "
+                                                    "null: by decayed score"})
 
 
 class TrendingDishSchema(analytics_rpc.TrendingDishSchema):
     dish = fields.Nested(DishSchema, required=True, allow_none=True)
 
 
-class TrendingDishesSchema(Schema):
+class TrendingDishesSchema(PageSchema):
+    """A city's top `limit` dishes in one page (total is count)."""
+
     items = fields.List(fields.Nested(TrendingDishSchema), required=True)
     city = fields.String(required=True)
 
 
 class ExpertSchema(analytics_rpc.PopularitySchema):
     profile = fields.Nested(ProfileLiteSchema, required=True, allow_none=True)
-
-
-class ExpertsSchema(Schema):
-    items = fields.List(fields.Nested(ExpertSchema), required=True)
 
 
 class LeaderboardRestaurantSchema(analytics_rpc.LeaderboardRestaurantSchema):
@@ -146,26 +171,56 @@ class LeaderboardUserSchema(analytics_rpc.LeaderboardUserSchema):
     profile = fields.Nested(ProfileLiteSchema, required=True, allow_none=True)
 
 
-class LeaderboardSchema(analytics_rpc.LeaderboardSchema):
-    restaurants = fields.List(fields.Nested(LeaderboardRestaurantSchema), required=True)
+class LeaderboardSchema(PageSchema, analytics_rpc.LeaderboardSchema):
+    """The board's restaurants (the items, in one page: total is count) and, beside them,
+    its users."""
+
+    items = fields.List(fields.Nested(LeaderboardRestaurantSchema), required=True)
     users = fields.List(fields.Nested(LeaderboardUserSchema), required=True)
+
+
+# --- favorites (SPEC §4): rankings' favorite, joined with the catalog's restaurant ---------
+
+class FavoriteRestaurantSchema(FavoriteSchema):
+    """A favorite and its restaurant (null when the catalog no longer has it)."""
+
+    restaurant = fields.Nested(RestaurantSchema, required=True, allow_none=True)
 
 
 # --- orders (SPEC §6): the metrics window, as a query string names it -----------------------
 
 class _MetricsWindow(QuerySchema):
+    """Hours from `from` to `to`; what is not given is the last 24 hours' (orders'
+    default_metrics_window), filled in when loaded."""
+
     @validates_schema
     def bounded(self, data: dict, **kwargs) -> None:
-        if errors := metrics_window_errors(data["from"], data["to"], "from", "to"):
+        start, end = default_metrics_window(data.get("from"), data.get("to"), datetime.now(UTC))
+        if errors := metrics_window_errors(start, end, "from", "to"):
             raise ValidationError(errors)
+
+    @post_load
+    def filled(self, data: dict, **kwargs) -> dict:
+        start, end = default_metrics_window(data.get("from"), data.get("to"), datetime.now(UTC))
+        return {**data, "from": start, "to": end}
 
 
 # `from` is a Python keyword: a class body cannot name a field so, from_dict can
 OrderMetricsQuery = _MetricsWindow.from_dict({
     # a time without an offset is UTC, as the hours are
-    "from": UtcDateTime(required=True),
-    "to": UtcDateTime(required=True),
+    "from": UtcDateTime(metadata={"description": "the first hour (default: 24 hours before "
+                                                 "`to`)"}),
+    "to": UtcDateTime(metadata={"description": "the last hour (default: now)"}),
 }, name="OrderMetricsQuery")
+
+
+class OrderMetricsSchema(PageSchema):
+    """The window's hours in one page (total is count), with the window itself (the last
+    24 hours unless the query named one)."""
+
+    items = fields.List(fields.Nested(StatusMetricSchema), required=True)
+    start = fields.AwareDateTime(required=True, data_key="from")
+    end = fields.AwareDateTime(required=True, data_key="to")
 
 
 # --- the events the gateway publishes: views, for analytics (its contract) ------------------

@@ -2,6 +2,11 @@
 
 The argument schemas read values as a query string carries them ("10" is 10): the gateway
 validates its query with the same schema it forwards to, as the catalog's list does.
+
+Its lists (trending restaurants and dishes, top influencers, a leaderboard's restaurants)
+answer the list shape every service does (shared.schemas.page: `{items, count, total,
+total_is_estimate, next_offset, next_cursor}`), with the keys they need beside it. Each is
+the top `limit` there is, in one page: `total` is `count`, and there is no next page.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ ENTITY_TYPES = ("restaurant", "dish", "menu", "reviews", "listing")
 # what a client may record an engagement on (the listing is only ever viewed)
 ENGAGEMENT_ENTITY_TYPES = ("restaurant", "dish", "menu", "reviews")
 ENGAGEMENT_TYPES = ("click", "share", "save", "call", "directions", "website", "menu_open")
+# a restaurant's own pages, whose engagement is the restaurant's (keyed by its id)
+RESTAURANT_PAGES = ("restaurant", "menu", "reviews")
 # the one listing entity: the restaurant list and search pages together
 LISTING_ID = "all"
 TOP_LIMIT = {"default": 10, "max": 50}
@@ -90,10 +97,24 @@ class DashboardQuery(QuerySchema):
 
 
 class TrendingRestaurantsQuery(QuerySchema):
-    """get_trending_restaurants(period="week", limit=10)."""
+    """get_trending_restaurants(period=None, limit=10, city=None): the restaurants of
+    highest decayed score (half-life 7 days), in `city` or overall; or, with a `period`,
+    the most viewed in the current calendar day/week/month/year (raw counts, overall
+    only: a period and a city together are refused)."""
 
-    period = _period()
+    period = fields.String(validate=validate.OneOf(PERIODS), metadata={
+        "description": "Raw view counts in the current calendar day, ISO week, month or "
+                       "year instead of the decayed score (overall: not with city)"})
     limit = _limit()
+    city = place_name(metadata={
+        "description": "Trending in this city (matched ignoring case and spaces); "
+                       "overall when absent"})
+
+    @validates_schema
+    def _city_or_period(self, data, **kwargs):
+        if data.get("period") is not None and data.get("city") is not None:
+            raise ValidationError("a period's raw view counts are overall: ask for a city's "
+                                  "trending restaurants without a period", "city")
 
 
 class TrendingDishesQuery(QuerySchema):
@@ -165,8 +186,14 @@ class RestaurantTrafficSchema(Schema):
 
 
 class TrendingRestaurantSchema(Schema):
+    """A trending restaurant. Decayed (no period): its score as of now and what made it,
+    counted in this year and the last; with a period: its views in that window, and no
+    score (null)."""
+
     restaurant_id = fields.UUID(required=True)
     views = fields.Integer(required=True)
+    score = fields.Float(required=True, allow_none=True)  # decayed to now: half-life 7 days
+    ranking_count = fields.Integer(required=True, allow_none=True)  # rankings of its dishes
 
 
 class TrendingDishSchema(Schema):
@@ -199,9 +226,12 @@ class LeaderboardUserSchema(Schema):
 
 
 class LeaderboardSchema(Schema):
+    """get_leaderboard: a page (see above) of the board's restaurants, and beside them its
+    city and cuisine (as asked), its users and when it was last refreshed."""
+
+    items = fields.List(fields.Nested(LeaderboardRestaurantSchema), required=True)
     city = fields.String(required=True)
     cuisine = fields.String(required=True)
-    restaurants = fields.List(fields.Nested(LeaderboardRestaurantSchema), required=True)
     users = fields.List(fields.Nested(LeaderboardUserSchema), required=True)
     updated_at = fields.String(required=True, allow_none=True)  # ISO-8601, None until refreshed
 
@@ -211,3 +241,21 @@ class EngagementSchema(Schema):
     entity_id = fields.UUID(required=True)
     engagement_type = fields.String(required=True)
     count = fields.Integer(required=True)  # that engagement type's total, this one included
+
+
+def _counts(**kwargs) -> fields.Dict:
+    return fields.Dict(keys=fields.String(validate=validate.OneOf(ENGAGEMENT_TYPES)),
+                       values=fields.Integer(), required=True, **kwargs)
+
+
+class RestaurantEngagementSchema(Schema):
+    """get_restaurant_engagement: every engagement type's count (0 where none) on the
+    restaurant's own pages, summed (`counts`) and per page (`by_entity_type`). Records
+    are kept 90 days; the counters for ever."""
+
+    restaurant_id = fields.UUID(required=True)
+    counts = _counts(metadata={"description": "per engagement type, over the "
+                                              "restaurant, menu and reviews pages"})
+    by_entity_type = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(RESTAURANT_PAGES)), values=_counts(),
+        required=True)

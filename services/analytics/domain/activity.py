@@ -7,21 +7,23 @@ What each event means (tables in storage/activity.py):
   delta to influence_score in the same update (5·followers + 3·reviews + 2·rankings stays
   exact without a read), and sets scope="ALL" if absent, the InfluenceScoreIndex partition.
 - dish_ranked: 6 − rank forward-decayed trending points (and ranking_count +1: placements
-  received) for the dish in the event's city, on the item of the event's era (the calendar
-  year of occurred_at, domain/decay.py); the restaurant's ranking_score +(6 − rank);
+  received) for the dish in the event's city, and for its restaurant overall and in that
+  city (domain/trending.py), each on the item of the event's era (the calendar year of
+  occurred_at, domain/decay.py); the restaurant's ranking_score +(6 − rank);
   leaderboard memberships of the restaurant and the user in every city#cuisine board of
   the restaurant; what the event tells of the dish and restaurant, if Places lacks it.
 - ranking_moved: the restaurant's ranking_score += old_rank − new_rank;
   ranking_removed: −(6 − old_rank). So ranking_score = Σ(6 − rank) over current rankings.
 - restaurant_* / dish_*: the Places facts (name, city, cuisines / restaurant, dish type),
-  memberships of the restaurant's boards, tombstones on deletion. A deleted dish is also
-  marked deleted on its trending items of the deletion's era and the one before: a read
-  skips a dish if any item it merges is marked, so it stays hidden through the next era
-  too; past that, only points earned after the deletion could show it again (its views
-  are not counted; a ranking of a deleted dish would be).
+  memberships of the restaurant's boards, tombstones on deletion. A deleted dish (or
+  restaurant) is also marked deleted on its trending items of the deletion's era and the
+  one before: a read skips it if any item it merges is marked, so it stays hidden through
+  the next era too; past that, only points earned after the deletion could show it again
+  (its views are not counted; a ranking of a deleted dish would be).
 - dish_viewed: one forward-decayed trending point and views +1 for the dish in its
   restaurant's city (Places: DISH# → restaurant_id → RESTAURANT# → city), on the item of
-  the view's era.
+  the view's era. restaurant_viewed: the same for the restaurant, overall and in its city
+  (Places: RESTAURANT# → city; overall only while its city is unknown).
 
 Order. Events of one queue may arrive out of order (retries, replicas), so every counter
 is a commutative ADD: the final value is exact whatever the order, and a counter can read
@@ -43,7 +45,8 @@ from datetime import UTC, datetime, timedelta
 
 from marshmallow import Schema
 
-from services.analytics.domain.decay import HALF_LIFE, era_expires_at, era_of, forward_points
+from services.analytics.domain import trending
+from services.analytics.domain.decay import HALF_LIFE
 from services.analytics.domain.keys import (
     BOARD_REGISTRY,
     board_id,
@@ -52,19 +55,19 @@ from services.analytics.domain.keys import (
     normalize_cuisines,
     restaurant_board,
     restaurant_place,
-    trending_key,
     user_board,
 )
 from services.analytics.domain.periods import as_utc
 from services.catalog.contract import events as catalog
-from services.gateway.contract.events import DISH_VIEWED
+from services.gateway.contract.events import DISH_VIEWED, RESTAURANT_VIEWED
 from services.rankings.contract import events as rankings
 from services.rankings.contract.rpc import MAX_RANK
 from shared.schemas import load
 from shared.writes import Increment, PutIfAbsent
 
 USER_POPULARITY = "UserPopularity"
-TRENDING_DISHES = "TrendingDishes"
+TRENDING_DISHES = trending.TRENDING_DISHES
+TRENDING_RESTAURANTS = trending.TRENDING_RESTAURANTS
 PLACES = "Places"
 LEADERBOARD_MEMBERS = "LeaderboardMembers"
 LEADERBOARDS = "Leaderboards"
@@ -116,25 +119,10 @@ def board_memberships(city: str | None, cuisines: list[str], restaurant_id: str,
     return writes
 
 
-def _era_item(city: str, era: int) -> dict:
-    """What every trending item of an era carries besides its key."""
-    return {"city": city, "era": era, "expires_at": era_expires_at(era)}
-
-
-def _trending(city: str, dish_id: str, points: int, at: datetime, half_life: timedelta,
-              counter: str, facts: dict) -> Increment:
-    era, score = forward_points(points, at, half_life)
-    return Increment(TRENDING_DISHES, trending_key(city, dish_id, era),
-                     add={"trending_score": score, counter: 1},
-                     set={**facts, **_era_item(city, era)})
-
-
-def _trending_deleted(city: str, dish_id: str, at: datetime) -> list[Increment]:
-    """The marks that hide a deleted dish from trending reads (which merge the current and
-    the previous era). An item that was never trending stays outside the index."""
-    return [Increment(TRENDING_DISHES, trending_key(city, dish_id, era),
-                      set={"deleted": True, **_era_item(city, era)})
-            for era in (era_of(at), era_of(at) - 1)]
+def _trending_dish(city: str, dish_id: str, points: int, at: datetime, half_life: timedelta,
+                   counter: str, facts: dict) -> Increment:
+    return trending.points_for(trending.DISHES, city, dish_id, points, at, half_life, counter,
+                               city=city, facts=facts)
 
 
 def _restaurant_score(restaurant_id: str, delta: int, **facts) -> Increment:
@@ -191,10 +179,13 @@ def _dish_ranked(event: _Event) -> list[Write]:
                   set_if_absent={"restaurant_id": restaurant_id,
                                  "dish_type": payload["dish_type"]}),
     ]
+    # the restaurant trends overall even where the event names no city
+    writes += trending.restaurant_points(restaurant_id, city, points, event.at,
+                                         event.half_life, trending.RANKINGS)
     if city:
-        writes.append(_trending(city, dish_id, points, event.at, event.half_life,
-                                "ranking_count", {"restaurant_id": restaurant_id,
-                                                  "dish_type": payload["dish_type"]}))
+        writes.append(_trending_dish(city, dish_id, points, event.at, event.half_life,
+                                     trending.RANKINGS, {"restaurant_id": restaurant_id,
+                                                         "dish_type": payload["dish_type"]}))
         writes += board_memberships(city, cuisines, restaurant_id, user_id)
     return writes
 
@@ -228,12 +219,15 @@ def _restaurant_changed(event: _Event) -> list[Write]:
 
 
 def _restaurant_deleted(event: _Event) -> list[Write]:
-    key = restaurant_place(event.payload["id"])
-    if _older_than_stored(event.places.get(key), event.at):
+    restaurant_id = str(event.payload["id"])
+    key = restaurant_place(restaurant_id)
+    stored = event.places.get(key)
+    if _older_than_stored(stored, event.at):
         return []
     # a tombstone: the ranking score and what was known stay, boards skip it
     return [Increment(PLACES, {"pk": key},
-                      set={"deleted": True, "source_updated_at": _iso(event.at)})]
+                      set={"deleted": True, "source_updated_at": _iso(event.at)}),
+            *trending.restaurant_hidden(restaurant_id, (stored or {}).get("city"), event.at)]
 
 
 def _dish_changed(event: _Event) -> list[Write]:
@@ -259,7 +253,7 @@ def _dish_deleted(event: _Event) -> list[Write]:
                      or (stored or {}).get("restaurant_id"))
     restaurant = event.places.get(restaurant_place(restaurant_id)) if restaurant_id else None
     if city := (restaurant or {}).get("city"):
-        writes += _trending_deleted(city, dish_id, event.at)
+        writes += trending.hidden_from(trending.DISHES, city, dish_id, event.at, city=city)
     return writes
 
 
@@ -295,6 +289,7 @@ _HANDLERS: dict[str, tuple[Schema, Callable[[_Event], list[Write]]]] = {
 }
 ACTIVITY_EVENT_TYPES = frozenset(_HANDLERS)
 _dish_viewed_schema = DISH_VIEWED.reader("dish_id")
+_restaurant_viewed_schema = RESTAURANT_VIEWED.reader("restaurant_id")
 
 
 def activity_writes(envelope: dict, places: dict, *,
@@ -324,8 +319,22 @@ def dish_view_writes(envelope: dict, places: dict, *,
     facts = {"restaurant_id": dish["restaurant_id"]}
     if dish.get("dish_type"):
         facts["dish_type"] = dish["dish_type"]
-    return [_trending(restaurant["city"], dish_id, VIEW_POINTS, event.at, half_life,
-                      "views", facts)]
+    return [_trending_dish(restaurant["city"], dish_id, VIEW_POINTS, event.at, half_life,
+                           trending.VIEWS, facts)]
+
+
+def restaurant_view_writes(envelope: dict, places: dict, *,
+                           half_life: timedelta = HALF_LIFE) -> list[Write]:
+    """restaurant_viewed's trending point, overall and in the restaurant's city, in the
+    view's era: overall only while Places does not know its city; nothing once Places
+    says it is deleted."""
+    event = _Event(envelope, _restaurant_viewed_schema, places, half_life)
+    restaurant_id = str(event.payload["restaurant_id"])
+    restaurant = places.get(restaurant_place(restaurant_id)) or {}
+    if restaurant.get("deleted"):
+        return []
+    return trending.restaurant_points(restaurant_id, restaurant.get("city"), VIEW_POINTS,
+                                      event.at, half_life, trending.VIEWS)
 
 
 _OWN_PLACE = {
@@ -345,7 +354,8 @@ def _canonical_id(value) -> str | None:
 
 def places_needed(envelope: dict) -> list[str]:
     """The Places keys an event's writes depend on, before any lookup (first hop): a
-    catalog fact's stored version, a deleted dish's restaurant, a viewed dish."""
+    catalog fact's stored version, a deleted dish's restaurant, a viewed dish or
+    restaurant."""
     payload = envelope.get("payload") or {}
     event_type = envelope.get("event_type")
     keys = []
@@ -356,6 +366,9 @@ def places_needed(envelope: dict) -> list[str]:
         keys.append(restaurant_place(restaurant_id))
     if event_type == "dish_viewed" and (dish_id := _canonical_id(payload.get("dish_id"))):
         keys.append(dish_place(dish_id))
+    if event_type == "restaurant_viewed" and (restaurant_id := _canonical_id(
+            payload.get("restaurant_id"))):
+        keys.append(restaurant_place(restaurant_id))
     return keys
 
 

@@ -43,16 +43,14 @@ def dish_place(dish_id) -> str:
     return f"DISH#{dish_id}"
 
 
-def trending_location(city: str, era: int) -> str:
-    """A normalized city's TrendingDishes partition for one era (domain/decay.py):
-    "<city>#<yyyy>". Seed 003 keyed the table by city alone; one partition per era keeps
-    each era's forward-weighted scores (which share one epoch, so their stored order is
-    their decayed order) together in TrendingScoreIndex, and lets old eras expire."""
-    return f"{city}#{era:04d}"
+def trending_location(scope: str, era: int) -> str:
+    """A trending list's partition for one scope and era (domain/decay.py, domain/trending.py):
+    "<scope>#<yyyy>", the scope being a normalized city for dishes. Seed 003 keyed the
+    table by city alone; one partition per era keeps each era's forward-weighted scores
+    (which share one epoch, so their stored order is their decayed order) together in
+    TrendingScoreIndex, and lets old eras expire."""
+    return f"{scope}#{era:04d}"
 
-
-def trending_key(city: str, dish_id: str, era: int) -> dict:
-    return {"location_id": trending_location(city, era), "dish_id": dish_id}
 
 
 def board_id(city: str, cuisine: str) -> str:

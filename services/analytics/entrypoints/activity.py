@@ -7,7 +7,8 @@ import uuid
 from datetime import UTC, datetime
 
 from services.analytics.contract.rpc import LeaderboardArgs, TopQuery, TrendingDishesQuery
-from services.analytics.storage import activity, ingest
+from services.analytics.entrypoints import top
+from services.analytics.storage import activity, ingest, trending
 from services.catalog.contract import events as catalog
 from services.rankings.contract import events as rankings
 from shared.batch_consumer import consume_batch
@@ -46,15 +47,14 @@ class ActivityEntrypoints:
     @unavailable_when_down
     def get_trending_dishes(self, city: str, limit: int = 10) -> dict:
         args = load(TrendingDishesQuery, {"city": city, "limit": limit})
-        return {"items": activity.trending_dishes(self.dynamodb, args["city"], args["limit"],
-                                                  datetime.now(UTC)),
-                "city": args["city"]}
+        return top(trending.trending_dishes(self.dynamodb, args["city"], args["limit"],
+                                            datetime.now(UTC)), city=args["city"])
 
     @service_rpc
     @unavailable_when_down
     def get_top_influencers(self, limit: int = 10) -> dict:
         limit = load(TopQuery, {"limit": limit})["limit"]
-        return {"items": activity.top_influencers(self.dynamodb, limit)}
+        return top(activity.top_influencers(self.dynamodb, limit))
 
     @service_rpc
     @unavailable_when_down
@@ -65,8 +65,11 @@ class ActivityEntrypoints:
     @unavailable_when_down
     def get_leaderboard(self, city: str, cuisine: str, limit: int = 10) -> dict:
         args = load(LeaderboardArgs, {"city": city, "cuisine": cuisine, "limit": limit})
-        return activity.leaderboard(self.dynamodb, args["city"], args["cuisine"],
-                                    args["limit"])
+        board = activity.leaderboard(self.dynamodb, args["city"], args["cuisine"],
+                                     args["limit"])
+        # the board is its restaurants (the items); its users, city, cuisine beside them
+        restaurants = board.pop("restaurants")
+        return top(restaurants, **board)
 
     @service_rpc
     @unavailable_when_down

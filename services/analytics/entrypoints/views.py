@@ -1,5 +1,5 @@
-"""Views, traffic and engagement (mixed into AnalyticsService): the gateway's view events
-counted in batches, and what is asked of them."""
+"""Views, traffic, trending restaurants and engagement (mixed into AnalyticsService): the
+gateway's view events counted in batches, and what is asked of them."""
 
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ from services.analytics.contract.rpc import (
     TrendingRestaurantsQuery,
 )
 from services.analytics.domain import views as views_domain
-from services.analytics.storage import ingest, views
+from services.analytics.entrypoints import top
+from services.analytics.storage import ingest, trending, views
 from services.gateway.contract import events as gateway
 from shared.batch_consumer import consume_batch
 from shared.dynamodb import is_transient, unavailable_when_down
@@ -59,11 +60,28 @@ class ViewsEntrypoints:
 
     @service_rpc
     @unavailable_when_down
-    def get_trending_restaurants(self, period: str = "week", limit: int = 10) -> dict:
-        args = load(TrendingRestaurantsQuery, {"period": period, "limit": limit})
-        return {"items": views.trending_restaurants(self.dynamodb, args["period"],
-                                                    args["limit"], today()),
-                "period": args["period"]}
+    def get_trending_restaurants(self, period: str | None = None, limit: int = 10,
+                                 city: str | None = None) -> dict:
+        """A page of TrendingRestaurantSchema, with `city` (as asked, or None: overall) and
+        `period` (None: by decayed score; else the window's raw view counts)."""
+        asked = {"period": period, "limit": limit, "city": city}
+        args = load(TrendingRestaurantsQuery,
+                    {name: value for name, value in asked.items() if value is not None})
+        if args.get("period"):
+            return top(views.most_viewed_restaurants(self.dynamodb, args["period"],
+                                                     args["limit"], today()),
+                       city=None, period=args["period"])
+        return top(trending.trending_restaurants(self.dynamodb, args.get("city"),
+                                                 args["limit"], datetime.now(UTC)),
+                   city=args.get("city"), period=None)
+
+    @service_rpc
+    @unavailable_when_down
+    def get_restaurant_engagement(self, restaurant_id: str) -> dict:
+        """RestaurantEngagementSchema. Who may ask is the gateway's to check (its owner,
+        admins)."""
+        return views.restaurant_engagement(self.dynamodb,
+                                           str(parse_id(restaurant_id, "restaurant_id")))
 
     @service_rpc
     @unavailable_when_down

@@ -1,18 +1,11 @@
-"""User popularity, trending dishes, leaderboards and places in DynamoDB: the tables,
-recording rankings'/catalog's events (exactly once), the reads, and the leaderboard
-rematerialization job (on a timer).
+"""User popularity, leaderboards and places in DynamoDB: the tables, recording
+rankings'/catalog's events (exactly once, trending points included: their tables and
+reads are storage/trending.py), the reads, and the leaderboard rematerialization job (on
+a timer).
 
 Tables (seed 003, plus two of our own):
 - UserPopularity (user_id): follower_count, ranking_count, review_count, influence_score,
   scope="ALL". GSI InfluenceScoreIndex (scope, influence_score): experts.
-- TrendingDishes (location_id = "<normalized city>#<yyyy>", dish_id): one item per dish,
-  city and era (calendar year): trending_score (forward-decayed from the era's epoch,
-  domain/decay.py), ranking_count (placements received in the era), views (in the era),
-  dish_type, restaurant_id, city, era, deleted, expires_at (TTL, two years after the era
-  ends). GSI TrendingScoreIndex (location_id, trending_score): an era's dishes of a city
-  in decayed order. Seed 003 keyed it by city alone, which with forward decay means one
-  epoch whose stored values outgrow DynamoDB's 38 digits within ~500 days; eras never do,
-  at the price of merging two eras on read (`trending_dishes`).
 - Places (pk): RESTAURANT#<id> → name, city, cuisines (normalized), ranking_score
   (Σ(6 − rank) over its current rankings), deleted, source_updated_at; DISH#<id> →
   restaurant_id, dish_type, name, deleted, source_updated_at.
@@ -30,7 +23,6 @@ Tables (seed 003, plus two of our own):
 
 from __future__ import annotations
 
-import math
 from collections.abc import Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -42,7 +34,6 @@ from services.analytics.domain.activity import (
     LEADERBOARD_MEMBERS,
     LEADERBOARDS,
     PLACES,
-    TRENDING_DISHES,
     USER_POPULARITY,
     activity_writes,
     dish_view_writes,
@@ -50,7 +41,7 @@ from services.analytics.domain.activity import (
     places_needed,
     places_needed_next,
 )
-from services.analytics.domain.decay import HALF_LIFE, decayed, eras_read
+from services.analytics.domain.decay import HALF_LIFE
 from services.analytics.domain.keys import (
     BOARD_REGISTRY,
     board_id,
@@ -58,8 +49,6 @@ from services.analytics.domain.keys import (
     normalize_name,
     restaurant_board,
     restaurant_place,
-    trending_key,
-    trending_location,
     user_board,
 )
 from shared.dynamodb import (
@@ -72,19 +61,12 @@ from shared.dynamodb import (
 )
 
 INFLUENCE_INDEX = "InfluenceScoreIndex"
-TRENDING_INDEX = "TrendingScoreIndex"
 BATCH_GET_KEYS = 100  # BatchGetItem's limit
-TRENDING_ROUNDS = 4  # pages read per era at most before `trending_dishes` answers anyway
-SCORE_TOLERANCE = 1e-6  # points: an unread dish this close to the last one listed may wait
 
 TABLES = [
     TableSpec(USER_POPULARITY, (("user_id", "S"),),
               indexes=(GlobalIndex(INFLUENCE_INDEX, (("scope", "S"),
                                                      ("influence_score", "N"))),)),
-    TableSpec(TRENDING_DISHES, (("location_id", "S"), ("dish_id", "S")),
-              indexes=(GlobalIndex(TRENDING_INDEX, (("location_id", "S"),
-                                                    ("trending_score", "N"))),),
-              ttl_attribute="expires_at"),
     TableSpec(PLACES, (("pk", "S"),)),
     TableSpec(LEADERBOARD_MEMBERS, (("board", "S"), ("entity_id", "S"))),
     TableSpec(LEADERBOARDS, (("leaderboard_type", "S"), ("rank", "N"))),
@@ -183,124 +165,6 @@ def top_influencers(client: DynamoDBClient, limit: int) -> list[dict]:
         IndexName=INFLUENCE_INDEX, KeyConditionExpression=Key("scope").eq(INFLUENCE_SCOPE),
         ScanIndexForward=False, Limit=limit).get("Items", [])
     return [_popularity(item["user_id"], item) for item in items]
-
-
-# --- trending dishes -------------------------------------------------------------------------
-
-class _EraRanking:
-    """One era's trending items of a city, highest stored score first, a page at a time
-    (TrendingScoreIndex). The era's items share one epoch, so this is decayed order too."""
-
-    def __init__(self, client: DynamoDBClient, city: str, era: int, page_size: int):
-        self.era = era
-        self.exhausted = False
-        self._table = client.table(TRENDING_DISHES)
-        self._arguments: dict = {
-            "IndexName": TRENDING_INDEX, "ScanIndexForward": False, "Limit": page_size,
-            "KeyConditionExpression": Key("location_id").eq(trending_location(city, era))}
-        self._last_score = None
-
-    def next_page(self) -> list[dict]:
-        if self.exhausted:
-            return []
-        response = self._table.query(**self._arguments)
-        items = response.get("Items", [])
-        if items:
-            self._last_score = items[-1]["trending_score"]
-        if "LastEvaluatedKey" in response:
-            self._arguments["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        else:
-            self.exhausted = True
-        return items
-
-    def unread_bound(self, now: datetime, half_life: timedelta) -> float:
-        """The highest score as of `now` an item of this era not read yet can have."""
-        if self.exhausted:
-            return 0.0
-        if self._last_score is None:
-            return math.inf
-        return decayed(self._last_score, self.era, now, half_life)
-
-
-def _fill_other_eras(client: DynamoDBClient, city: str, eras: tuple[int, ...],
-                     found: dict[str, dict[int, dict | None]]) -> None:
-    """Complete every dish seen in one era's ranking with its item of the other era (None
-    where there is none): one BatchGetItem round for the whole page."""
-    wanted = [(dish_id, era) for dish_id, items in found.items() for era in eras
-              if era not in items]
-    fetched = batch_get(client, TRENDING_DISHES,
-                        [trending_key(city, dish_id, era) for dish_id, era in wanted])
-    by_key = {(item["dish_id"], item["location_id"]): item for item in fetched}
-    for dish_id, era in wanted:
-        found[dish_id][era] = by_key.get((dish_id, trending_location(city, era)))
-
-
-def _merged(dish_id: str, by_era: dict[int, dict | None], now: datetime,
-            half_life: timedelta) -> dict | None:
-    """A dish's trending entry from its items of the eras read: scores as of `now` and
-    counts summed, the latest era's facts; None if it was deleted."""
-    items = [(era, item) for era, item in sorted(by_era.items(), reverse=True) if item]
-    if any(item.get("deleted") for _, item in items):
-        return None
-
-    def latest(name: str):
-        return next((item[name] for _, item in items if item.get(name) is not None), None)
-
-    return {"dish_id": dish_id, "restaurant_id": latest("restaurant_id"),
-            "dish_type": latest("dish_type"),
-            "score": sum(decayed(item["trending_score"], era, now, half_life)
-                         for era, item in items if item.get("trending_score") is not None),
-            "ranking_count": _count(sum(_int(item.get("ranking_count")) for _, item in items)),
-            "views": _count(sum(_int(item.get("views")) for _, item in items))}
-
-
-def trending_dishes(client: DynamoDBClient, city: str, limit: int, now: datetime, *,
-                    half_life: timedelta = HALF_LIFE) -> list[dict]:
-    """A city's `limit` dishes of highest decayed score as of `now`, highest first:
-    [{"dish_id", "restaurant_id", "dish_type", "score", "ranking_count", "views"}], where
-    score and the counts sum the current and the previous era's items (domain/decay.py:
-    older eras are worth < 2^-52 of their points), and restaurant_id / dish_type are the
-    latest era's. Deleted dishes are skipped.
-
-    Each era's items are in decayed order in TrendingScoreIndex, but the two eras are
-    merged by dish, so neither era's top N alone is the answer: a dish can win on the sum
-    of two middling scores. Hence a threshold merge (Fagin's TA): read a page of
-    2·limit + 10 items of each era, fetch every seen dish's item of the other era
-    (BatchGetItem), so every seen dish's score is exact, and stop once the limit-th score
-    is at least the sum of the two eras' last scores read: no unread dish can score more,
-    since its score in each era is at most that era's last score read. Otherwise read the
-    next pages. In practice one round does (2 queries and one BatchGetItem): a few weeks
-    into a year the previous era's scores are 2^-(weeks) of what they were, so the bound
-    is dominated by the current era, whose page goes well past the limit-th score.
-
-    So the answer is exact, up to SCORE_TOLERANCE (1e-6 of a point) at the boundary, except
-    when TRENDING_ROUNDS pages of each era still leave the bound above the limit-th score
-    (a city with hundreds of dishes of nearly equal score in both eras): then a dish read
-    in neither era's first TRENDING_ROUNDS pages, whose score is at most the bound, may be
-    missing from the answer (it would outrank the last listed dishes by less than
-    bound − limit-th score).
-    """
-    location = normalize_city(city)
-    if location is None or limit < 1:
-        return []
-    eras = eras_read(now)
-    rankings = [_EraRanking(client, location, era, 2 * limit + 10) for era in eras]
-    found: dict[str, dict[int, dict | None]] = {}
-    listed: list[dict] = []
-    for _ in range(TRENDING_ROUNDS):
-        for ranking in rankings:
-            for item in ranking.next_page():
-                found.setdefault(item["dish_id"], {})[ranking.era] = item
-        _fill_other_eras(client, location, eras, found)
-        entries = (_merged(dish_id, by_era, now, half_life) for dish_id, by_era in found.items())
-        listed = sorted((entry for entry in entries if entry is not None),
-                        key=lambda entry: (-entry["score"], entry["dish_id"]))
-        bound = sum(ranking.unread_bound(now, half_life) for ranking in rankings)
-        if len(listed) >= limit and listed[limit - 1]["score"] >= bound - SCORE_TOLERANCE:
-            break
-        if all(ranking.exhausted for ranking in rankings):
-            break
-    return listed[:limit]
 
 
 # --- leaderboards ----------------------------------------------------------------------------

@@ -11,16 +11,22 @@ VIEWS_CONSUMER = "analytics.views"
 ACTIVITY_CONSUMER = "analytics.activity"
 
 
+# the view events that also earn a trending point, and what that point is
+TRENDING_VIEWS = {"dish_viewed": activity_domain.dish_view_writes,
+                  "restaurant_viewed": activity_domain.restaurant_view_writes}
+
+
 def ingest_views(dynamodb: DynamoDBClient, envelopes: list[dict]) -> int:
-    """The gateway's view events: each one's view counters, and a dish view's trending point
-    (both under one marker, so a redelivered dish view moves neither)."""
-    dish_views = [envelope for envelope in envelopes if envelope["event_type"] == "dish_viewed"]
-    places = activity.places_for(dynamodb, dish_views) if dish_views else {}
+    """The gateway's view events: each one's view counters, and a dish's or restaurant's
+    view its trending point (both under one marker, so a redelivered view moves neither).
+    The places those points need (a restaurant's city) are read once for the batch."""
+    trending = [envelope for envelope in envelopes if envelope["event_type"] in TRENDING_VIEWS]
+    places = activity.places_for(dynamodb, trending) if trending else {}
     batch = []
     for envelope in envelopes:
         writes = list(views_domain.view_writes(envelope))
-        if envelope["event_type"] == "dish_viewed":
-            writes += activity_domain.dish_view_writes(envelope, places)
+        if points := TRENDING_VIEWS.get(envelope["event_type"]):
+            writes += points(envelope, places)
         batch.append((envelope["event_id"], writes))
     return apply_once(dynamodb, VIEWS_CONSUMER, batch)
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from services.analytics.storage import activity, views
+from services.analytics.storage import activity, trending, views
 from shared.dynamodb import PROCESSED_EVENTS, TableSpec
 
-TABLES: list[TableSpec] = [PROCESSED_EVENTS, *views.TABLES, *activity.TABLES]
+TABLES: list[TableSpec] = [PROCESSED_EVENTS, *views.TABLES, *activity.TABLES, *trending.TABLES]

@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from boto3.dynamodb.conditions import Key
 
-from services.analytics.contract.rpc import ENGAGEMENT_TYPES
+from services.analytics.contract.rpc import ENGAGEMENT_TYPES, RESTAURANT_PAGES
 from services.analytics.domain.periods import bucket, period_days, zero_filled
 from services.analytics.domain.views import (
     ANALYTICS,
@@ -24,6 +24,7 @@ from services.analytics.domain.views import (
     period_key,
     view_writes,
 )
+from services.analytics.storage.activity import batch_get
 from services.gateway.contract.events import DEVICE_TYPES
 from shared.dynamodb import DynamoDBClient, GlobalIndex, TableSpec, apply_once, query_all
 
@@ -135,21 +136,41 @@ def time_series(client: DynamoDBClient, entity_type: str, entity_id: str, period
     return _series(items, days)
 
 
-def trending_restaurants(client: DynamoDBClient, period: str, limit: int,
-                         today: date) -> list[dict]:
-    """[{"restaurant_id", "views"}]: the most viewed restaurants in the current
-    day/week/month/year bucket, most views first (one PeriodViewsIndex query)."""
+def most_viewed_restaurants(client: DynamoDBClient, period: str, limit: int,
+                            today: date) -> list[dict]:
+    """[{"restaurant_id", "views", "score": None, "ranking_count": None}]: the most viewed
+    restaurants in the current day/week/month/year bucket, most views first (one
+    PeriodViewsIndex query). Raw counts, for who asks for a period: trending by decayed
+    score is storage/trending.py's."""
     page = client.table(ANALYTICS).query(
         IndexName=PERIOD_VIEWS_INDEX,
         KeyConditionExpression=Key("period_key").eq(
             period_key("restaurant", period, bucket(period, today))),
         ScanIndexForward=False, Limit=limit)
-    return [{"restaurant_id": item["entity_id"], "views": _int(item.get("views"))}
+    return [{"restaurant_id": item["entity_id"], "views": _int(item.get("views")),
+             "score": None, "ranking_count": None}
             for item in page.get("Items", [])]
+
+
+def _engagement_counts(item: dict | None) -> dict:
+    return {kind: _int((item or {}).get(f"engagement_{kind}")) for kind in ENGAGEMENT_TYPES}
 
 
 def engagement_counts(client: DynamoDBClient, entity_type: str, entity_id: str) -> dict:
     """{"click": n, "share": n, ...}: every engagement type, 0 where there was none."""
     item = client.table(ANALYTICS).get_item(
-        Key={"pk": entity_key(entity_type, entity_id), "sk": ENGAGEMENT_SK}).get("Item") or {}
-    return {kind: _int(item.get(f"engagement_{kind}")) for kind in ENGAGEMENT_TYPES}
+        Key={"pk": entity_key(entity_type, entity_id), "sk": ENGAGEMENT_SK}).get("Item")
+    return _engagement_counts(item)
+
+
+def restaurant_engagement(client: DynamoDBClient, restaurant_id: str) -> dict:
+    """A restaurant's engagement counters (RestaurantEngagementSchema): those of its
+    restaurant, menu and reviews pages (one BatchGetItem), per page and summed."""
+    keys = {page: {"pk": entity_key(page, restaurant_id), "sk": ENGAGEMENT_SK}
+            for page in RESTAURANT_PAGES}
+    found = {item["pk"]: item for item in batch_get(client, ANALYTICS, keys.values())}
+    by_page = {page: _engagement_counts(found.get(key["pk"])) for page, key in keys.items()}
+    return {"restaurant_id": restaurant_id,
+            "counts": {kind: sum(counts[kind] for counts in by_page.values())
+                       for kind in ENGAGEMENT_TYPES},
+            "by_entity_type": by_page}

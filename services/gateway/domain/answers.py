@@ -15,8 +15,9 @@ def order_request(fields: dict) -> dict:
         "items": [{"dish_id": str(item["dish_id"]), "quantity": item["quantity"]}
                   for item in fields["items"]],
     }
-    if "notes" in fields:
-        data["notes"] = fields["notes"]
+    for optional in ("notes", "delivery_address"):
+        if optional in fields:
+            data[optional] = fields[optional]
     return data
 
 

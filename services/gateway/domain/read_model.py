@@ -141,6 +141,10 @@ class ReadModel:
         return self._answer(("search", query), load, (RESTAURANTS, DISHES),
                             self.ranked_max_age)
 
+    def cuisines(self, load: Callable[[], list]) -> list:
+        """The catalog's cuisines: a restaurant's change is what adds one."""
+        return self._answer(("cuisines",), load, (RESTAURANTS,), self.max_age)
+
     def _held(self, key) -> Entry | None:
         entry = self._entries.get(key)
         if entry is None or entry.deleted:

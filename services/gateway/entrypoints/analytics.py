@@ -1,5 +1,6 @@
 """Views, the restaurant dashboard, trending, experts, leaderboards, engagement (routes
-mixed into GatewayService)."""
+mixed into GatewayService). Every list answers {items, count, total, next_offset, ...}:
+a top `limit` in one page, with the keys it needs beside it (the city, the period)."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from services.analytics.contract.rpc import (
     DashboardQuery,
     EngagementInput,
     EngagementSchema,
+    RestaurantEngagementSchema,
     TopQuery,
     TrendingDishesQuery,
     TrendingRestaurantsQuery,
@@ -21,7 +23,7 @@ from services.gateway.http import idempotency_key, json_body, parsed_query, rout
 from services.gateway.schemas import (
     AcceptedSchema,
     DashboardSchema,
-    ExpertsSchema,
+    ExpertSchema,
     LeaderboardSchema,
     TrackViewInput,
     TrendingDishesSchema,
@@ -71,17 +73,19 @@ class AnalyticsRoutes:
         return answers.dashboard(found["catalog"], period, found["analytics"],
                                  found["rankings"], unavailable)
 
-    @route("GET", "/trending/restaurants", summary="The most viewed restaurants of a period",
-           tag="analytics", query=TrendingRestaurantsQuery, response=TrendingRestaurantsSchema,
-           errors=(400,), access=ANYONE)
+    @route("GET", "/trending/restaurants", summary="Trending restaurants, overall or in a "
+           "city: rankings of their dishes and views, decayed with a 7-day half-life (with "
+           "`period`: the most viewed of a calendar window instead)", tag="analytics",
+           query=TrendingRestaurantsQuery, response=TrendingRestaurantsSchema, errors=(400,),
+           access=ANYONE)
     def get_trending_restaurants(self, request):
         query = parsed_query(TrendingRestaurantsQuery, request)
-        trending = self.analytics.get_trending_restaurants(query["period"], query["limit"])
+        trending = self.analytics.get_trending_restaurants(**query)
         items = trending["items"]
         restaurants = read_all(self.catalog.get_restaurants,
                                answers.ids_to_fetch(items, "restaurant_id"))
-        return {"items": answers.joined(items, "restaurant_id", restaurants, "restaurant"),
-                "period": trending["period"]}
+        return {**trending,
+                "items": answers.joined(items, "restaurant_id", restaurants, "restaurant")}
 
     @route("GET", "/trending/dishes", summary="A city's trending dishes: rankings and views, "
            "decayed with a 7-day half-life", tag="analytics", query=TrendingDishesQuery,
@@ -91,17 +95,18 @@ class AnalyticsRoutes:
         trending = self.analytics.get_trending_dishes(query["city"], query["limit"])
         items = trending["items"]
         dishes = read_all(self.catalog.get_dishes, answers.ids_to_fetch(items, "dish_id"))
-        return {"items": answers.joined(items, "dish_id", dishes, "dish"),
-                "city": trending["city"]}
+        return {**trending, "items": answers.joined(items, "dish_id", dishes, "dish")}
 
     @route("GET", "/experts", summary="The most influential users, with their profiles",
-           tag="analytics", query=TopQuery, response=ExpertsSchema, errors=(400,), access=ANYONE)
+           tag="analytics", query=TopQuery, response=ExpertSchema, paged=True, errors=(400,),
+           access=ANYONE)
     def get_experts(self, request):
         query = parsed_query(TopQuery, request)
-        items = self.analytics.get_top_influencers(query["limit"])["items"]
+        experts = self.analytics.get_top_influencers(query["limit"])
+        items = experts["items"]
         profiles = read_all(self.rankings.get_public_profiles,
                             answers.ids_to_fetch(items, "user_id"))
-        return {"items": answers.joined(items, "user_id", profiles, "profile")}
+        return {**experts, "items": answers.joined(items, "user_id", profiles, "profile")}
 
     @route("GET", LEADERBOARD, summary="Top restaurants and users of a city and cuisine",
            tag="analytics", query=TopQuery, response=LeaderboardSchema, errors=(400,),
@@ -109,7 +114,7 @@ class AnalyticsRoutes:
     def get_leaderboard(self, request, city, cuisine):
         query = parsed_query(TopQuery, request)
         board = self.analytics.get_leaderboard(city, cuisine, query["limit"])
-        restaurant_ids = answers.ids_to_fetch(board["restaurants"], "restaurant_id")
+        restaurant_ids = answers.ids_to_fetch(board["items"], "restaurant_id")
         user_ids = answers.ids_to_fetch(board["users"], "user_id")
         found, _ = answers.settle(at_once(
             restaurants=lambda: read_all(self.catalog.get_restaurants, restaurant_ids),
@@ -117,8 +122,8 @@ class AnalyticsRoutes:
         ))
         return {
             **board,
-            "restaurants": answers.joined(board["restaurants"], "restaurant_id",
-                                         found["restaurants"], "restaurant"),
+            "items": answers.joined(board["items"], "restaurant_id", found["restaurants"],
+                                    "restaurant"),
             "users": answers.joined(board["users"], "user_id", found["users"], "profile"),
         }
 
@@ -130,3 +135,13 @@ class AnalyticsRoutes:
         data = {**fields, "entity_id": str(fields["entity_id"])}
         return self.analytics.record_engagement(data, user_id=identity.user_id_of(request.identity),
                                                 idempotency_key=idempotency_key(request))
+
+    @route("GET", RESTAURANT + "/engagement", summary="A restaurant's engagement: clicks, "
+           "shares, saves, calls… on its page, menu and reviews, per type", tag="analytics",
+           response=RestaurantEngagementSchema, errors=(401, 403, 404),
+           access=owner_of("restaurant_id"))
+    def get_restaurant_engagement(self, request, restaurant_id):
+        # a restaurant the catalog does not have is a 404, for an admin too (whose request
+        # the owner check let through without looking; the read model answers it)
+        self.restaurant_owner("restaurant_id", {"restaurant_id": restaurant_id})
+        return self.analytics.get_restaurant_engagement(str(restaurant_id))

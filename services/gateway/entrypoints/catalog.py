@@ -12,6 +12,7 @@ from services.catalog.contract.events import (
     RESTAURANT_UPDATED,
 )
 from services.catalog.contract.rpc import (
+    CuisineSchema,
     DishInputSchema,
     DishSchema,
     DishSearchQuery,
@@ -28,6 +29,7 @@ from services.gateway.domain import views
 from services.gateway.domain.access import ANYONE, SIGNED_IN, owner_of
 from services.gateway.entrypoints.common import DISH, RESTAURANT
 from services.gateway.http import forwarded, idempotency_key, json_body, route
+from shared.schemas import page
 
 
 def query_key(args: dict) -> tuple:
@@ -79,6 +81,13 @@ class CatalogRoutes:
         self.emit_view_event(RESTAURANT_MENU_VIEWED, views.restaurant_event(
             restaurant_id, self.view_context(request)))
         return menu
+
+    @route("GET", "/cuisines", summary="Every cuisine the catalog's restaurants have, by name",
+           tag="catalog", response=CuisineSchema, paged=True, access=ANYONE)
+    def list_cuisines(self, request):
+        # a few hundred at most: one page, in the list shape every list answers
+        cuisines = self.read_model.cuisines(self.catalog.list_cuisines)
+        return page(cuisines, len(cuisines), 0)
 
     @route("GET", "/dishes/search", summary="Full-text search over available dishes",
            tag="catalog", query=DishSearchQuery, response=DishSearchResultSchema, paged=True,

@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 from services.gateway.domain import answers
-from services.gateway.domain.access import ADMIN, SIGNED_IN
-from services.gateway.entrypoints.common import ORDER, ORDER_MOVERS, ORDER_PARTIES
+from services.gateway.domain.access import ADMIN, SIGNED_IN, owner_of
+from services.gateway.entrypoints.common import ORDER, ORDER_MOVERS, ORDER_PARTIES, RESTAURANT
 from services.gateway.http import forwarded, idempotency_key, json_body, parsed_query, route
-from services.gateway.schemas import OrderMetricsQuery
+from services.gateway.schemas import OrderMetricsQuery, OrderMetricsSchema
 from services.orders.contract.rpc import (
-    OrderHistorySchema,
     OrderInput,
-    OrderMetricsSchema,
     OrderSchema,
     OrdersQuery,
     OrderStatusInput,
+    RestaurantOrdersQuery,
+    StatusChangeSchema,
 )
 from shared.schemas import load
 
@@ -44,12 +44,25 @@ class OrdersRoutes:
         args, _ = forwarded(OrdersQuery, request)  # a cursor as it came: opaque
         return self.orders.list_orders(request.identity.user_id, **args)
 
+    @route("GET", RESTAURANT + "/orders", summary="A restaurant's orders (its inbox), newest "
+           "first: of one status, or of all", tag="orders", query=RestaurantOrdersQuery,
+           response=OrderSchema, paged=True, errors=(400, 401, 403, 404),
+           access=owner_of("restaurant_id"))
+    def list_restaurant_orders(self, request, restaurant_id):
+        # the gateway lets the restaurant's owner (and admins) through; orders shows an
+        # owner the orders placed while they owned it, as it does one order (get_order)
+        actor = request.identity
+        args, _ = forwarded(RestaurantOrdersQuery, request)  # a cursor as it came: opaque
+        return self.orders.list_restaurant_orders(str(restaurant_id), actor.user_id,
+                                                  is_admin=actor.is_admin, **args)
+
     @route("GET", "/orders/metrics", summary="Orders reaching each status per hour: counts "
-           "and values (at most 31 days)", tag="orders", query=OrderMetricsQuery,
-           response=OrderMetricsSchema, errors=(400, 401, 403), access=ADMIN)
+           "and values (at most 31 days; the last 24 hours when no window is given)",
+           tag="orders", query=OrderMetricsQuery, response=OrderMetricsSchema,
+           errors=(400, 401, 403), access=ADMIN)
     def get_order_metrics(self, request):
         start, end = answers.metrics_window(parsed_query(OrderMetricsQuery, request))
-        return self.orders.get_status_metrics(start, end)
+        return {**self.orders.get_status_metrics(start, end), "from": start, "to": end}
 
     @route("GET", ORDER, summary="One order: its customer, the restaurant's owner or an "
            "admin", tag="orders", response=OrderSchema, errors=(403, 404),
@@ -68,9 +81,9 @@ class OrdersRoutes:
                                          is_admin=actor.is_admin,
                                          idempotency_key=idempotency_key(request))
 
-    @route("GET", ORDER + "/history", summary="An order's status changes, most recent first",
-           tag="orders", response=OrderHistorySchema, errors=(403, 404),
-           access=ORDER_PARTIES)
+    @route("GET", ORDER + "/history", summary="An order's status changes, most recent first "
+           "(all of them, in one page)", tag="orders", response=StatusChangeSchema,
+           paged=True, errors=(403, 404), access=ORDER_PARTIES)
     def get_order_history(self, request, order_id):
         actor = request.identity
         return self.orders.get_order_history(str(order_id), actor.user_id,

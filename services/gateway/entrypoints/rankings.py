@@ -12,6 +12,8 @@ from services.rankings.contract.rpc import (
     BestDishesQuery,
     BestDishSchema,
     DishStatsSchema,
+    HistoryEntrySchema,
+    HistoryQuery,
     PlaceDishInput,
     RankingListSchema,
 )
@@ -22,6 +24,16 @@ class RankingsRoutes:
            tag="rankings", response=RankingListSchema, paged=True, errors=(404,), access=SIGNED_IN)
     def get_my_rankings(self, request):
         return self.rankings.get_my_rankings(request.identity.user_id)
+
+    # /rankings/my/history is a GET of its own: werkzeug tries a path without converters
+    # before MY_LIST, so a list of the dish type "history" is not read there (its PUT and
+    # DELETE still are)
+    @route("GET", "/rankings/my/history", summary="How the signed-in user's lists changed, "
+           "newest first: of one dish type, or of all", tag="rankings", query=HistoryQuery,
+           response=HistoryEntrySchema, paged=True, errors=(400, 404), access=SIGNED_IN)
+    def get_my_ranking_history(self, request):
+        args, _ = forwarded(HistoryQuery, request)  # a cursor as it came: opaque
+        return self.rankings.get_ranking_history(request.identity.user_id, **args)
 
     @route("GET", MY_LIST, summary="The signed-in user's list of one dish type, by rank",
            tag="rankings", response=RankingListSchema, errors=(404, 422), access=SIGNED_IN)

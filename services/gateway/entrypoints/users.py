@@ -1,20 +1,25 @@
-"""Accounts, sign-in, profiles, follows and badges (routes mixed into GatewayService)."""
+"""Accounts, sign-in, profiles, follows, badges, ranking histories and favorites (routes
+mixed into GatewayService)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
+from services.gateway.domain import answers, identity
 from services.gateway.domain.access import ANYONE, SIGNED_IN
 from services.gateway.domain.auth import issue_token
-from services.gateway.entrypoints.common import USER
+from services.gateway.entrypoints.common import RESTAURANT, USER, read_all
 from services.gateway.http import forwarded, idempotency_key, json_body, route
-from services.gateway.schemas import AccessTokenSchema
+from services.gateway.schemas import AccessTokenSchema, FavoriteRestaurantSchema
 from services.rankings.contract.rpc import (
     BadgeProgressSchema,
     CredentialsInput,
+    FavoritesQuery,
     FollowerSchema,
     FollowSchema,
     FollowsQuery,
+    HistoryEntrySchema,
+    HistoryQuery,
     PasswordChangeInput,
     PublicProfileSchema,
     RefreshInput,
@@ -23,7 +28,7 @@ from services.rankings.contract.rpc import (
     UserUpdateInput,
 )
 from shared.errors import ServiceUnavailable, Unauthorized
-from shared.schemas import load
+from shared.schemas import load, page
 
 
 def tokens_answer(tokens, session: dict) -> dict:
@@ -132,7 +137,52 @@ class UsersRoutes:
         args, _ = forwarded(FollowsQuery, request)
         return self.rankings.list_following(str(user_id), **args)
 
-    @route("GET", USER + "/badges", summary="Every badge, with the user's progress to it",
-           tag="users", response=BadgeProgressSchema, many=True, errors=(404,), access=ANYONE)
+    @route("GET", USER + "/badges", summary="Every badge, with the user's progress to it "
+           "(all of them, in one page)", tag="users", response=BadgeProgressSchema,
+           paged=True, errors=(404,), access=ANYONE)
     def list_badges(self, request, user_id):
-        return self.rankings.get_user_badges(str(user_id))
+        badges = self.rankings.get_user_badges(str(user_id))
+        return page(badges, len(badges), 0)
+
+    # not kept by shared caches: whether it may be read is the user's choice, which a
+    # cached answer would outlive
+    @route("GET", USER + "/rankings/history", summary="How a user's lists changed, newest "
+           "first, when they made their history public (history_public)", tag="users",
+           query=HistoryQuery, response=HistoryEntrySchema, paged=True,
+           errors=(400, 403, 404), access=ANYONE, cache="private")
+    def get_user_ranking_history(self, request, user_id):
+        args, _ = forwarded(HistoryQuery, request)
+        return self.rankings.get_public_ranking_history(
+            str(user_id), identity.user_id_of(request.identity), **args)
+
+    # --- favorites: the signed-in user's own, of restaurants the catalog has --------------
+
+    @route("PUT", RESTAURANT + "/favorite", summary="Keep a restaurant as a favorite (again: "
+           "changes nothing)", tag="users", response=FavoriteRestaurantSchema,
+           errors=(404,), access=SIGNED_IN)
+    def favorite_restaurant(self, request, restaurant_id):
+        idempotency_key(request)  # checked as on every write (naturally idempotent here)
+        restaurant_id = str(restaurant_id)
+        restaurant = self.read_model.restaurant(  # 404 if the catalog has no such one
+            restaurant_id, lambda: self.catalog.get_restaurant(restaurant_id))
+        favorite = self.rankings.favorite_restaurant(request.identity.user_id, restaurant_id)
+        return {**favorite, "restaurant": restaurant}
+
+    @route("DELETE", RESTAURANT + "/favorite", summary="Stop keeping a restaurant as a "
+           "favorite (not one: changes nothing)", tag="users", status=204, errors=(404,),
+           access=SIGNED_IN)
+    def unfavorite_restaurant(self, request, restaurant_id):
+        idempotency_key(request)  # checked as on every write (naturally idempotent here)
+        self.rankings.unfavorite_restaurant(request.identity.user_id, str(restaurant_id))
+
+    @route("GET", "/users/me/favorites", summary="The signed-in user's favorite restaurants, "
+           "most recently favorited first", tag="users", query=FavoritesQuery,
+           response=FavoriteRestaurantSchema, paged=True, errors=(400, 404),
+           access=SIGNED_IN)
+    def list_favorites(self, request):
+        args, _ = forwarded(FavoritesQuery, request)
+        found = self.rankings.list_favorites(request.identity.user_id, **args)
+        restaurants = read_all(self.catalog.get_restaurants,
+                               answers.ids_to_fetch(found["items"], "restaurant_id"))
+        return {**found, "items": answers.joined(found["items"], "restaurant_id",
+                                                 restaurants, "restaurant")}

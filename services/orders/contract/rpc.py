@@ -7,11 +7,19 @@ service's domain; its values are here.
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import Cursor, Money, PagedQuery, StrictBoolean, UtcDateTime, paging_fields
+from shared.schemas import (
+    NOT_BLANK,
+    Cursor,
+    Money,
+    PagedQuery,
+    StrictBoolean,
+    UtcDateTime,
+    paging_fields,
+)
 
 PENDING = "PENDING"
 CONFIRMED = "CONFIRMED"
@@ -31,11 +39,32 @@ ROLES = (CUSTOMER, OWNER, ADMIN)
 MAX_ITEMS = 50
 MAX_QUANTITY = 20
 MAX_NOTES_LENGTH = 500
+# where to deliver, as the customer writes it (lines, a unit, a landmark): bounded text,
+# not a structured address (SPEC §6), so any country's way of writing one fits
+MAX_DELIVERY_ADDRESS_LENGTH = 500
 ORDERS_PAGE = {"default_limit": 20, "max_limit": 100}
 # a customer's orders, newest first, as its cursor holds them: created_at, then id
 CUSTOMER_ORDERS_ORDER = ("customer_orders", (datetime, uuid.UUID))
+# a restaurant's orders (its inbox), newest first: created_at, then id
+RESTAURANT_ORDERS_ORDER = ("restaurant_orders", (datetime, uuid.UUID))
 # hours are counted one row per status: a metrics read is bounded
 MAX_METRICS_RANGE = timedelta(days=31)
+# the window of a metrics read that names none (SPEC §6: the last 24 hours)
+DEFAULT_METRICS_WINDOW = timedelta(hours=24)
+
+
+def default_metrics_window(start: datetime | None, end: datetime | None,
+                           now: datetime) -> tuple[datetime, datetime]:
+    """A metrics window with what was not given filled in: `end` is now, `start` is
+    DEFAULT_METRICS_WINDOW before `end` (so neither: the last 24 hours), or the earliest
+    time there is for an `end` less than that after it."""
+    end = now if end is None else end
+    if start is None:
+        try:
+            start = end - DEFAULT_METRICS_WINDOW
+        except OverflowError:
+            start = datetime.min.replace(tzinfo=UTC)
+    return start, end
 
 
 def metrics_window_errors(start, end, start_name: str = "start",
@@ -71,6 +100,9 @@ class OrderInput(Schema):
                         validate=validate.Length(min=1, max=MAX_ITEMS))
     notes = fields.String(allow_none=True, load_default=None,
                           validate=validate.Length(max=MAX_NOTES_LENGTH))
+    # optional: an order without one is collected (or delivered as agreed otherwise)
+    delivery_address = fields.String(allow_none=True, load_default=None, validate=[
+        validate.Length(min=1, max=MAX_DELIVERY_ADDRESS_LENGTH), NOT_BLANK])
 
     @validates_schema
     def each_dish_once(self, data, **kwargs):
@@ -96,6 +128,14 @@ class OrderStatusInput(Schema):
 class OrdersQuery(PagedQuery):
     limit, offset = paging_fields(**ORDERS_PAGE).values()
     cursor = Cursor(*CUSTOMER_ORDERS_ORDER)
+
+
+class RestaurantOrdersQuery(PagedQuery):
+    """A restaurant's inbox: its orders, newest first, of one status or of all."""
+
+    status = fields.String(validate=validate.OneOf(STATUSES))
+    limit, offset = paging_fields(**ORDERS_PAGE).values()
+    cursor = Cursor(*RESTAURANT_ORDERS_ORDER)
 
 
 class HistoryQueryInput(Schema):
@@ -154,6 +194,7 @@ class OrderSchema(Schema):
     total = Money(required=True)
     currency = fields.String(required=True)
     notes = fields.String(required=True, allow_none=True)
+    delivery_address = fields.String(required=True, allow_none=True)
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
 
@@ -170,12 +211,6 @@ class StatusChangeSchema(Schema):
     metadata = fields.Dict(required=True)  # total, currency at the time
 
 
-class OrderHistorySchema(Schema):
-    """Most recent first."""
-
-    items = fields.List(fields.Nested(StatusChangeSchema), required=True)
-
-
 class StatusMetricSchema(Schema):
     status = fields.String(required=True, validate=validate.OneOf(STATUSES))
     hour = fields.String(required=True)  # yyyy-mm-dd-hh, UTC
@@ -183,5 +218,6 @@ class StatusMetricSchema(Schema):
     total_value = Money(required=True)  # their totals
 
 
-class OrderMetricsSchema(Schema):
-    items = fields.List(fields.Nested(StatusMetricSchema), required=True)
+# get_order_history answers a page (shared.schemas.page) of StatusChangeSchema, most
+# recent first; get_status_metrics a page of StatusMetricSchema: each whole, in one page
+

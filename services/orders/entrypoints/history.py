@@ -26,7 +26,7 @@ from shared.dynamodb import unavailable_when_down
 from shared.errors import NotFound
 from shared.postgres import only_one
 from shared.rpc import service_rpc
-from shared.schemas import load
+from shared.schemas import load, page
 from shared.timers import every
 
 DEFAULT_RECONCILE_WINDOW_HOURS = 24.0
@@ -49,10 +49,11 @@ class HistoryEntrypoints:
     @service_rpc
     @unavailable_when_down
     def get_order_history(self, order_id: str, actor_id: str, is_admin: bool = False) -> dict:
-        """{"items": [{version, previous_status, new_status, actor_id, actor_role,
-        changed_at, metadata {total, currency}}]}, most recent first. Whoever may see the
-        order (its customer, its restaurant's owner, an admin) may see its history; to
-        anyone else the order does not exist."""
+        """A page (shared.schemas.page) of [{version, previous_status, new_status,
+        actor_id, actor_role, changed_at, metadata {total, currency}}], most recent first:
+        the whole history (a handful of changes) in one. Whoever may see the order (its
+        customer, its restaurant's owner, an admin) may see its history; to anyone else the
+        order does not exist."""
         query = load(HistoryQueryInput, {"order_id": order_id, "actor_id": actor_id,
                                            "is_admin": is_admin})
         order = self.store.get_order(query["order_id"])
@@ -61,16 +62,19 @@ class HistoryEntrypoints:
         self.store.session.rollback()  # a read: hold no transaction while DynamoDB answers
         if role is None:
             raise NotFound("order not found", {"order_id": str(query["order_id"])})
-        return {"items": history.order_history(self.dynamodb, str(query["order_id"]))}
+        changes = history.order_history(self.dynamodb, str(query["order_id"]))
+        return page(changes, len(changes), 0)
 
     @service_rpc
     @unavailable_when_down
     def get_status_metrics(self, start: str, end: str) -> dict:
-        """{"items": [{status, hour "yyyy-mm-dd-hh", count, total_value}]}: per status and
-        UTC hour of [start, end] (ISO datetimes, at most 31 days apart), hours in which no
-        order entered a status left out. Who may ask is the gateway's to check (admins)."""
+        """A page (shared.schemas.page) of [{status, hour "yyyy-mm-dd-hh", count,
+        total_value}]: per status and UTC hour of [start, end] (ISO datetimes, at most 31
+        days apart: 5,208 rows at most, in one page), hours in which no order entered a
+        status left out. Who may ask is the gateway's to check (admins)."""
         bounds = load(MetricsRangeInput, {"start": start, "end": end})
-        return {"items": history.status_metrics(self.dynamodb, bounds["start"], bounds["end"])}
+        metrics = history.status_metrics(self.dynamodb, bounds["start"], bounds["end"])
+        return page(metrics, len(metrics), 0)
 
     @service_rpc
     @unavailable_when_down

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from services.orders.contract.rpc import OrderInput, OrdersQuery, OrderStatusInput
+from services.orders.contract.rpc import (
+    OrderInput,
+    OrdersQuery,
+    OrderStatusInput,
+    RestaurantOrdersQuery,
+)
 from services.orders.domain import orders
 from shared.errors import InvalidInput
 from shared.rpc import service_rpc
@@ -42,6 +47,15 @@ class OrdersEntrypoints:
         """`query`: OrdersQuery's limit, and offset or cursor (as the query string has them)."""
         return orders.list_orders(self.store, parse_id(customer_id, "customer_id"),
                                   load(OrdersQuery, query))
+
+    @service_rpc
+    def list_restaurant_orders(self, restaurant_id: str, actor_id: str | None,
+                               is_admin: bool = False, **query) -> dict:
+        """The restaurant's inbox as `actor_id` may see it; `query`: RestaurantOrdersQuery's
+        status, limit, and offset or cursor (as the query string has them)."""
+        return orders.list_restaurant_orders(
+            self.store, parse_id(restaurant_id, "restaurant_id"), _actor(actor_id),
+            _flag(is_admin, "is_admin"), load(RestaurantOrdersQuery, query))
 
     @service_rpc
     def change_status(self, order_id: str, new_status: str, actor_id: str | None,

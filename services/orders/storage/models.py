@@ -27,7 +27,13 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import UUID
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-from services.orders.contract.rpc import MAX_ITEMS, MAX_NOTES_LENGTH, MAX_QUANTITY, STATUSES
+from services.orders.contract.rpc import (
+    MAX_DELIVERY_ADDRESS_LENGTH,
+    MAX_ITEMS,
+    MAX_NOTES_LENGTH,
+    MAX_QUANTITY,
+    STATUSES,
+)
 from services.orders.contract.rpc import ROLES as ACTOR_ROLES
 
 DEFAULT_CURRENCY = "MYR"
@@ -49,10 +55,15 @@ class Order(Base):
         CheckConstraint("subtotal >= 0", name="ck_orders_subtotal"),
         CheckConstraint("total >= 0", name="ck_orders_total"),
         CheckConstraint(f"char_length(notes) <= {MAX_NOTES_LENGTH}", name="ck_orders_notes"),
+        CheckConstraint(f"char_length(delivery_address) <= {MAX_DELIVERY_ADDRESS_LENGTH}",
+                        name="ck_orders_delivery_address"),
         # "newest first" reads these backwards: PostgreSQL scans a b-tree either way. A
-        # customer's list ends in id, so its cursor resumes in the index (migration 0002)
+        # customer's list ends in id, so its cursor resumes in the index (migration 0002);
+        # so does a restaurant's inbox, of every status or of one (migration 0004)
         Index("idx_orders_customer_created_id", "customer_id", "created_at", "id"),
-        Index("idx_orders_restaurant_created", "restaurant_id", "created_at"),
+        Index("idx_orders_restaurant_created_id", "restaurant_id", "created_at", "id"),
+        Index("idx_orders_restaurant_status_created_id", "restaurant_id", "status",
+              "created_at", "id"),
         Index("idx_orders_updated", "updated_at"),  # reconciliation: recently changed orders
     )
 
@@ -70,6 +81,7 @@ class Order(Base):
     currency: Mapped[str] = mapped_column(String(3), nullable=False,
                                           server_default=DEFAULT_CURRENCY)
     notes: Mapped[str | None] = mapped_column(Text)
+    delivery_address: Mapped[str | None] = mapped_column(Text)  # migration 0005
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),
                                                  server_default=func.now(), nullable=False)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True),

@@ -10,7 +10,7 @@ from types import SimpleNamespace
 
 from sqlalchemy import func, select, text
 
-from services.orders.contract.rpc import CUSTOMER_ORDERS_ORDER
+from services.orders.contract.rpc import CUSTOMER_ORDERS_ORDER, RESTAURANT_ORDERS_ORDER
 from services.orders.domain.status import INITIAL
 from services.orders.storage.models import DEFAULT_CURRENCY, Order, OrderStatusChange
 from shared.db import Store
@@ -21,12 +21,16 @@ from shared.pages import Keyset, Page, fetch_page
 # its customer_id (services.orders.contract.rpc.CUSTOMER_ORDERS_ORDER: what its cursor holds)
 CUSTOMER_ORDERS = Keyset(CUSTOMER_ORDERS_ORDER[0], (Order.created_at, Order.id),
                          descending=True)
+# a restaurant's orders, newest first: idx_orders_restaurant_created_id (or, of one status,
+# idx_orders_restaurant_status_created_id), read backwards, after its restaurant_id
+RESTAURANT_ORDERS = Keyset(RESTAURANT_ORDERS_ORDER[0], (Order.created_at, Order.id),
+                           descending=True)
 
 # the order row locked, with its lines (amounts as text, so they stay exact)
 LOCK_ORDER = text("""
     SELECT o.id, o.customer_id, o.restaurant_id, o.restaurant_owner_id, o.status,
-           o.status_version, o.subtotal, o.total, o.currency, o.notes, o.created_at,
-           o.updated_at,
+           o.status_version, o.subtotal, o.total, o.currency, o.notes, o.delivery_address,
+           o.created_at, o.updated_at,
            coalesce((SELECT json_agg(json_build_object(
                         'dish_id', i.dish_id, 'dish_name', i.dish_name,
                         'unit_price', i.unit_price::text, 'quantity', i.quantity,
@@ -43,10 +47,10 @@ ADD_ORDER = text("""
         SELECT clock_timestamp() AS placed_at
     ), placed AS (
         INSERT INTO orders (id, customer_id, restaurant_id, restaurant_owner_id, status,
-                            status_version, subtotal, total, currency, notes, created_at,
-                            updated_at)
+                            status_version, subtotal, total, currency, notes,
+                            delivery_address, created_at, updated_at)
         SELECT :id, :customer_id, :restaurant_id, :owner_id, :status, 1, :subtotal, :total,
-               :currency, :notes, placed_at, placed_at
+               :currency, :notes, :delivery_address, placed_at, placed_at
         FROM clock
     ), lines AS (
         INSERT INTO order_items
@@ -112,7 +116,8 @@ class OrdersStore(Store):
 
     def add_order(self, *, customer_id: uuid.UUID, restaurant_id: uuid.UUID,
                   restaurant_owner_id: uuid.UUID | None, lines: list[dict], subtotal: Decimal,
-                  total: Decimal, notes: str | None) -> SimpleNamespace:
+                  total: Decimal, notes: str | None,
+                  delivery_address: str | None = None) -> SimpleNamespace:
         """A PENDING order at version 1, its lines, and its first status change (by its
         customer), placed at the database's clock: one statement, and no ORM object (its
         clock read, two flushes and three INSERTs were half of placing an order:
@@ -122,12 +127,13 @@ class OrdersStore(Store):
             "id": order_id, "customer_id": customer_id, "restaurant_id": restaurant_id,
             "owner_id": restaurant_owner_id, "status": INITIAL, "subtotal": subtotal,
             "total": total, "currency": DEFAULT_CURRENCY, "notes": notes,
+            "delivery_address": delivery_address,
             "lines": json.dumps(lines, default=str)}).scalar_one()
         return SimpleNamespace(
             id=order_id, customer_id=customer_id, restaurant_id=restaurant_id,
             restaurant_owner_id=restaurant_owner_id, status=INITIAL, status_version=1,
             subtotal=subtotal, total=total, currency=DEFAULT_CURRENCY, notes=notes,
-            created_at=placed_at, updated_at=placed_at,
+            delivery_address=delivery_address, created_at=placed_at, updated_at=placed_at,
             items=[SimpleNamespace(**line) for line in lines])
 
     def get_order(self, order_id: uuid.UUID) -> Order | None:
@@ -167,6 +173,20 @@ class OrdersStore(Store):
         """Newest first (CUSTOMER_ORDERS), from `offset` or after a cursor's key."""
         found = fetch_page(self.session, select(Order).where(Order.customer_id == customer_id),
                            CUSTOMER_ORDERS, limit, offset, cursor)
+        return Page([row[0] for row in found.rows], found.total, found.next_cursor)
+
+    def restaurant_orders(self, restaurant_id: uuid.UUID, *, owner_id: uuid.UUID | None,
+                          status: str | None = None, limit: int, offset: int,
+                          cursor: tuple | None = None) -> Page:
+        """The restaurant's orders newest first (RESTAURANT_ORDERS), of one status or of
+        all; with `owner_id`, only those placed while it owned the restaurant (the orders
+        it may see: domain.status.actor_role)."""
+        query = select(Order).where(Order.restaurant_id == restaurant_id)
+        if owner_id is not None:
+            query = query.where(Order.restaurant_owner_id == owner_id)
+        if status is not None:
+            query = query.where(Order.status == status)
+        found = fetch_page(self.session, query, RESTAURANT_ORDERS, limit, offset, cursor)
         return Page([row[0] for row in found.rows], found.total, found.next_cursor)
 
     def status_changes(self, order_id: uuid.UUID) -> list[OrderStatusChange]:

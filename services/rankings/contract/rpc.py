@@ -11,7 +11,15 @@ from datetime import datetime
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validate, validates_schema
 
-from shared.schemas import Cursor, PagedQuery, name_field, paging_fields, text_field, web_url
+from shared.schemas import (
+    Cursor,
+    PagedQuery,
+    StrictBoolean,
+    name_field,
+    paging_fields,
+    text_field,
+    web_url,
+)
 
 MAX_RANK = 5  # a one-best list holds ranks 1..5
 TASTE_STATUSES = ("ACCEPTABLE", "SECOND_CHANCE", "DISSATISFIED")
@@ -29,6 +37,7 @@ BEST_DISHES_PAGE = {"default_limit": 20, "max_limit": 50}
 REVIEWS_PAGE = {"default_limit": 50, "max_limit": 50}
 COMMENTS_PAGE = {"default_limit": 20, "max_limit": 100}
 FOLLOWS_PAGE = {"default_limit": 20, "max_limit": 50}
+FAVORITES_PAGE = {"default_limit": 20, "max_limit": 50}
 
 # each list's order, as its cursor holds it (the kinds of the key's columns, in order)
 HISTORY_ORDER = ("ranking_history", (int,))  # id: newest change first
@@ -39,6 +48,8 @@ REVIEWS_ORDER = ("reviews", (datetime, uuid.UUID))  # created_at, id: newest fir
 COMMENTS_ORDER = ("comments", (datetime, uuid.UUID))  # created_at, id: oldest first
 # followed at, the other user's id: newest first (followers and following alike)
 FOLLOWS_ORDER = ("follows", (datetime, uuid.UUID))
+# favorited at, the restaurant's id: newest first
+FAVORITES_ORDER = ("favorites", (datetime, uuid.UUID))
 
 
 def stars(**kwargs) -> fields.Integer:
@@ -172,6 +183,8 @@ class UserUpdateInput(Schema):
     bio = text_field(2000, allow_none=True)
     location = text_field(100, allow_none=True)
     profile_image_url = web_url(allow_none=True)
+    # whether anyone may read the user's ranking history (GET /users/{id}/rankings/history)
+    history_public = StrictBoolean()
 
 
 class UserPrivateSchema(Schema):
@@ -184,6 +197,7 @@ class UserPrivateSchema(Schema):
     bio = fields.String(allow_none=True)
     location = fields.String(allow_none=True)
     profile_image_url = fields.String(allow_none=True)
+    history_public = fields.Boolean()
     role = fields.String()
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
@@ -204,6 +218,7 @@ class PublicProfileSchema(ProfileLiteSchema):
     bio = fields.String(allow_none=True)
     location = fields.String(allow_none=True)
     created_at = fields.AwareDateTime()
+    history_public = fields.Boolean()  # whether anyone may read their ranking history
     followers_count = fields.Integer()
     following_count = fields.Integer()
     ranking_count = fields.Integer()
@@ -248,6 +263,9 @@ class DishTypeInput(Schema):
 
 
 class HistoryQuery(PagedQuery):
+    """One user's ranking history, newest change first: of one dish type, or of all."""
+
+    dish_type = dish_type_field()
     limit, offset = paging_fields(**HISTORY_PAGE).values()
     cursor = Cursor(*HISTORY_ORDER)
 
@@ -282,8 +300,10 @@ class RankingListSchema(Schema):
 class HistoryEntrySchema(Schema):
     id = fields.Integer()
     dish_id = fields.UUID()
+    dish_name = fields.String(allow_none=True)  # as rankings knows it (null: not yet)
     dish_type = fields.String()
     restaurant_id = fields.UUID()
+    restaurant_name = fields.String(allow_none=True)
     change = fields.String()  # placed, moved, shifted, dropped, removed, tasted
     old_rank = fields.Integer(allow_none=True)
     new_rank = fields.Integer(allow_none=True)
@@ -400,3 +420,17 @@ class FollowerSchema(Schema):
 
     user = fields.Nested(ProfileLiteSchema)
     followed_at = fields.AwareDateTime()
+
+
+# --- favorites ----------------------------------------------------------------------------
+
+class FavoritesQuery(PagedQuery):
+    limit, offset = paging_fields(**FAVORITES_PAGE).values()
+    cursor = Cursor(*FAVORITES_ORDER)
+
+
+class FavoriteSchema(Schema):
+    """A restaurant the user keeps as a favorite, and since when."""
+
+    restaurant_id = fields.UUID()
+    favorited_at = fields.AwareDateTime()

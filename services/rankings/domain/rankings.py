@@ -24,7 +24,7 @@ from services.rankings.contract.rpc import (
     RankingListSchema,
 )
 from shared.contract import EventType
-from shared.errors import Conflict, InvalidInput, NotFound
+from shared.errors import Conflict, Forbidden, InvalidInput, NotFound
 from shared.schemas import normalize_dish_type, page, paged
 
 # what a dish pushed past the last rank keeps: the user liked it, just not enough
@@ -144,9 +144,31 @@ def get_my_list(store, user_id: uuid.UUID, dish_type: str) -> dict:
     return _my_list(store, user_id, normalize_dish_type(dish_type))
 
 
-def get_ranking_history(store, user_id: uuid.UUID, dish_type: str, query: dict) -> dict:
+def get_ranking_history(store, user_id: uuid.UUID, query: dict) -> dict:
+    """The user's own changes, newest first: of `query`'s dish_type, or of every type."""
     _user_or_404(store, user_id)
-    found = store.ranking_history(user_id, normalize_dish_type(dish_type), **query)
+    return _history(store, user_id, query)
+
+
+def get_public_ranking_history(store, user_id: uuid.UUID, viewer_id: uuid.UUID | None,
+                               query: dict) -> dict:
+    """Another user's changes, as get_ranking_history: for anyone when that user made
+    their history public (history_public), else for themselves only (Forbidden)."""
+    user = store.get_user(user_id)
+    if user is None:
+        raise NotFound("user not found", {"user_id": str(user_id)})
+    if not user.history_public and viewer_id != user_id:
+        raise Forbidden("this user's ranking history is not public",
+                        {"user_id": str(user_id)})
+    return _history(store, user_id, query)
+
+
+def _history(store, user_id: uuid.UUID, query: dict) -> dict:
+    dish_type = query.get("dish_type")
+    page_query = {key: query[key] for key in ("limit", "offset", "cursor") if key in query}
+    found = store.ranking_history(
+        user_id, normalize_dish_type(dish_type) if dish_type is not None else None,
+        **page_query)
     return paged(found, history_entry_schema.dump(found.rows, many=True), query)
 
 

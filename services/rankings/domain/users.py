@@ -72,7 +72,8 @@ def get_public_profile(store, user_id: uuid.UUID) -> dict:
     profile = public_profile_schema.dump({
         "id": user.id, "username": user.username, "display_name": user.display_name,
         "profile_image_url": user.profile_image_url, "bio": user.bio, "location": user.location,
-        "created_at": user.created_at, **store.profile_counts(user_id)})
+        "created_at": user.created_at, "history_public": user.history_public,
+        **store.profile_counts(user_id)})
     return {**profile, **reward_summary(store, user_id)}  # already an answer (JSON-ready)
 
 

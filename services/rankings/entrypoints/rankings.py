@@ -43,9 +43,20 @@ class RankingsEntrypoints:
                                     _id(dish_id, "dish_id"), idempotency_key)
 
     @service_rpc
-    def get_ranking_history(self, user_id: str, dish_type: str, **query) -> dict:
+    def get_ranking_history(self, user_id: str, dish_type: str | None = None,
+                            **query) -> dict:
+        """The user's own changes, newest first: of one dish type, or (None) of every one."""
         return rankings.get_ranking_history(self.store, _id(user_id, "user_id"),
-                                            _dish_type(dish_type), load(HistoryQuery, query))
+                                            _history_query(dish_type, query))
+
+    @service_rpc
+    def get_public_ranking_history(self, user_id: str, viewer_id: str | None = None,
+                                   dish_type: str | None = None, **query) -> dict:
+        """A user's changes as anyone sees them: when they made their history public, or
+        to themselves (`viewer_id`, None when anonymous); Forbidden otherwise."""
+        viewer = None if viewer_id is None else _id(viewer_id, "viewer_id")
+        return rankings.get_public_ranking_history(self.store, _id(user_id, "user_id"),
+                                                   viewer, _history_query(dish_type, query))
 
     @service_rpc
     def get_dish_stats(self, dish_id: str) -> dict:
@@ -66,3 +77,7 @@ def _id(value, name: str) -> uuid.UUID:
 
 def _dish_type(value) -> str:
     return load(DishTypeInput, {"dish_type": value})["dish_type"]
+
+
+def _history_query(dish_type, query: dict) -> dict:
+    return load(HistoryQuery, query if dish_type is None else {**query, "dish_type": dish_type})

@@ -59,6 +59,9 @@ class User(Base):
     bio: Mapped[str | None] = mapped_column(Text)
     location: Mapped[str | None] = mapped_column(String(100))
     profile_image_url: Mapped[str | None] = mapped_column(String(500))
+    # whether anyone may read their ranking history; off until they turn it on (0005)
+    history_public: Mapped[bool] = mapped_column(Boolean, nullable=False,
+                                                 server_default="false")
     role: Mapped[str] = mapped_column(String(20), nullable=False, server_default="user")
     created_at: Mapped[datetime] = created_at()
     updated_at: Mapped[datetime] = updated_at()
@@ -161,7 +164,11 @@ class DishRanking(Base):
 
 class RankingHistory(Base):
     __tablename__ = "ranking_history"
-    __table_args__ = (Index("idx_ranking_history_user", "user_id", "dish_type", "id"),)
+    __table_args__ = (
+        # one user's history of one dish type, and of all (migration 0005), newest first
+        Index("idx_ranking_history_user", "user_id", "dish_type", "id"),
+        Index("idx_ranking_history_user_all", "user_id", "id"),
+    )
 
     id: Mapped[int] = mapped_column(BigInteger, Identity(), primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True), nullable=False)
@@ -261,6 +268,24 @@ class Follow(Base):
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
     followed_id: Mapped[uuid.UUID] = mapped_column(
         UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = created_at()
+
+
+# --- favorites -----------------------------------------------------------------------------
+
+class Favorite(Base):
+    """A restaurant a user keeps as a favorite (once: favoriting it again changes nothing)."""
+
+    __tablename__ = "favorites"
+    __table_args__ = (
+        PrimaryKeyConstraint("user_id", "restaurant_id"),
+        # a user's favorites in their list's order, its cursor's key (migration 0006)
+        Index("idx_favorites_user_order", "user_id", "created_at", "restaurant_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(
+        UUID(as_uuid=True), ForeignKey("users.id", ondelete="CASCADE"))
+    restaurant_id: Mapped[uuid.UUID] = mapped_column(UUID(as_uuid=True))
     created_at: Mapped[datetime] = created_at()
 
 

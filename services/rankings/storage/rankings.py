@@ -27,6 +27,7 @@ LIST_LOCK_SPACE = 0x52414E4B  # "RANK"
 DECAY_DAYS = 30
 SECONDS_A_DAY = 86400
 # newest change first, as idx_ranking_history_user holds one user's list of one dish type
+# (and idx_ranking_history_user_all their lists of every type)
 HISTORY = Keyset(HISTORY_ORDER[0], (RankingHistory.id,), descending=True)
 
 
@@ -77,7 +78,12 @@ class RankingsQueries:
                 self.session.delete(row)
             else:
                 row.rank, row.taste_status = change.new_rank, change.new_taste_status
-                row.ranked_at = func.now() if change.new_rank is not None else None
+                # a ranking ages from when its user placed the dish (placed, or moved to a
+                # rank of their choosing): a shift made by another dish keeps that moment
+                if change.new_rank is None:
+                    row.ranked_at = None
+                elif change.kind != "shifted":
+                    row.ranked_at = func.now()
             self.session.add(RankingHistory(
                 user_id=user_id, dish_id=change.dish_id, dish_type=dish_type,
                 restaurant_id=row.restaurant_id, change=change.kind,
@@ -117,13 +123,28 @@ class RankingsQueries:
             for ranking, dish_name, restaurant_name, city in self.session.execute(query)
         ]
 
-    def ranking_history(self, user_id: uuid.UUID, dish_type: str, *, limit: int,
-                        offset: int, cursor: tuple | None = None) -> Page:
-        """Page of RankingHistory rows, newest change first."""
-        query = select(RankingHistory).where(RankingHistory.user_id == user_id,
-                                             RankingHistory.dish_type == dish_type)
+    def ranking_history(self, user_id: uuid.UUID, dish_type: str | None = None, *,
+                        limit: int, offset: int, cursor: tuple | None = None) -> Page:
+        """Page of the user's changes (of one dish type, or of every one), newest first:
+        dicts of a RankingHistory row's columns with the dish's and restaurant's names as
+        rankings knows them (kept once they are deleted: the history is what happened)."""
+        query = (
+            select(RankingHistory, KnownDish.name, KnownRestaurant.name)
+            .outerjoin(KnownDish, KnownDish.dish_id == RankingHistory.dish_id)
+            .outerjoin(KnownRestaurant,
+                       KnownRestaurant.restaurant_id == RankingHistory.restaurant_id)
+            .where(RankingHistory.user_id == user_id)
+        )
+        if dish_type is not None:
+            query = query.where(RankingHistory.dish_type == dish_type)
         found = fetch_page(self.session, query, HISTORY, limit, offset, cursor)
-        return Page([row[0] for row in found.rows], found.total, found.next_cursor)
+        return Page([
+            {**{column.key: getattr(change, column.key)
+                for column in RankingHistory.__table__.columns},
+             # a deleted one's tombstone has no name ("")
+             "dish_name": dish_name or None, "restaurant_name": restaurant_name or None}
+            for change, dish_name, restaurant_name in found.rows
+        ], found.total, found.next_cursor)
 
     # --- across users ---------------------------------------------------------------------------
 
@@ -149,7 +170,8 @@ class RankingsQueries:
     def best_dishes(self, *, dish_type: str, city: str, limit: int, offset: int,
                     cursor: tuple | None = None) -> Page:
         """Page of the known dishes of a type in a city by score = Σ (6 − rank)·e^(−age_days/30),
-        where a ranking's age counts from when it took its rank; ties by number of rankings,
+        where a ranking's age counts from when its user placed the dish (ranked_at: a shift
+        keeps it); ties by number of rankings,
         then dish id.
 
         Scored as of one moment, the first page's (a cursor holds it): the score decays

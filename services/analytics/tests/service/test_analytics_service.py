@@ -111,6 +111,7 @@ def test_trending_restaurants_follow_the_periods_views(analytics, publish):
     items = eventually(top, lambda items: sum(item["views"] for item in items) >= 4)
     assert [(item["restaurant_id"], item["views"]) for item in items[:2]] == [(busy, 3),
                                                                               (quiet, 1)]
+    assert {item["score"] for item in items} == {None}  # raw counts: no decayed score
     listed = eventually(lambda: analytics.get_entity_views("restaurant", quiet),
                         lambda views: views["impressions"] >= 1)
     assert listed["impressions"] == 1 and listed["view_count"] == 1
@@ -140,6 +141,68 @@ def test_trending_dishes_decay_old_points_below_fresh_ones(analytics, publish):
     assert items[0]["score"] == pytest.approx(2.0, rel=1e-3)
     assert items[1]["score"] == pytest.approx(1.25, rel=1e-3)
     assert analytics.get_trending_dishes("  IPOH ", 10)["items"][0]["dish_id"] == new_dish
+
+
+def test_trending_restaurants_decay_old_points_below_fresh_ones(analytics, publish):
+    """Views (1 point) and rankings of a restaurant's dishes (6 − rank), half-life 7 days,
+    overall and in its city; a period asks for raw view counts instead."""
+    old_favourite, new_place = str(uuid.uuid4()), str(uuid.uuid4())
+    publish("catalog", "restaurant_created", {
+        "id": new_place, "name": "Kedai Baru", "city": "Ipoh", "cuisine_type": ["Malay"],
+        "updated_at": datetime.now(UTC).isoformat()})
+    two_weeks_ago = datetime.now(UTC) - timedelta(days=14)
+    for _ in range(2):  # 2 × 5 points, two half-lives ago: worth 2.5 today
+        publish("rankings", "dish_ranked", dish_ranked(str(uuid.uuid4()), str(uuid.uuid4()),
+                                                       old_favourite, 1),
+                occurred_at=two_weeks_ago)
+    # (once they are in, analytics knows the old favourite's city from them)
+    eventually(lambda: analytics.get_trending_restaurants(city="Ipoh")["items"],
+               lambda items: [item["ranking_count"] for item in items] == [2])
+    for _ in range(8):  # 8 views two weeks ago: worth 2
+        publish("gateway", "restaurant_viewed", view(old_favourite), occurred_at=two_weeks_ago)
+    # today: one ranking at 1 (5 points) and three views, delivered twice
+    publish("rankings", "dish_ranked", dish_ranked(str(uuid.uuid4()), str(uuid.uuid4()),
+                                                   new_place, 1), copies=2)
+    for _ in range(3):
+        publish("gateway", "restaurant_viewed", view(new_place), copies=2)
+
+    def trending(**query):
+        return analytics.get_trending_restaurants(**query)
+    answer = eventually(trending, lambda answer: sum(
+        item["views"] + item["ranking_count"] for item in answer["items"]) >= 14)
+    assert [item["restaurant_id"] for item in answer["items"]] == [new_place, old_favourite]
+    assert [item["score"] for item in answer["items"]] == pytest.approx([8, 4.5], rel=1e-3)
+    assert [(item["ranking_count"], item["views"]) for item in answer["items"]] == [(1, 3),
+                                                                                  (2, 8)]
+    assert (answer["count"], answer["total"], answer["next_offset"]) == (2, 2, None)
+    assert (answer["city"], answer["period"]) == (None, None)
+    # in their city too (the rankings name it; a view learns it from what analytics knows)
+    in_ipoh = trending(city=" IPOH ")
+    assert [item["restaurant_id"] for item in in_ipoh["items"]] == [new_place, old_favourite]
+    assert in_ipoh["items"][1]["score"] == pytest.approx(4.5, rel=1e-3)
+    assert in_ipoh["city"] == " IPOH "
+    assert [item["restaurant_id"] for item in trending(city="ipoh", limit=1)["items"]] == [
+        new_place]
+    week = trending(period="week")
+    assert [item["restaurant_id"] for item in week["items"]] == [new_place]
+    assert week["period"] == "week" and week["items"][0]["views"] == 3
+    from shared.errors import InvalidInput
+    with pytest.raises(InvalidInput):
+        trending(city="Ipoh", period="week")
+
+
+def test_lists_answer_the_list_shape(analytics, publish):
+    star = str(uuid.uuid4())
+    publish("rankings", "user_followed", {"follower_id": str(uuid.uuid4()), "followed_id": star})
+    experts = eventually(lambda: analytics.get_top_influencers(10), lambda page: page["items"])
+    shape = {"items", "count", "total", "total_is_estimate", "next_offset", "next_cursor"}
+    assert set(experts) == shape
+    assert (experts["count"], experts["total"], experts["next_offset"]) == (1, 1, None)
+    assert set(analytics.get_trending_dishes("Ipoh")) == shape | {"city"}
+    assert set(analytics.get_trending_restaurants()) == shape | {"city", "period"}
+    board = analytics.get_leaderboard("Ipoh", "Malay")
+    assert set(board) == shape | {"city", "cuisine", "users", "updated_at"}
+    assert (board["items"], board["users"], board["count"]) == ([], [], 0)
 
 
 def test_experts_are_ordered_by_exact_influence(analytics, publish):
@@ -177,8 +240,9 @@ def test_leaderboards_rank_restaurants_after_a_refresh(analytics, publish):
                lambda items: any(i["ranking_count"] == 2 for i in items))
     analytics.refresh_leaderboards()
     board = analytics.get_leaderboard("Penang", "Nyonya", 10)
-    assert [(row["rank"], row["restaurant_id"], row["score"]) for row in board["restaurants"]] \
+    assert [(row["rank"], row["restaurant_id"], row["score"]) for row in board["items"]] \
         == [(1, first, 5), (2, second, 3)]
+    assert (board["count"], board["total"]) == (2, 2)
     assert [(row["rank"], row["user_id"]) for row in board["users"]] == [(1, user)]
     assert board["updated_at"]
 
@@ -191,6 +255,23 @@ def test_engagement_is_recorded_once_per_idempotency_key(analytics):
     assert analytics.record_engagement(body, None, "key-2")["count"] == 2
     click = {**body, "engagement_type": "click"}
     assert analytics.record_engagement(click)["count"] == 1
+
+
+def test_a_restaurants_engagement_counters_are_readable(analytics):
+    restaurant = str(uuid.uuid4())
+    for entity_type, kind in [("restaurant", "call"), ("restaurant", "call"),
+                              ("menu", "menu_open"), ("reviews", "share")]:
+        analytics.record_engagement({"entity_type": entity_type, "entity_id": restaurant,
+                                     "engagement_type": kind})
+    engagement = analytics.get_restaurant_engagement(restaurant.upper())
+    assert engagement["restaurant_id"] == restaurant
+    assert engagement["counts"] == {"click": 0, "share": 1, "save": 0, "call": 2,
+                                    "directions": 0, "website": 0, "menu_open": 1}
+    assert engagement["by_entity_type"]["restaurant"]["call"] == 2
+    assert engagement["by_entity_type"]["menu"]["menu_open"] == 1
+    from shared.errors import InvalidInput
+    with pytest.raises(InvalidInput):
+        analytics.get_restaurant_engagement("not-a-uuid")
 
 
 def test_bad_arguments_are_invalid_input(analytics):

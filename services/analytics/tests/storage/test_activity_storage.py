@@ -19,9 +19,10 @@ from services.analytics.storage.activity import (
     record_activity,
     refresh_leaderboards,
     top_influencers,
-    trending_dishes,
     user_popularity,
 )
+from services.analytics.storage.trending import TABLES as TRENDING_TABLES
+from services.analytics.storage.trending import trending_dishes
 from shared.contract import EventType
 from shared.dynamodb import PROCESSED_EVENTS, ensure_tables
 from shared.events import make_envelope, parse_envelope
@@ -32,7 +33,7 @@ NOW = datetime(2026, 3, 4, 12, 0, tzinfo=UTC)
 
 @pytest.fixture
 def client(dynamodb_client):
-    ensure_tables(dynamodb_client, [PROCESSED_EVENTS, *TABLES])
+    ensure_tables(dynamodb_client, [PROCESSED_EVENTS, *TABLES, *TRENDING_TABLES])
     return dynamodb_client
 
 
@@ -353,5 +354,5 @@ def test_refresh_keeps_at_most_size_slots_and_nothing_without_boards(client):
 
 def test_tables_are_the_declared_ones(client):
     names = {spec.name for spec in TABLES}
-    assert names == {"UserPopularity", TRENDING_DISHES, PLACES, LEADERBOARD_MEMBERS,
-                     "Leaderboards"}
+    assert names == {"UserPopularity", PLACES, LEADERBOARD_MEMBERS, "Leaderboards"}
+    assert {spec.name for spec in TRENDING_TABLES} == {TRENDING_DISHES, "TrendingRestaurants"}

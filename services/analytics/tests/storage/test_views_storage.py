@@ -12,11 +12,12 @@ from services.analytics.storage.views import (
     TABLES,
     engagement_counts,
     entity_views,
+    most_viewed_restaurants,
     record_engagement,
     record_views,
+    restaurant_engagement,
     restaurant_traffic,
     time_series,
-    trending_restaurants,
 )
 from shared.dynamodb import PROCESSED_EVENTS, ensure_tables
 
@@ -42,6 +43,12 @@ def restaurant() -> str:
     return str(uuid.uuid4())
 
 
+def raw(restaurant_id: str, views: int) -> dict:
+    """A most viewed restaurant: raw views, no decayed score."""
+    return {"restaurant_id": restaurant_id, "views": views, "score": None,
+            "ranking_count": None}
+
+
 # --- exactly once ----------------------------------------------------------------------------
 
 def test_a_batch_applied_twice_counts_once(client):
@@ -61,8 +68,8 @@ def test_an_event_repeated_inside_a_batch_counts_once(client):
     assert record_views(client, CONSUMER, [once, other, once, once]) == 2
     views = entity_views(client, "restaurant", rid)
     assert (views["view_count"], views["unique_viewers"]) == (2, 1)
-    assert trending_restaurants(client, "week", 10, TODAY) == [
-        {"restaurant_id": rid, "views": 2}]
+    assert most_viewed_restaurants(client, "week", 10, TODAY) == [
+        raw(rid, 2)]
 
 
 def test_the_same_event_for_another_consumer_is_another_application(client):
@@ -184,7 +191,7 @@ def test_nothing_viewed_is_all_zeros(client):
     assert engagement_counts(client, "restaurant", rid) == {
         "click": 0, "share": 0, "save": 0, "call": 0, "directions": 0, "website": 0,
         "menu_open": 0}
-    assert trending_restaurants(client, "day", 10, TODAY) == []
+    assert most_viewed_restaurants(client, "day", 10, TODAY) == []
 
 
 def test_time_series_of_a_dish_and_last_viewed_at(client):
@@ -226,20 +233,20 @@ def test_trending_restaurants_by_views_in_the_period(client):
         # other pages of a restaurant are not the restaurant's trending views
         *[view("restaurant_menu_viewed", restaurant_id=quiet) for _ in range(20)],
     ])
-    assert trending_restaurants(client, "week", 10, TODAY) == [
-        {"restaurant_id": busy, "views": 6}, {"restaurant_id": middle, "views": 3},
-        {"restaurant_id": quiet, "views": 1}]
-    assert trending_restaurants(client, "week", 2, TODAY) == [
-        {"restaurant_id": busy, "views": 6}, {"restaurant_id": middle, "views": 3}]
-    today = trending_restaurants(client, "day", 10, TODAY)
-    assert today[0] == {"restaurant_id": middle, "views": 3}
+    assert most_viewed_restaurants(client, "week", 10, TODAY) == [
+        raw(busy, 6), raw(middle, 3),
+        raw(quiet, 1)]
+    assert most_viewed_restaurants(client, "week", 2, TODAY) == [
+        raw(busy, 6), raw(middle, 3)]
+    today = most_viewed_restaurants(client, "day", 10, TODAY)
+    assert today[0] == raw(middle, 3)
     assert sorted(today[1:], key=lambda item: item["restaurant_id"]) == sorted(
-        [{"restaurant_id": busy, "views": 1}, {"restaurant_id": quiet, "views": 1}],
+        [raw(busy, 1), raw(quiet, 1)],
         key=lambda item: item["restaurant_id"])  # a tie comes in either order
-    assert trending_restaurants(client, "month", 1, TODAY) == [
-        {"restaurant_id": busy, "views": 6}]
-    assert trending_restaurants(client, "year", 1, TODAY) == [
-        {"restaurant_id": last_week, "views": 10}]
+    assert most_viewed_restaurants(client, "month", 1, TODAY) == [
+        raw(busy, 6)]
+    assert most_viewed_restaurants(client, "year", 1, TODAY) == [
+        raw(last_week, 10)]
 
 
 # --- engagement ------------------------------------------------------------------------------
@@ -268,6 +275,31 @@ def test_engagement_counts_per_type_and_retries_count_once(client):
     assert {int(record["expires_at"]) for record in records} == {ninety_days_on}
     ttl = client.client.describe_time_to_live(TableName=client.table_name(ENGAGEMENTS))
     assert ttl["TimeToLiveDescription"]["AttributeName"] == "expires_at"
+
+
+def test_a_restaurants_engagement_is_its_pages_counters(client):
+    """GET /restaurants/{id}/engagement's counters: the restaurant's, its menu's and its
+    reviews page's, per page and summed; another restaurant's and a dish's stay apart."""
+    rid, other, dish_id = restaurant(), restaurant(), str(uuid.uuid4())
+    for number, (entity_type, entity_id, kind) in enumerate([
+        ("restaurant", rid, "call"), ("restaurant", rid, "call"), ("restaurant", rid, "share"),
+        ("menu", rid, "menu_open"), ("menu", rid, "share"), ("reviews", rid, "click"),
+        ("restaurant", other, "call"), ("dish", dish_id, "save"),
+    ]):
+        record_engagement(client, "analytics.engagement", f"rec-{number}", entity_type,
+                          entity_id, kind, None, NOON)
+    nothing = dict.fromkeys(("click", "share", "save", "call", "directions", "website",
+                             "menu_open"), 0)
+    assert restaurant_engagement(client, rid) == {
+        "restaurant_id": rid,
+        "counts": {**nothing, "call": 2, "share": 2, "menu_open": 1, "click": 1},
+        "by_entity_type": {"restaurant": {**nothing, "call": 2, "share": 1},
+                           "menu": {**nothing, "menu_open": 1, "share": 1},
+                           "reviews": {**nothing, "click": 1}}}
+    unknown = restaurant()
+    assert restaurant_engagement(client, unknown) == {
+        "restaurant_id": unknown, "counts": nothing,
+        "by_entity_type": dict.fromkeys(("restaurant", "menu", "reviews"), nothing)}
 
 
 # --- throughput ------------------------------------------------------------------------------

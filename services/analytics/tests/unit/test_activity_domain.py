@@ -13,6 +13,7 @@ from services.analytics.domain.activity import (
     LEADERBOARD_MEMBERS,
     PLACES,
     TRENDING_DISHES,
+    TRENDING_RESTAURANTS,
     USER_POPULARITY,
     activity_writes,
     dish_view_writes,
@@ -20,6 +21,7 @@ from services.analytics.domain.activity import (
     places_needed,
     places_needed_next,
     rank_points,
+    restaurant_view_writes,
 )
 from services.analytics.domain.decay import era_expires_at, forward_points
 from services.analytics.domain.keys import (
@@ -138,6 +140,12 @@ def test_dish_ranked_means_popularity_trending_score_boards_and_places():
     assert trending.set == {"restaurant_id": RESTAURANT, "dish_type": "nasi lemak",
                             "city": "kuala lumpur", "era": 2026,
                             "expires_at": era_expires_at(2026)}
+    # the dish's restaurant trends on its points, overall and in the city: two ADDs
+    assert of_table(writes, TRENDING_RESTAURANTS) == [
+        Increment(TRENDING_RESTAURANTS, {"location_id": location, "restaurant_id": RESTAURANT},
+                  add={"trending_score": forward_points(4, NOW).value, "ranking_count": 1},
+                  set={"city": "kuala lumpur", "era": 2026, "expires_at": era_expires_at(2026)})
+        for location in ("all#2026", "city#kuala lumpur#2026")]
 
     restaurant, dish = of_table(writes, PLACES)
     assert restaurant.key == {"pk": restaurant_place(RESTAURANT)}
@@ -175,6 +183,9 @@ def test_a_ranking_goes_to_the_trending_item_of_its_own_era():
 def test_dish_ranked_without_a_city_has_no_trending_and_no_boards():
     writes = activity_writes(ranking(city=None), {})
     assert not of_table(writes, TRENDING_DISHES) and not of_table(writes, LEADERBOARD_MEMBERS)
+    # but its restaurant still trends overall
+    assert [write.key["location_id"] for write in of_table(writes, TRENDING_RESTAURANTS)] == [
+        "all#2026"]
     assert only(writes, USER_POPULARITY).add["ranking_count"] == 1
     restaurant = of_table(writes, PLACES)[0]
     assert restaurant.add == {"ranking_score": 4} and restaurant.set_if_absent == {}
@@ -192,7 +203,8 @@ def test_ranking_removed_takes_back_the_ranking_and_its_points():
     writes = activity_writes(ranking("ranking_removed", old_rank=2, reason="dropped"), {})
     assert only(writes, USER_POPULARITY).add == {"ranking_count": -1, "influence_score": -2}
     assert only(writes, PLACES).add == {"ranking_score": -rank_points(2)}
-    assert not of_table(writes, TRENDING_DISHES)  # trending counts what happened, decaying
+    # trending counts what happened, decaying
+    assert not of_table(writes, TRENDING_DISHES) and not of_table(writes, TRENDING_RESTAURANTS)
 
 
 def test_a_restaurants_score_is_the_sum_of_six_minus_rank_over_its_current_rankings():
@@ -252,9 +264,19 @@ def test_an_older_restaurant_update_does_not_overwrite_a_newer_one():
 
 def test_restaurant_deleted_leaves_a_tombstone_unless_something_newer_is_stored():
     deleted = envelope("restaurant_deleted", {"id": RESTAURANT}, producer="catalog")
-    assert activity_writes(deleted, {}) == [Increment(
+    writes = activity_writes(deleted, {})
+    assert only(writes, PLACES) == Increment(
         PLACES, {"pk": restaurant_place(RESTAURANT)},
-        set={"deleted": True, "source_updated_at": NOW.isoformat()})]
+        set={"deleted": True, "source_updated_at": NOW.isoformat()})
+    # hidden from trending in the two eras a read merges: overall, and in its city if known
+    assert of_table(writes, TRENDING_RESTAURANTS) == [
+        Increment(TRENDING_RESTAURANTS, {"location_id": f"all#{era}",
+                                         "restaurant_id": RESTAURANT},
+                  set={"deleted": True, "era": era, "expires_at": era_expires_at(era)})
+        for era in (2026, 2025)]
+    in_ipoh = activity_writes(deleted, {restaurant_place(RESTAURANT): {"city": "ipoh"}})
+    assert [write.key["location_id"] for write in of_table(in_ipoh, TRENDING_RESTAURANTS)] == [
+        "all#2026", "all#2025", "city#ipoh#2026", "city#ipoh#2025"]
     newer = {restaurant_place(RESTAURANT): {
         "source_updated_at": (NOW + timedelta(seconds=1)).isoformat()}}
     assert activity_writes(deleted, newer) == []
@@ -306,6 +328,27 @@ def test_a_dish_view_needs_the_dish_its_restaurant_and_its_city():
     assert write.key == {"location_id": "ipoh#2026", "dish_id": DISH}
     assert write.add == {"trending_score": forward_points(1, NOW).value, "views": 1}
     assert write.set["restaurant_id"] == RESTAURANT and write.set["dish_type"] == "laksa"
+
+
+def restaurant_viewed() -> dict:
+    return envelope("restaurant_viewed", {"restaurant_id": RESTAURANT, "user_id": None,
+                                          "device_type": "mobile"}, producer="gateway")
+
+
+def test_a_restaurant_view_is_one_point_overall_and_in_its_city():
+    in_ipoh = {restaurant_place(RESTAURANT): {"city": "ipoh"}}
+    assert restaurant_view_writes(restaurant_viewed(), in_ipoh) == [
+        Increment(TRENDING_RESTAURANTS, {"location_id": location, "restaurant_id": RESTAURANT},
+                  add={"trending_score": forward_points(1, NOW).value, "views": 1},
+                  set={"city": "ipoh", "era": 2026, "expires_at": era_expires_at(2026)})
+        for location in ("all#2026", "city#ipoh#2026")]
+    # its city not known yet: overall only; deleted: nothing
+    assert [write.key["location_id"] for write in restaurant_view_writes(
+        restaurant_viewed(), {})] == ["all#2026"]
+    gone = {restaurant_place(RESTAURANT): {"city": "ipoh", "deleted": True}}
+    assert restaurant_view_writes(restaurant_viewed(), gone) == []
+    assert places_needed(restaurant_viewed()) == [restaurant_place(RESTAURANT)]
+    assert places_needed_next(restaurant_viewed(), in_ipoh) == []
 
 
 def test_places_needed_in_two_hops_for_a_dish_view():

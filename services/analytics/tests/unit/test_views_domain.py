@@ -301,10 +301,18 @@ def test_period_and_limit_arguments_have_defaults():
     assert load(TimeSeriesArgs(), {"entity_type": "dish", "entity_id": RESTAURANT}) == {
         "entity_type": "dish", "entity_id": RESTAURANT, "period": "week"}
     assert load(DashboardQuery(), {"period": "year"}) == {"period": "year"}
-    assert load(TrendingRestaurantsQuery(), {}) == {"period": "week", "limit": 10}
+    # trending restaurants: by decayed score overall unless a city, or a period (raw counts)
+    assert load(TrendingRestaurantsQuery(), {}) == {"limit": 10}
+    assert load(TrendingRestaurantsQuery(), {"city": "Ipoh"}) == {"city": "Ipoh", "limit": 10}
+    assert load(TrendingRestaurantsQuery(), {"period": "day"}) == {"period": "day", "limit": 10}
     # as a query string carries it: the gateway forwards the same values it checked
     assert load(TrendingRestaurantsQuery(), {"limit": "10"})["limit"] == 10
+    with pytest.raises(InvalidInput) as refused:  # a period's raw counts are overall only
+        load(TrendingRestaurantsQuery(), {"city": "Ipoh", "period": "week"})
+    assert list(refused.value.details["fields"]) == ["city"]
     for schema, bad in [(DashboardQuery(), {"period": "fortnight"}),
+                        (TrendingRestaurantsQuery(), {"city": " "}),
+                        (TrendingRestaurantsQuery(), {"city": "x" * 101}),
                         (TrendingRestaurantsQuery(), {"limit": 0}),
                         (TrendingRestaurantsQuery(), {"limit": 51}),
                         (TrendingRestaurantsQuery(), {"limit": "ten"})]:

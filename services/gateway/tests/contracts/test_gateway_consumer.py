@@ -31,9 +31,11 @@ from services.analytics.contract.rpc import (
     DailyViewsSchema,
     DeviceDataSchema,
     EngagementSchema,
+    RestaurantEngagementSchema,
     ViewDataSchema,
 )
 from services.catalog.contract.rpc import (
+    CuisineSchema,
     DishSchema,
     DishSearchResultSchema,
     NearbyRestaurantSchema,
@@ -46,14 +48,16 @@ from services.gateway.schemas import (
     TrendingRestaurantSchema,
 )
 from services.gateway.tests.contracts.support import gateway_with, request
-from services.orders.contract.rpc import OrderHistorySchema, OrderMetricsSchema, OrderSchema
+from services.orders.contract.rpc import OrderSchema, StatusChangeSchema, StatusMetricSchema
 from services.rankings.contract.rpc import (
     BadgeProgressSchema,
     BestDishSchema,
     CommentSchema,
     DishStatsSchema,
+    FavoriteSchema,
     FollowerSchema,
     FollowSchema,
+    HistoryEntrySchema,
     LikeSchema,
     ProfileLiteSchema,
     PublicProfileSchema,
@@ -128,6 +132,9 @@ def catalog_contract() -> Contract:
                  params=DISH_IDS)
     contract.rpc("get_dishes", [[DISH]], answer=each(dish(), nonempty=True),
                  given="a restaurant with a dish exists", params=DISH_IDS)
+    contract.rpc("list_cuisines", answer=each(shape(CuisineSchema, examples={"name": CUISINE}),
+                                              nonempty=True),
+                 given="a restaurant exists", params=RESTAURANT_IDS)
     contract.rpc("create_restaurant",
                  [{"name": "Warung Contract", "city": CITY, "cuisine_type": [CUISINE]}, None],
                  {"owner_id": OWNER}, answer=restaurant(), given="a restaurant can be created")
@@ -163,6 +170,11 @@ REVIEWS_CURSOR = encode_cursor("reviews", (AFTER_EVERYTHING, UNKNOWN))
 COMMENTS_CURSOR = encode_cursor("comments", (BEFORE_EVERYTHING, UNKNOWN))
 BEST_DISHES_CURSOR = encode_cursor("best_dishes", (BEFORE_EVERYTHING, "-1000", -1000, UNKNOWN))
 BY_CURSOR = "the next page, by a cursor rankings gave"
+# a history's order is its rows' ids, newest first: from past any id there is
+HISTORY_CURSOR = encode_cursor("ranking_history", (2 ** 62,))
+FAVORITES_CURSOR = encode_cursor("favorites", (AFTER_EVERYTHING, UNKNOWN))
+FAVORITED = "a user has a favorite restaurant"
+FAVORITE_IDS = {"user_id": USER, "restaurant_id": RESTAURANT}
 
 
 def account(**options) -> dict:
@@ -288,6 +300,32 @@ def rankings_contract() -> Contract:
                  answer=shape(CommentSchema), given=REVIEWED, params=REVIEW_IDS)
     contract.rpc("get_review_summary", [RESTAURANT], answer=shape(ReviewSummarySchema),
                  given=REVIEWED, params=REVIEW_IDS)
+    # ranking histories: one's own, another's when public (the viewer: None, anonymous)
+    history = page(shape(HistoryEntrySchema, examples={"dish_type": DISH_TYPE,
+                                                       "change": "placed"}))
+    contract.rpc("get_ranking_history", [USER], {"dish_type": DISH_TYPE}, answer=history,
+                 given=RANKED, params=RANKED_IDS)
+    contract.rpc("get_ranking_history", [USER], {"cursor": HISTORY_CURSOR}, answer=history,
+                 case=BY_CURSOR, given=RANKED, params=RANKED_IDS)
+    contract.rpc("update_user", [USER, {"history_public": True}, None],
+                 answer=account(),
+                 case="the ranking history made public", given="a user exists",
+                 params=USER_IDS)
+    contract.rpc("get_public_ranking_history", [USER, None], answer=history,
+                 given="a user with a public ranking history has ranked a dish",
+                 params=RANKED_IDS)
+    contract.rpc("get_public_ranking_history", [USER, None], error="Forbidden",
+                 case="a history that is not public", given=RANKED, params=RANKED_IDS)
+    # favorites: the restaurant is the catalog's, which the gateway asks first
+    contract.rpc("favorite_restaurant", [USER, RESTAURANT], answer=shape(FavoriteSchema),
+                 given="a user exists", params=USER_IDS)
+    contract.rpc("unfavorite_restaurant", [USER, RESTAURANT], given=FAVORITED,
+                 params=FAVORITE_IDS)
+    contract.rpc("list_favorites", [USER], answer=page(shape(FavoriteSchema)), given=FAVORITED,
+                 params=FAVORITE_IDS)
+    contract.rpc("list_favorites", [USER], {"cursor": FAVORITES_CURSOR},
+                 answer=page(shape(FavoriteSchema)), case=BY_CURSOR, given=FAVORITED,
+                 params=FAVORITE_IDS)
     return contract
 
 
@@ -304,22 +342,30 @@ def analytics_contract() -> Contract:
         "hourly_views": an_object(),
         "device_data": shape(DeviceDataSchema),
     }, given="a restaurant has been viewed", params=viewed)
-    contract.rpc("get_trending_restaurants", ["week", 10], answer={
-        "items": each(shape(TrendingRestaurantSchema, drop=("restaurant",)), nonempty=True),
-        "period": text("week"),
-    }, given="a restaurant has been viewed", params=viewed)
+    # trending restaurants: the query as the gateway parsed it (kwargs); the answer a page,
+    # its city and period beside it (null: overall, by decayed score)
+    trending = shape(TrendingRestaurantSchema, drop=("restaurant",))
+    in_a_city = {"dish_id": DISH, "restaurant_id": RESTAURANT, "city": CITY}
+    contract.rpc("get_trending_restaurants", kwargs={"limit": 10},
+                 answer={**page(trending), "city": None, "period": None},
+                 given="a restaurant has been viewed", params=viewed)
+    contract.rpc("get_trending_restaurants", kwargs={"limit": 10, "city": CITY},
+                 answer={**page(trending), "city": text(CITY), "period": None},
+                 case="in a city", given="a dish is trending in a city", params=in_a_city)
+    contract.rpc("get_trending_restaurants", kwargs={"limit": 10, "period": "week"},
+                 answer={**page(trending), "city": None, "period": text("week")},
+                 case="raw views in a period", given="a restaurant has been viewed",
+                 params=viewed)
     contract.rpc("get_trending_dishes", [CITY, 10], answer={
-        "items": each(shape(TrendingDishSchema, drop=("dish",), keep=("restaurant_id",)),
-                      nonempty=True),
+        **page(shape(TrendingDishSchema, drop=("dish",), keep=("restaurant_id",))),
         "city": text(CITY),
-    }, given="a dish is trending in a city",
-        params={"dish_id": DISH, "restaurant_id": RESTAURANT, "city": CITY})
-    contract.rpc("get_top_influencers", [10], answer={
-        "items": each(shape(ExpertSchema, drop=("profile",)), nonempty=True),
-    }, given="a user has followers", params={"user_id": USER})
+    }, given="a dish is trending in a city", params=in_a_city)
+    contract.rpc("get_top_influencers", [10],
+                 answer=page(shape(ExpertSchema, drop=("profile",))),
+                 given="a user has followers", params={"user_id": USER})
     contract.rpc("get_leaderboard", [CITY, CUISINE, 10],
-                 answer=shape(LeaderboardSchema, drop=("restaurants.restaurant", "users.profile"),
-                              keep=("updated_at",), nonempty=("restaurants", "users"),
+                 answer=shape(LeaderboardSchema, drop=("items.restaurant", "users.profile"),
+                              keep=("updated_at",), nonempty=("items", "users"),
                               examples={"city": CITY, "cuisine": CUISINE}),
                  given="a leaderboard has been refreshed",
                  params={"city": CITY, "cuisine": CUISINE, "restaurant_id": RESTAURANT,
@@ -328,6 +374,9 @@ def analytics_contract() -> Contract:
                  [{"entity_type": "restaurant", "entity_id": RESTAURANT,
                    "engagement_type": "click"}], {"user_id": USER, "idempotency_key": None},
                  answer=shape(EngagementSchema, examples={"entity_id": RESTAURANT}))
+    contract.rpc("get_restaurant_engagement", [RESTAURANT],
+                 answer=shape(RestaurantEngagementSchema, examples={
+                     "restaurant_id": RESTAURANT}))
     return contract
 
 
@@ -339,6 +388,9 @@ ORDER_IDS = {"customer_id": USER, "order_id": ORDER, "restaurant_id": RESTAURANT
 # a cursor as orders gives them (shared.schemas.encode_cursor): the list is newest first,
 # and this one is from a time after any order the provider places
 BEFORE_THE_ORDER = encode_cursor("customer_orders", ("2100-01-01T00:00:00+00:00", UNKNOWN))
+# ... and the restaurant's inbox's, the same way
+BEFORE_THE_INBOX = encode_cursor("restaurant_orders", ("2100-01-01T00:00:00+00:00", UNKNOWN))
+DELIVERY_ADDRESS = "12 Jalan Sultan Idris Shah, 30000 Ipoh"
 
 
 def order() -> dict:
@@ -361,6 +413,26 @@ def orders_contract() -> Contract:
     contract.rpc("list_orders", [USER], {"limit": "5", "cursor": BEFORE_THE_ORDER},
                  answer=page(order()), case="the next page, by a cursor orders gave",
                  given=PLACED, params=ORDER_IDS)
+    # an order to deliver: the address is kept and answered
+    contract.rpc("create_order", [USER, {"restaurant_id": RESTAURANT,
+                                         "items": [{"dish_id": DISH, "quantity": 2}],
+                                         "notes": None, "delivery_address": DELIVERY_ADDRESS}],
+                 {"idempotency_key": None},
+                 answer=shape(OrderSchema, nonempty=("items",), keep=("delivery_address",),
+                              examples={"id": ORDER, "customer_id": USER, "status": "PENDING",
+                                        "currency": "MYR",
+                                        "delivery_address": DELIVERY_ADDRESS}),
+                 case="with a delivery address", given="a restaurant's dish can be ordered",
+                 params={"customer_id": USER, "restaurant_id": RESTAURANT, "dish_id": DISH,
+                         "owner_id": OWNER})
+    # the restaurant's inbox, as its owner sees it: of one status, then the next page
+    contract.rpc("list_restaurant_orders", [RESTAURANT, OWNER],
+                 {"is_admin": False, "status": "PENDING"}, answer=page(order()),
+                 given=PLACED, params=ORDER_IDS)
+    contract.rpc("list_restaurant_orders", [RESTAURANT, OWNER],
+                 {"is_admin": False, "cursor": BEFORE_THE_INBOX}, answer=page(order()),
+                 case="the next page, by a cursor orders gave", given=PLACED,
+                 params=ORDER_IDS)
     contract.rpc("get_order", [ORDER, USER], {"is_admin": False}, answer=order(), given=PLACED,
                  params=ORDER_IDS)
     contract.rpc("get_order", [ORDER, OTHER_USER], {"is_admin": False}, error="NotFound",
@@ -372,11 +444,11 @@ def orders_contract() -> Contract:
                  {"is_admin": False, "idempotency_key": None}, error="Conflict",
                  case="a move the status machine refuses", given=PLACED, params=ORDER_IDS)
     contract.rpc("get_order_history", [ORDER, USER], {"is_admin": False},
-                 answer=shape(OrderHistorySchema, nonempty=("items",)),
+                 answer=page(shape(StatusChangeSchema)),
                  given="an order's history has been written", params=ORDER_IDS)
     contract.rpc("get_status_metrics", ["2026-03-04T00:00:00+00:00",
                                         "2026-03-05T00:00:00+00:00"],
-                 answer=shape(OrderMetricsSchema, nonempty=("items",)),
+                 answer=page(shape(StatusMetricSchema)),
                  given="orders changed status on 2026-03-04")
     return contract
 
@@ -416,6 +488,8 @@ def test_the_gateway_relies_on_the_catalog(tmp_path):
     created = gateway.create_restaurant(request("POST", user=OWNER, body={
         "name": "Warung Contract", "city": CITY, "cuisine_type": [CUISINE]}))
     assert created["owner_id"] == OWNER
+    cuisines = gateway.list_cuisines(request())  # the list's shape, around what it answers
+    assert (cuisines["items"], cuisines["total"]) == ([{"name": CUISINE}], 1)
     contract.write(tmp_path)
 
 
@@ -444,7 +518,30 @@ def test_the_gateway_relies_on_rankings(tmp_path):
     best = gateway.get_best_dishes(request(query={
         "dish_type": DISH_TYPE, "city": CITY, "cursor": BEST_DISHES_CURSOR}))
     assert best["count"] == 1
+    # histories: the query string forwarded as it came; the viewer of an anonymous read
+    # is None
+    for query in ({"dish_type": DISH_TYPE}, {"cursor": HISTORY_CURSOR}):
+        assert gateway.get_my_ranking_history(request(user=USER, query=query))["count"] == 1
+    public = gateway.get_user_ranking_history(request(), user_id=uuid.UUID(USER))
+    assert public["items"][0]["change"] == "placed"
     contract.write(tmp_path)
+
+
+def test_the_gateway_joins_favorites_with_the_catalogs_restaurants():
+    """The gateway reads each favorite's restaurant_id to join the catalog's restaurant
+    (and asks the catalog whether a restaurant exists before favoriting it). The pact is
+    written by test_the_gateway_relies_on_rankings."""
+    gateway = gateway_with(rankings=promised(rankings_contract()),
+                           catalog=promised(catalog_contract()))
+    restaurant_id = uuid.UUID(RESTAURANT)
+    favorite = gateway.favorite_restaurant(request("PUT", user=USER),
+                                           restaurant_id=restaurant_id)
+    assert (favorite["restaurant_id"], favorite["restaurant"]["id"]) == (RESTAURANT, RESTAURANT)
+    for query in ({}, {"cursor": FAVORITES_CURSOR}):
+        listed = gateway.list_favorites(request(user=USER, query=query))
+        assert listed["items"][0]["restaurant"]["id"] == RESTAURANT
+    assert gateway.unfavorite_restaurant(request("DELETE", user=USER),
+                                         restaurant_id=restaurant_id) is None
 
 
 def test_the_gateway_relies_on_analytics(tmp_path):
@@ -457,15 +554,22 @@ def test_the_gateway_relies_on_analytics(tmp_path):
     assert not dashboard["partial"]
     assert dashboard["view_data"]["view_count"] == 1
     # the joins read each item's id and each found object's id
-    trending = gateway.get_trending_restaurants(request())
-    assert trending["items"][0]["restaurant"]["id"] == RESTAURANT
+    for query in ({}, {"city": CITY}, {"period": "week"}):
+        trending = gateway.get_trending_restaurants(request(query=query))
+        assert trending["items"][0]["restaurant"]["id"] == RESTAURANT
+        assert (trending["city"], trending["period"]) == (query.get("city"),
+                                                          query.get("period"))
     dishes = gateway.get_trending_dishes(request(query={"city": CITY}))
     assert dishes["items"][0]["dish"]["id"] == DISH
     experts = gateway.get_experts(request())
     assert experts["items"][0]["profile"]["id"] == USER
     board = gateway.get_leaderboard(request(), city=CITY, cuisine=CUISINE)
-    assert board["restaurants"][0]["restaurant"]["id"] == RESTAURANT
+    assert board["items"][0]["restaurant"]["id"] == RESTAURANT
     assert board["users"][0]["profile"]["id"] == USER
+    # the owner reads its counters: the gateway reads get_restaurant's owner_id first
+    engagement = gateway.get_restaurant_engagement(request(user=OWNER),
+                                                   restaurant_id=uuid.UUID(RESTAURANT))
+    assert engagement["restaurant_id"] == RESTAURANT
     engaged = gateway.record_engagement(request("POST", user=USER, body={
         "entity_type": "restaurant", "entity_id": RESTAURANT, "engagement_type": "click"}))
     assert engaged["count"] == 1
@@ -482,8 +586,20 @@ def test_the_gateway_relies_on_orders(tmp_path):
     paged = gateway.list_orders(request(user=USER, query={"limit": "5",
                                                           "cursor": BEFORE_THE_ORDER}))
     assert paged["items"][0]["id"] == ORDER
+    delivered = gateway.create_order(request("POST", user=USER, body={
+        "restaurant_id": RESTAURANT, "items": [{"dish_id": DISH, "quantity": 2}],
+        "delivery_address": DELIVERY_ADDRESS}))
+    assert delivered["delivery_address"] == DELIVERY_ADDRESS
+    inbox = gateway_with(orders=promised(contract), catalog=promised(catalog_contract()))
+    for query in ({"status": "PENDING"}, {"cursor": BEFORE_THE_INBOX}):  # the owner's
+        listed = inbox.list_restaurant_orders(request(user=OWNER, query=query),
+                                              restaurant_id=uuid.UUID(RESTAURANT))
+        assert listed["items"][0]["id"] == ORDER
     metrics = gateway.get_order_metrics(request(user=USER, role="admin", query={
         "from": "2026-03-04T00:00:00+00:00", "to": "2026-03-05T00:00:00+00:00"}))
-    assert metrics["items"]
+    assert metrics["items"] and metrics["count"] == 1
+    assert metrics["from"] == "2026-03-04T00:00:00+00:00"
+    history = gateway.get_order_history(request(user=USER), order_id=uuid.UUID(ORDER))
+    assert history["items"] and history["count"] == 1
     contract.write(tmp_path)
 

@@ -166,19 +166,23 @@ def test_views_reach_the_dashboard_and_trending(catalog, rankings_service, analy
         assert (got["period"], len(got["traffic_data"])) == (period, days)
         assert got["traffic_data"][-1] == {"date": week[-1], "views": 5}
 
-    # trending: the house (5 views) before the sushi place (2); restaurants from the catalog
+    # trending: the house (5 views) before the sushi place (2), by decayed score (a city's
+    # list: below, from rankings); restaurants from the catalog
     response = answer_when(
         lambda: web_session.get("/trending/restaurants"),
         lambda body: [item["views"] for item in body["items"]] == [5, 2])
     answers.append(("get", "/trending/restaurants", response))
     trending = response.json()
-    assert trending["period"] == "week"
+    assert (trending["period"], trending["city"]) == (None, None)
+    assert (trending["count"], trending["total"], trending["next_offset"]) == (2, 2, None)
     assert [(item["restaurant_id"], item["restaurant"]) for item in trending["items"]] == [
         (house["id"], house), (sushi["id"], sushi)]
+    assert [round(item["score"], 3) for item in trending["items"]] == [5.0, 2.0]
+    # raw counts of a calendar window, for who asks
     response = web_session.get("/trending/restaurants", params={"period": "day", "limit": 1})
     answers.append(("get", "/trending/restaurants", response))
     assert [item["restaurant_id"] for item in response.json()["items"]] == [house["id"]]
-    assert response.json()["period"] == "day"
+    assert (response.json()["period"], response.json()["items"][0]["score"]) == ("day", None)
 
     # engagement: counted per type; a retry with the same key counts once
     target = {"entity_type": "restaurant", "entity_id": house["id"], "engagement_type": "share"}
@@ -195,6 +199,25 @@ def test_views_reach_the_dashboard_and_trending(catalog, rankings_service, analy
                                                      "entity_id": house["id"].upper()})
     assert response.status_code == 201, response.text
     assert response.json() == {**target, "engagement_type": "call", "count": 1}
+    menu = {**target, "entity_type": "menu", "engagement_type": "menu_open"}
+    assert web_session.post("/engagement", json=menu).status_code == 201
+
+    # ... and readable by the restaurant's owner and admins, per type and per page
+    engagement = f"/restaurants/{house['id']}/engagement"
+    response = web_session.get(engagement, headers=admin_headers)
+    answers.append(("get", "/restaurants/{restaurant_id}/engagement", response))
+    assert response.status_code == 200, response.text
+    counters = response.json()
+    assert counters["restaurant_id"] == house["id"]
+    assert counters["counts"] == {"click": 0, "share": 2, "save": 0, "call": 1,
+                                  "directions": 0, "website": 0, "menu_open": 1}
+    assert (counters["by_entity_type"]["restaurant"]["share"],
+            counters["by_entity_type"]["menu"]["menu_open"],
+            counters["by_entity_type"]["reviews"]["share"]) == (2, 1, 0)
+    assert_error(web_session.get(engagement), 401, "unauthorized")
+    assert_error(web_session.get(engagement, headers=as_user(viewer["id"])), 403, "forbidden")
+    assert_error(web_session.get(f"/restaurants/{uuid.uuid4()}/engagement",
+                                 headers=admin_headers), 404, "not_found")
 
     for method, path, response in answers:
         validate_against(method, path, response)
@@ -226,6 +249,7 @@ def test_rankings_and_follows_reach_experts_leaderboards_and_trending_dishes(
         lambda: web_session.get("/experts"),
         lambda body: [(item["user_id"], item["influence_score"]) for item in body["items"]][:2]
         == [(alice["id"], 12), (bob["id"], 4)])
+    assert experts_response.json()["count"] == experts_response.json()["total"] >= 2
     experts = experts_response.json()["items"]
     assert experts[0] | {"profile": None} == {
         "user_id": alice["id"], "follower_count": 2, "ranking_count": 1, "review_count": 0,
@@ -250,6 +274,16 @@ def test_rankings_and_follows_reach_experts_leaderboards_and_trending_dishes(
     assert trending["items"][0]["ranking_count"] == 2
     nowhere = web_session.get("/trending/dishes", params={"city": "Atlantis"})
     assert nowhere.status_code == 200 and nowhere.json()["items"] == []
+    assert (nowhere.json()["count"], nowhere.json()["total"]) == (0, 0)
+
+    # trending restaurants: the house, whose dishes took all three rankings (5 + 5 + 5)
+    restaurants_response = answer_when(
+        lambda: web_session.get("/trending/restaurants", params={"city": "kuala lumpur"}),
+        lambda body: [item["ranking_count"] for item in body["items"]] == [3])
+    (top,) = restaurants_response.json()["items"]
+    assert (top["restaurant_id"], top["restaurant"]["name"]) == (house["id"],
+                                                                 "Nasi Lemak House")
+    assert top["score"] == pytest.approx(15, rel=1e-3)
 
     # the leaderboard of Kuala Lumpur's Malaysian food, once its rank slots are rewritten:
     # three rank-1 rankings of the house's dishes score 3 × (6 - 1)
@@ -260,23 +294,25 @@ def test_rankings_and_follows_reach_experts_leaderboards_and_trending_dishes(
         return web_session.get(path)
 
     board_response = answer_when(refreshed, lambda body: [
-        (row["restaurant_id"], row["score"]) for row in body["restaurants"]] == [
+        (row["restaurant_id"], row["score"]) for row in body["items"]] == [
         (house["id"], 15)] and len(body["users"]) == 2)
     board = board_response.json()
-    assert board["restaurants"][0]["rank"] == 1
-    assert board["restaurants"][0]["restaurant"]["name"] == "Nasi Lemak House"
+    assert (board["count"], board["total"], board["next_offset"]) == (1, 1, None)
+    assert board["items"][0]["rank"] == 1
+    assert board["items"][0]["restaurant"]["name"] == "Nasi Lemak House"
     assert [(row["user_id"], row["profile"]["username"]) for row in board["users"]] == [
         (alice["id"], "alice"), (bob["id"], "bob")]
     assert board["updated_at"]
     empty = web_session.get("/leaderboards/Atlantis/Malaysian")
     assert empty.status_code == 200
-    assert (empty.json()["restaurants"], empty.json()["users"]) == ([], [])
+    assert (empty.json()["items"], empty.json()["users"]) == ([], [])
 
     for method, openapi_path, answer in [
         ("get", "/experts", experts_response),
         ("get", "/experts", limited),
         ("get", "/trending/dishes", trending_response),
         ("get", "/trending/dishes", nowhere),
+        ("get", "/trending/restaurants", restaurants_response),
         ("get", "/leaderboards/{city}/{cuisine}", board_response),
         ("get", "/leaderboards/{city}/{cuisine}", empty),
     ]:
@@ -325,6 +361,10 @@ def test_refusals(catalog, seeded, start_gateway, web_session, admin_headers, ga
         ("/trending/restaurants", {"limit": 0}),
         ("/trending/restaurants", {"limit": 51}),
         ("/trending/restaurants", {"limit": "ten"}),
+        ("/trending/restaurants", {"city": " "}),
+        ("/trending/restaurants", {"city": "x" * 101}),
+        # a period's raw counts are overall only
+        ("/trending/restaurants", {"city": "Ipoh", "period": "week"}),
         ("/trending/dishes", {}),                       # city is required
         ("/trending/dishes", {"city": " "}),
         ("/trending/dishes", {"city": "x" * 101}),
@@ -425,6 +465,9 @@ def test_dashboard_is_partial_when_analytics_is_missing(catalog, rankings_servic
         details = assert_error(web_session.get(path, params=params), 503,
                                "service_unavailable")
         assert details == {"service": "analytics"}, path
+    details = assert_error(web_session.get(f"/restaurants/{house['id']}/engagement",
+                                           headers=admin_headers), 503, "service_unavailable")
+    assert details == {"service": "analytics"}
     target = {"entity_type": "menu", "entity_id": house["id"], "engagement_type": "menu_open"}
     assert_error(web_session.post("/engagement", json=target), 503, "service_unavailable")
 
@@ -504,28 +547,34 @@ class CannedAnalytics:
     order = [IDS[0], IDS[1], IDS[0], IDS[3], IDS[2]]
 
     @rpc
-    def get_trending_restaurants(self, period="week", limit=10):
-        return {"items": [{"restaurant_id": rid, "views": 10 - n}
-                          for n, rid in enumerate(self.order)], "period": period}
+    def get_trending_restaurants(self, period=None, limit=10, city=None):
+        return {**page([{"restaurant_id": rid, "views": 10 - n, "score": 10.0 - n,
+                         "ranking_count": 0} for n, rid in enumerate(self.order)]),
+                "period": period, "city": city}
 
     @rpc
     def get_trending_dishes(self, city, limit=10):
-        return {"items": [{"dish_id": did, "restaurant_id": IDS[0], "dish_type": "laksa",
-                           "score": 1.5, "ranking_count": 1, "views": 2}
-                          for did in self.order], "city": city}
+        return {**page([{"dish_id": did, "restaurant_id": IDS[0], "dish_type": "laksa",
+                         "score": 1.5, "ranking_count": 1, "views": 2}
+                        for did in self.order]), "city": city}
 
     @rpc
     def get_top_influencers(self, limit=10):
-        return {"items": [{"user_id": uid, "follower_count": 1, "ranking_count": 1,
-                           "review_count": 1, "influence_score": 10} for uid in self.order]}
+        return page([{"user_id": uid, "follower_count": 1, "ranking_count": 1,
+                      "review_count": 1, "influence_score": 10} for uid in self.order])
 
     @rpc
     def get_leaderboard(self, city, cuisine, limit=10):
-        return {"city": city, "cuisine": cuisine, "updated_at": None,
-                "restaurants": [{"rank": n + 1, "restaurant_id": rid, "score": 5.0}
-                                for n, rid in enumerate(self.order)],
+        return {**page([{"rank": n + 1, "restaurant_id": rid, "score": 5.0}
+                        for n, rid in enumerate(self.order)]),
+                "city": city, "cuisine": cuisine, "updated_at": None,
                 "users": [{"rank": n + 1, "user_id": uid, "score": 3.0}
                           for n, uid in enumerate(reversed(self.order))]}
+
+
+def page(items: list) -> dict:
+    return {"items": items, "count": len(items), "total": len(items),
+            "total_is_estimate": False, "next_offset": None, "next_cursor": None}
 
 
 def test_lists_are_joined_with_one_bulk_read(container_factory, service_config, start_gateway,
@@ -560,7 +609,7 @@ def test_lists_are_joined_with_one_bulk_read(container_factory, service_config, 
     CountingRankings.calls.clear()
     board = web_session.get("/leaderboards/Kuala%20Lumpur/Malay").json()
     assert (board["city"], board["cuisine"]) == ("Kuala Lumpur", "Malay")
-    assert [(row["restaurant"] or {}).get("name") for row in board["restaurants"]] == names
+    assert [(row["restaurant"] or {}).get("name") for row in board["items"]] == names
     assert [(row["profile"] or {}).get("username") for row in board["users"]] == [
         "u2", None, "u0", "u1", "u0"]
     assert CountingCatalog.calls == [("get_restaurants", asked)]

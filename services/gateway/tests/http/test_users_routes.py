@@ -14,7 +14,7 @@ from services.gateway.tests.support import (
 )
 
 PRIVATE_FIELDS = {"id", "email", "username", "display_name", "bio", "location",
-                  "profile_image_url", "role", "created_at", "updated_at"}
+                  "profile_image_url", "history_public", "role", "created_at", "updated_at"}
 
 
 # --- POST /auth/register --------------------------------------------------------------------
@@ -257,7 +257,10 @@ def test_badges_show_every_badge_with_progress(rankings_gateway, register, web_s
     aisyah = register("aisyah")
     response = web_session.get(f"/users/{aisyah['id']}/badges")
     assert response.status_code == 200
-    badges = response.json()
+    # a list like every other: every badge, in one page
+    listed = response.json()
+    assert (listed["count"], listed["total"], listed["next_offset"]) == (5, 5, None)
+    badges = listed["items"]
     assert {badge["code"] for badge in badges} == {
         "FIRST_TIMER", "DISH_EXPLORER", "DISH_CONNOISSEUR", "DISH_EXPERT", "DISH_MASTER"}
     for badge in badges:

@@ -410,6 +410,9 @@ def test_order_request_is_what_the_orders_service_takes():
     assert answers.order_request(fields) == {
         "restaurant_id": str(restaurant), "items": [{"dish_id": str(dish), "quantity": 2}]}
     assert answers.order_request({**fields, "notes": None})["notes"] is None
+    address = "12 Jalan Sultan Idris Shah, Ipoh"
+    assert answers.order_request({**fields, "delivery_address": address})[
+        "delivery_address"] == address
 
 
 def test_metrics_window_is_utc_text():

@@ -245,3 +245,19 @@ def test_a_failed_warm_up_fails_every_request_waiting_for_it(model):
     for thread in readers:
         thread.join(5)
     assert len(errors) == 2
+
+
+def test_the_cuisines_are_held_until_a_restaurant_changes(model):
+    asked = []
+
+    def cuisines():
+        asked.append(1)
+        return [{"name": "Malay"}] * len(asked)
+
+    assert model.cuisines(cuisines) == [{"name": "Malay"}]
+    assert model.cuisines(cuisines) == [{"name": "Malay"}]
+    model.apply("dish_created", {"id": str(uuid.uuid4()), "updated_at": stamp(1)})
+    assert len(model.cuisines(cuisines)) == 1 and len(asked) == 1  # a dish adds none
+    # a restaurant created or changed may bring a cuisine: asked again
+    model.apply("restaurant_created", {"id": str(uuid.uuid4()), "updated_at": stamp(2)})
+    assert len(model.cuisines(cuisines)) == 2 and len(asked) == 2

@@ -8,6 +8,7 @@ No service runs here."""
 from __future__ import annotations
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -63,6 +64,20 @@ def test_a_metrics_window_utc_cannot_hold_is_a_400_not_an_overflow(window, field
 def test_the_earliest_metrics_window_utc_holds_is_accepted():
     earliest = {"from": "0001-01-01T01:00:00+01:00", "to": "0001-01-02T00:00:00+01:00"}
     assert accepted(OrderMetricsQuery, earliest)["from"].isoformat() == "0001-01-01T00:00:00+00:00"
+
+
+def test_a_metrics_window_not_given_is_the_last_24_hours():
+    last_day = accepted(OrderMetricsQuery, {})
+    assert last_day["to"] - last_day["from"] == timedelta(hours=24)
+    assert abs(last_day["to"] - datetime.now(UTC)) < timedelta(minutes=1)
+    before = accepted(OrderMetricsQuery, {"to": "2024-05-02T00:00:00Z"})
+    assert before["from"].isoformat() == "2024-05-01T00:00:00+00:00"
+    # an end in year 1's first day: from its first moment, not an overflow
+    earliest = accepted(OrderMetricsQuery, {"to": "0001-01-01T05:00:00Z"})
+    assert earliest["from"].isoformat() == "0001-01-01T00:00:00+00:00"
+    # a start alone runs to now: one in the future is after its end
+    assert refused(OrderMetricsQuery, {"from": "2999-01-01T00:00:00Z"}) == {
+        "to": ["must not be before from"]}
 
 
 def test_a_metrics_window_is_in_order_and_at_most_what_the_orders_service_reads():

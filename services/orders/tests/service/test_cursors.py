@@ -156,7 +156,7 @@ def test_a_page_is_read_in_order_from_the_customers_index(db, customer):
         indexes = set(connection.scalars(text(
             "SELECT indexname FROM pg_indexes WHERE tablename = 'orders'")))
     # the index it replaced (its prefix) is gone
-    assert {"idx_orders_customer_created_id", "idx_orders_restaurant_created"} <= indexes
+    assert {"idx_orders_customer_created_id", "idx_orders_restaurant_created_id"} <= indexes
     assert "idx_orders_customer_created" not in indexes
 
 

@@ -5,7 +5,7 @@ event comes, and repaired from PostgreSQL by reconciliation without counting twi
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from nameko.testing.services import entrypoint_waiter
@@ -143,7 +143,23 @@ def test_metrics_range_is_validated(orders):
     with pytest.raises(InvalidInput):
         orders.call("get_status_metrics", "yesterday", "2026-03-01T00:00:00Z")
     assert orders.call("get_status_metrics", "2020-01-01T00:00:00",
-                       "2020-01-01T05:00:00") == {"items": []}
+                       "2020-01-01T05:00:00") == {
+        "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
+        "next_cursor": None}
+
+
+def test_history_and_metrics_answer_the_list_shape(orders, orders_service, dynamodb_client):
+    order = orders.place()
+    orders.move(order["id"], "CONFIRMED")
+    wait_for_versions(dynamodb_client, {order["id"]: 2})
+    history = orders.call("get_order_history", order["id"], OWNER)
+    assert [change["new_status"] for change in history["items"]] == ["CONFIRMED", "PENDING"]
+    assert (history["count"], history["total"], history["next_offset"]) == (2, 2, None)
+    now = datetime.now(UTC)
+    metrics = orders.call("get_status_metrics", (now - timedelta(hours=1)).isoformat(),
+                          (now + timedelta(hours=1)).isoformat())
+    assert metrics["count"] == metrics["total"] == len(metrics["items"]) >= 2
+    assert metrics["next_offset"] is None
 
 
 def delete_log_entry(client, order_id: str, version: int) -> None:

@@ -16,7 +16,8 @@ from shared.outbox import outbox_table
 
 FLOW = ["CONFIRMED", "PREPARING", "READY", "OUT_FOR_DELIVERY", "DELIVERED"]
 ORDER_FIELDS = {"id", "customer_id", "restaurant_id", "restaurant_owner_id", "status", "version",
-                "items", "subtotal", "total", "currency", "notes", "created_at", "updated_at"}
+                "items", "subtotal", "total", "currency", "notes", "delivery_address",
+                "created_at", "updated_at"}
 
 
 @pytest.fixture
@@ -128,6 +129,37 @@ def test_an_order_is_priced_by_the_catalog_and_announced(service, menu, customer
     }
     # the primary record of the first status, written with the order
     assert status_changes(db, order["id"]) == [(1, None, "PENDING", "customer")]
+
+
+def test_a_delivery_address_is_kept_with_the_order_and_answered(service, menu, customer,
+                                                                events, db):
+    address = "Unit 3-2, Blok B\n12 Jalan Sultan Idris Shah\n30000 Ipoh"
+    order = service.create_order(customer, order_data(menu, ("laksa", 1),
+                                                      delivery_address=address))
+    assert order["delivery_address"] == address
+    assert service.get_order(order["id"], customer)["delivery_address"] == address
+    assert service.get_order(order["id"], menu["owner"])["delivery_address"] == address
+    moved = service.change_status(order["id"], "CONFIRMED", menu["owner"])
+    assert moved["delivery_address"] == address  # the locked row's answer too
+    with db.connect() as conn:
+        assert conn.scalar(select(Order.delivery_address).where(
+            Order.id == order["id"])) == address
+    # the events carry what their consumers read (seed 004's: ids, statuses, totals),
+    # not where the food goes
+    assert all("delivery_address" not in event["payload"]
+               for event in published(service, menu, events))
+    assert place_order(service, menu, customer)["delivery_address"] is None  # optional
+
+
+def test_a_retry_with_another_delivery_address_is_another_request(service, menu, customer):
+    first = service.create_order(customer, order_data(menu, ("laksa", 1),
+                                                      delivery_address="1 Jalan Ampang"),
+                                 idempotency_key="address-1")
+    with pytest.raises(Conflict):
+        service.create_order(customer, order_data(menu, ("laksa", 1),
+                                                  delivery_address="2 Jalan Ampang"),
+                             idempotency_key="address-1")
+    assert service.get_order(first["id"], customer)["delivery_address"] == "1 Jalan Ampang"
 
 
 def test_an_order_keeps_the_price_it_was_placed_at(service, catalog, menu, customer):

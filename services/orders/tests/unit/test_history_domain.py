@@ -10,6 +10,7 @@ from decimal import Decimal
 import pytest
 
 from services.orders.contract.events import OrderCreatedPayload, OrderStatusChangedPayload
+from services.orders.contract.rpc import default_metrics_window
 from services.orders.domain import history
 from services.orders.domain.history import StatusChange
 from shared.errors import InvalidInput
@@ -138,6 +139,20 @@ def test_metrics_range_is_bounded_and_ordered():
         history.metrics_hours(start, start + timedelta(days=31, seconds=1))
     with pytest.raises(InvalidInput):
         history.metrics_hours(start, start - timedelta(seconds=1))
+
+
+def test_a_metrics_window_not_given_is_the_last_24_hours():
+    now = datetime(2026, 3, 9, 12, 0, tzinfo=UTC)
+    day = timedelta(hours=24)
+    assert default_metrics_window(None, None, now) == (now - day, now)
+    # one end given: the other is 24 hours from it (towards the past), or now
+    assert default_metrics_window(None, WHEN, now) == (WHEN - day, WHEN)
+    assert default_metrics_window(WHEN - 2 * day, None, now) == (WHEN - 2 * day, now)
+    assert default_metrics_window(WHEN - day, WHEN, now) == (WHEN - day, WHEN)
+    # an end in the first day there is: from the first moment there is
+    first_day = datetime(1, 1, 1, 5, tzinfo=UTC)
+    assert default_metrics_window(None, first_day, now) == (
+        datetime.min.replace(tzinfo=UTC), first_day)
 
 
 def test_missing_changes_are_the_versions_the_log_lacks():

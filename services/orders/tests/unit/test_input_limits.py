@@ -11,6 +11,7 @@ import pytest
 
 from services.orders.contract import rpc
 from services.orders.contract.rpc import (
+    MAX_DELIVERY_ADDRESS_LENGTH,
     MAX_ITEMS,
     MAX_NOTES_LENGTH,
     MAX_QUANTITY,
@@ -21,6 +22,7 @@ from services.orders.contract.rpc import (
     OrdersQuery,
     OrderStatusInput,
     ReconcileInput,
+    RestaurantOrdersQuery,
 )
 from shared.schemas import MAX_OFFSET
 from shared.tests.input_limits import (
@@ -44,6 +46,7 @@ VALID = {
     OrderItemInput: line(),
     OrderStatusInput: {"status": "CANCELLED"},
     OrdersQuery: {},
+    RestaurantOrdersQuery: {"status": "PENDING"},
     HistoryQueryInput: {"order_id": str(uuid.uuid4())},
     MetricsRangeInput: {"start": "2024-05-01T00:00:00Z", "end": "2024-05-02T00:00:00Z"},
     ReconcileInput: {},
@@ -54,10 +57,14 @@ LIMITS = [
     (OrderInput, "items", lines(MAX_ITEMS), lines(MAX_ITEMS + 1)),
     (OrderInput, "items", [line(MAX_QUANTITY)], [line(MAX_QUANTITY + 1)]),
     (OrderInput, "notes", "n" * MAX_NOTES_LENGTH, "n" * (MAX_NOTES_LENGTH + 1)),
+    (OrderInput, "delivery_address", "a" * MAX_DELIVERY_ADDRESS_LENGTH,
+     "a" * (MAX_DELIVERY_ADDRESS_LENGTH + 1)),
     (OrderItemInput, "quantity", MAX_QUANTITY, MAX_QUANTITY + 1),
     (OrderItemInput, "quantity", 1, 2**63),
     (OrdersQuery, "limit", "100", "101"),
     (OrdersQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (RestaurantOrdersQuery, "limit", "100", "101"),
+    (RestaurantOrdersQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
     (ReconcileInput, "window_hours", 24 * 31, 24 * 31 + 0.01),
     (ReconcileInput, "window_hours", 0.01, float("nan")),
 ]
@@ -113,3 +120,22 @@ def test_a_metrics_range_is_in_order_and_at_most_31_days():
         "end": ["the range may span at most 31 days"]}
     assert refused(MetricsRangeInput, {"start": start, "end": "2024-04-30T23:59:59Z"}) == {
         "end": ["must not be before start"]}
+
+
+def test_a_delivery_address_is_optional_bounded_text_that_says_something():
+    order = VALID[OrderInput]
+    assert accepted(OrderInput, order)["delivery_address"] is None
+    assert accepted(OrderInput, {**order, "delivery_address": None})["delivery_address"] is None
+    written = "Unit 3-2, Blok B\n12 Jalan Sultan Idris Shah\n30000 Ipoh"  # lines as written
+    assert accepted(OrderInput, {**order, "delivery_address": written})[
+        "delivery_address"] == written
+    for blank in ("", "   ", "\n\t"):
+        assert list(refused(OrderInput, {**order, "delivery_address": blank})) == [
+            "delivery_address"]
+    assert list(refused(OrderInput, {**order, "delivery_address": {"street": "x"}})) == [
+        "delivery_address"]
+
+
+def test_an_inbox_is_of_one_status_the_machine_knows():
+    assert accepted(RestaurantOrdersQuery, {"status": "CANCELLED"})["status"] == "CANCELLED"
+    assert list(refused(RestaurantOrdersQuery, {"status": "pending"})) == ["status"]

@@ -129,6 +129,17 @@ class Rankings(DatabaseProducer):
         self.a_user_and_a_dish_are_known(params)
         self.rank("dish_id", 1)
 
+    def a_user_with_a_public_ranking_history_has_ranked_a_dish(self, params: dict) -> None:
+        self.a_user_has_ranked_a_dish(params)
+        self.call("update_user", self.ids["user_id"], {"history_public": True})
+
+    def a_user_has_a_favorite_restaurant(self, params: dict) -> None:
+        """A favorite of a restaurant rankings need not know (the catalog's, the gateway
+        checked)."""
+        self.user(params)
+        restaurant_id = self.name(params, "restaurant_id", new_id())
+        self.call("favorite_restaurant", self.ids["user_id"], restaurant_id)
+
     def a_user_has_ranked_two_dishes(self, params: dict) -> None:
         self.a_user_has_ranked_a_dish(params)
         self.dish(params, "second_dish_id")
@@ -167,6 +178,9 @@ class Rankings(DatabaseProducer):
             "a user and a dish are known": self.a_user_and_a_dish_are_known,
             "a user has ranked a dish": self.a_user_has_ranked_a_dish,
             "a user has ranked two dishes": self.a_user_has_ranked_two_dishes,
+            "a user with a public ranking history has ranked a dish":
+                self.a_user_with_a_public_ranking_history_has_ranked_a_dish,
+            "a user has a favorite restaurant": self.a_user_has_a_favorite_restaurant,
             "a user and a restaurant are known": self.a_user_and_a_restaurant_are_known,
             "a user has reviewed a restaurant": self.a_user_has_reviewed_a_restaurant,
             "another user likes a review": self.another_user_likes_a_review,

@@ -211,20 +211,37 @@ def test_my_rankings_has_a_list_per_dish_type(rankings, user, dishes, catalog_fa
                                                      "tasted": []}
 
 
-def test_ranked_at_is_when_the_dish_took_its_rank_shifts_included(rankings, user, dishes,
-                                                                  rankings_db_engine):
-    d1, d2 = dishes[0]["id"], dishes[1]["id"]
+def test_ranked_at_is_when_the_user_placed_the_dish_not_when_it_shifted(rankings, user, dishes,
+                                                                       rankings_db_engine):
+    d1, d2, d3 = (dish["id"] for dish in dishes[:3])
     place(rankings, user, d1, 1)
     place(rankings, user, d2, 2)
     with rankings_db_engine.begin() as conn:
         conn.execute(text("UPDATE dish_rankings SET ranked_at = now() - interval '10 days'"
                           " WHERE user_id = :user_id"), {"user_id": user})
+    long_ago = datetime.now(UTC) - timedelta(days=9)
+    just_now = datetime.now(UTC) - timedelta(minutes=1)
+
+    def ages(answer):
+        return {entry["dish_id"]: "old" if datetime.fromisoformat(entry["ranked_at"]) < long_ago
+                else "new" if datetime.fromisoformat(entry["ranked_at"]) > just_now else "?"
+                for entry in answer["ranked"]}
+
     answer = place(rankings, user, d2, 2, notes="still second")  # no rank change
-    assert [datetime.fromisoformat(entry["ranked_at"]) < datetime.now(UTC) - timedelta(days=9)
-            for entry in answer["ranked"]] == [True, True]
-    answer = place(rankings, user, dishes[2]["id"], 1)  # d1 and d2 shift
-    assert [datetime.fromisoformat(entry["ranked_at"]) > datetime.now(UTC) - timedelta(minutes=1)
-            for entry in answer["ranked"]] == [True, True, True]
+    assert ages(answer) == {d1: "old", d2: "old"}
+    # d3 placed above both: d1 and d2 only shift down, and keep when they were placed
+    answer = place(rankings, user, d3, 1)
+    assert ranked(answer) == [(d3, 1), (d1, 2), (d2, 3)]
+    assert ages(answer) == {d3: "new", d1: "old", d2: "old"}
+    # the user moves d2 up: placed anew; d3 and d1 shift
+    answer = place(rankings, user, d2, 1)
+    assert ages(answer) == {d2: "new", d3: "new", d1: "old"}
+    # a removal closes the gap by shifting too
+    answer = rankings.remove_dish(user, NASI_LEMAK, d3)
+    assert ranked(answer) == [(d2, 1), (d1, 2)]
+    assert ages(answer) == {d2: "new", d1: "old"}
+    assert [row["ranked_at"] is None for row in stored_rows(rankings_db_engine, user)] == [
+        False, False]
 
 
 # --- events and history -------------------------------------------------------------------------
@@ -315,9 +332,9 @@ def test_every_change_is_in_the_history_newest_first(rankings, user, dishes,
         expected[::-1])
     assert {(entry["dish_type"], entry["restaurant_id"]) for entry in entries
             if entry["dish_id"] == d1} == {(NASI_LEMAK, dishes[0]["restaurant_id"])}
-    assert sorted(entries[0]) == ["change", "changed_at", "dish_id", "dish_type", "id",
-                                  "new_rank", "new_taste_status", "old_rank",
-                                  "old_taste_status", "restaurant_id"]
+    assert sorted(entries[0]) == ["change", "changed_at", "dish_id", "dish_name", "dish_type",
+                                  "id", "new_rank", "new_taste_status", "old_rank",
+                                  "old_taste_status", "restaurant_id", "restaurant_name"]
     assert rankings.get_ranking_history(user, "laksa") == {
         "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
         "next_cursor": None}
@@ -520,6 +537,23 @@ def test_best_dishes_by_decayed_score_then_rankings(rankings, make_user, catalog
     assert rankings.get_best_dishes("rendang", "Kuala Lumpur") == {
         "items": [], "count": 0, "total": 0, "total_is_estimate": False, "next_offset": None,
                                                                    "next_cursor": None}
+
+
+def test_best_dishes_age_a_ranking_from_when_its_user_placed_the_dish(
+        rankings, make_user, catalog_facts, rankings_db_engine):
+    """SPEC §4: another dish placed above it shifts a ranking down a rank, but does not
+    make it young again."""
+    old, fresh = (dish["id"] for dish in make_dishes(catalog_facts, 2))
+    alice = make_user("alice")
+    place(rankings, alice, old, 1)
+    with rankings_db_engine.begin() as conn:  # placed a month ago
+        conn.execute(text("UPDATE dish_rankings SET ranked_at = now() - interval '30 days'"))
+    place(rankings, alice, fresh, 1)  # `old` shifts to 2
+    best = rankings.get_best_dishes(NASI_LEMAK, "Kuala Lumpur")
+    scores = {item["dish_id"]: item["score"] for item in best["items"]}
+    assert scores[fresh] == pytest.approx(5.0, abs=1e-3)
+    # (6 − 2) decayed over the month since alice placed it, not 4 as if placed today
+    assert scores[old] == pytest.approx(4 * math.exp(-1), abs=1e-3)
 
 
 def test_best_dishes_ties_fall_to_the_dish_id(rankings, make_user, catalog_facts,

@@ -31,7 +31,7 @@ OLD_HASHES = {
                     "$d9I5kPyxMHdhL/UAL4FJ59rEy2nsZSqGj1O4EMNmzG4"),
 }
 PRIVATE_FIELDS = {"id", "email", "username", "display_name", "bio", "location",
-                  "profile_image_url", "role", "created_at", "updated_at"}
+                  "profile_image_url", "history_public", "role", "created_at", "updated_at"}
 
 
 @pytest.fixture

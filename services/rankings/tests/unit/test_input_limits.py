@@ -15,6 +15,7 @@ from services.rankings.contract.rpc import (
     CommentsQuery,
     CredentialsInput,
     DishTypeInput,
+    FavoritesQuery,
     FollowsQuery,
     HistoryQuery,
     PasswordChangeInput,
@@ -51,6 +52,7 @@ VALID = {
     ReviewsQuery: {},
     CommentsQuery: {},
     FollowsQuery: {},
+    FavoritesQuery: {},
     UserIdInput: {"user_id": str(uuid.uuid4())},
 }
 
@@ -95,6 +97,7 @@ LIMITS = [
     (PlaceDishInput, "photo_urls", [url(500)], [url(501)]),
     (DishTypeInput, "dish_type", "t" * 100, "t" * 101),
     (HistoryQuery, "limit", "100", "101"),
+    (HistoryQuery, "dish_type", "t" * 100, "t" * 101),
     (HistoryQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
     (BestDishesQuery, "dish_type", "t" * 100, "t" * 101),
     (BestDishesQuery, "city", "c" * 100, "c" * 101),
@@ -111,6 +114,8 @@ LIMITS = [
     (CommentsQuery, "offset", str(MAX_OFFSET), str(MAX_OFFSET + 1)),
     (FollowsQuery, "limit", "50", "51"),
     (FollowsQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
+    (FavoritesQuery, "limit", "50", "51"),
+    (FavoritesQuery, "offset", str(MAX_OFFSET), "99999999999999999999"),
 ]
 
 NOW = "2024-01-01T00:00:00Z"
