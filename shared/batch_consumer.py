@@ -50,6 +50,7 @@ from nameko.events import get_event_exchange
 from nameko.exceptions import ContainerBeingKilled
 from nameko.extensions import Entrypoint
 
+from shared import metrics
 from shared.consumer import FailureRouting
 from shared.contract import EventType
 from shared.events import EventReader, UnacceptedEvent, envelopes_in, parse_envelope
@@ -95,7 +96,8 @@ class BatchEventConsumer(Entrypoint):
                       for source, event_type in self.bindings],
         )
         self.routing = FailureRouting(config, self.container.service_name, self.queue.name,
-                                      self._settle_ack, self._settle_requeue)
+                                      self._settle_ack, self._settle_requeue,
+                                      frozenset(event_type for _, event_type in self.bindings))
         self.routing.declare(self.queue)
         self.settlements: LightQueue = LightQueue()
         # (envelopes, their bodies, message) for each message, oldest first
@@ -264,15 +266,22 @@ class BatchEventConsumer(Entrypoint):
             # the store is away (unreachable, throttling): no event is at fault, so none
             # spends an attempt; the batch waits, holding its place, and goes again
             delay = min(MAX_OUTAGE_DELAY, OUTAGE_DELAY * 2 ** outage)
+            metrics.duplicates.take()  # of the failed try: the batch goes again
+            self.routing.count([body for _, bodies, _ in batch for body in bodies],
+                               metrics.RETRIED)
             log.warning("batch of %d: %s; trying again in %.1fs", len(batch), exc_info[1],
                         delay)
             eventlet.spawn_after(delay, self._retry_batch, batch, outage + 1)
             return result, exc_info
         self.in_flight -= 1
         if exc_info is None:
+            # applied, or duplicates apply_once or a claim found (shared.metrics.duplicates)
+            metrics.consumed(self.container.service_name,
+                             [body for _, bodies, _ in batch for body in bodies])
             for _, _, message in batch:
                 self._settle_ack(message)
         elif len(batch) > 1:
+            metrics.duplicates.take()  # of the failed batch: each message goes again
             log.warning("a batch of %d messages failed (%s); retrying them one by one",
                         len(batch), exc_info[1])
             for item in batch:

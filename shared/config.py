@@ -22,6 +22,8 @@ environment (see docker-compose.yml and README "Configuration").
 | EVENT_RETRY_DELAY | 1 | seconds before the first retry, doubling (max 60) |
 | LOG_LEVEL | INFO | root log level |
 | LOG_FORMAT | json | json, or text for a terminal |
+| METRICS_PORT | (unset: none) | port serving Prometheus metrics (shared.metrics); 0: none |
+| METRICS_ENABLED | 1 | 0: record no metrics at all (to measure what they cost) |
 
 A service with a PostgreSQL database adds `postgres_settings(service)`, one with DynamoDB
 tables `dynamodb_settings()`:
@@ -120,6 +122,16 @@ def dynamodb_settings() -> dict:
     return {"DYNAMODB_CREATE_TABLES": env_flag("DYNAMODB_CREATE_TABLES", True)}
 
 
+def metrics_port() -> int:
+    """METRICS_PORT: the port this process serves its metrics on; 0 (or unset): none."""
+    raw = env("METRICS_PORT")
+    if raw is None:
+        return 0
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ConfigError(f"METRICS_PORT must be a port number (0: none), got {raw!r}")
+    return int(raw)
+
+
 def rpc_timeout() -> float:
     return env_float("RPC_TIMEOUT", 5.0)
 
@@ -150,7 +162,7 @@ def nameko_config(service: str, **extra) -> dict:
     """The nameko config dict of one service; `extra` adds service-specific keys.
 
     Keys read by shared dependency providers: AMQP_URI, DATABASE_URL,
-    DYNAMODB, RPC_TIMEOUT, OUTBOX_*, EVENT_*.
+    DYNAMODB, RPC_TIMEOUT, OUTBOX_*, EVENT_*, METRICS_*.
     """
     config = {
         "AMQP_URI": amqp_uri(),
@@ -167,6 +179,8 @@ def nameko_config(service: str, **extra) -> dict:
         "OUTBOX_UNROUTABLE_PAUSE_MAX": env_float("OUTBOX_UNROUTABLE_PAUSE_MAX", 30.0),
         "EVENT_MAX_ATTEMPTS": env_int("EVENT_MAX_ATTEMPTS", 5),
         "EVENT_RETRY_DELAY": env_float("EVENT_RETRY_DELAY", 1.0),
+        "METRICS_PORT": metrics_port(),
+        "METRICS_ENABLED": env_flag("METRICS_ENABLED", True),
     }
     config.update(extra)
     return config

@@ -39,6 +39,7 @@ from nameko.constants import AMQP_URI_CONFIG_KEY
 from nameko.events import SERVICE_POOL, EventHandler
 from nameko.exceptions import ContainerBeingKilled
 
+from shared import metrics
 from shared.contract import EventType
 from shared.events import EventReader, UnacceptedEvent, context_headers, parse_envelope
 
@@ -75,7 +76,12 @@ class FailureRouting:
     service's dead-letter queue. Shared by the one-at-a-time and the batch consumers;
     `ack`/`requeue` are the consumer's own (they must run where its channel lives)."""
 
-    def __init__(self, config: dict, service_name: str, queue_name: str, ack, requeue):
+    def __init__(self, config: dict, service_name: str, queue_name: str, ack, requeue,
+                 event_types: frozenset[str] = frozenset()):
+        """`event_types`: those the consumer reads, the label of bellyfed_events_consumed
+        (any other type a body names is counted as "other": the labels stay a fixed set)."""
+        self.service_name = service_name
+        self.event_types = event_types
         self.max_attempts = int(config.get("EVENT_MAX_ATTEMPTS", 5))
         base_delay = float(config.get("EVENT_RETRY_DELAY", 1.0))
         self.queue_name = queue_name
@@ -92,6 +98,7 @@ class FailureRouting:
         }
         self.dead_letters = dead_letter_queue(service_name)
         self.amqp_uri = config[AMQP_URI_CONFIG_KEY]
+        metrics.watch_dead_letters(self.amqp_uri, self.dead_letters.name)
         self.publisher = Publisher(self.amqp_uri, serializer="json", use_confirms=True)
         self.ack = ack
         self.requeue = requeue
@@ -104,9 +111,21 @@ class FailureRouting:
                 each(channel).declare()
             channel.close()
 
+    def count(self, bodies, outcome: str) -> None:
+        """bellyfed_events_consumed: `bodies` (an envelope, or a batched message's list of
+        them) ended with `outcome`; any but "applied" is counted here."""
+        if not metrics.recording:
+            return
+        for body in bodies if isinstance(bodies, list) else [bodies]:
+            event_type = body.get("event_type") if isinstance(body, dict) else None
+            metrics.EVENTS_CONSUMED.inc(
+                self.service_name,
+                event_type if event_type in self.event_types else metrics.OTHER, outcome)
+
     def retry_or_dead_letter(self, message, body, exc: BaseException) -> None:
         attempts = int((message.headers or {}).get(ATTEMPTS_HEADER, 0)) + 1
         if attempts < self.max_attempts:
+            self.count(body, metrics.RETRIED)
             self.republish(message, body, retry_queue_name(self.queue_name, attempts),
                            {ATTEMPTS_HEADER: attempts})
         else:
@@ -116,6 +135,7 @@ class FailureRouting:
         """Later, through the delay queues, growing, for as long as it takes: the failure
         was the store's, not the event's, so no attempt is spent and nothing ends in the
         dead-letter queue."""
+        self.count(body, metrics.RETRIED)
         if not self.retry_queues:
             self.requeue(message)
             return
@@ -126,6 +146,7 @@ class FailureRouting:
 
     def dead_letter(self, message, body, error: str, attempts: int = 0) -> None:
         log.error("dead letter from %s: %s", self.queue_name, error)
+        self.count(body, metrics.DEAD_LETTERED)
         self.republish(message, body, self.dead_letters.name,
                        self._letter_headers(error, attempts))
 
@@ -153,6 +174,7 @@ class FailureRouting:
                 log.error("dead letter from %s: %s", self.queue_name, error)
                 self._publish(message, body, self.dead_letters.name,
                               self._letter_headers(error, 0))
+                self.count(body, metrics.DEAD_LETTERED)
         except Exception:
             log.warning("could not dead-letter part of a message; requeueing it", exc_info=True)
             self.requeue(message)
@@ -195,10 +217,14 @@ class ReliableEventHandler(EventHandler):
         self.transient = transient or (lambda exc: False)
         self.reader = EventReader(event, accepts, upcasters)
 
+    service_name = ""  # the consuming service's (a label of bellyfed_events_consumed)
+
     def setup(self):
         super().setup()  # sets self.queue, durable, bound to <source>.events
+        self.service_name = self.container.service_name
         self.routing = FailureRouting(self.container.config, self.container.service_name,
-                                      self.queue.name, self._ack, self._requeue)
+                                      self.queue.name, self._ack, self._requeue,
+                                      frozenset({self.event_type}))
         self.routing.declare(self.queue)
 
     def handle_message(self, body, message):
@@ -221,11 +247,15 @@ class ReliableEventHandler(EventHandler):
 
     def handle_result(self, message, body, worker_ctx, result=None, exc_info=None):
         if exc_info is None:
+            # applied, or a duplicate the handler's claim found (shared.metrics.duplicates)
+            metrics.consumed(self.service_name, [body])
             self._ack(message)
         elif self.transient(exc_info[1]):
+            metrics.duplicates.take()  # of the failed try
             log.warning("%s: %s; retrying later", self.queue.name, exc_info[1])
             self.routing.retry_after_outage(message, body)
         else:
+            metrics.duplicates.take()
             self.routing.retry_or_dead_letter(message, body, exc_info[1])
         return result, exc_info
 

@@ -23,6 +23,7 @@ from nameko.extensions import DependencyProvider
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
+from shared import metrics
 from shared.contract import EventType
 from shared.events import make_envelope
 from shared.idempotency import FIRST_CALL, claim_command, claim_event, record_command
@@ -83,7 +84,10 @@ class Store:
 
         Call inside `transaction()`, before the effect, so claim and effect commit together.
         """
-        return claim_event(self.session, consumer, event["event_id"])
+        first = claim_event(self.session, consumer, event["event_id"])
+        if not first:  # its consumer counts it a duplicate (bellyfed_events_consumed)
+            metrics.note_duplicates([event["event_id"]])
+        return first
 
     def command(self, operation: str, idempotency_key: str | None, request,
                 apply: Callable[[], T]) -> T:

@@ -31,6 +31,7 @@ from botocore.exceptions import (
 )
 from nameko.extensions import DependencyProvider
 
+from shared import metrics
 from shared.errors import ServiceUnavailable
 from shared.writes import Increment, PutIfAbsent
 
@@ -114,6 +115,8 @@ class DynamoDBClient:
             options.update(aws_access_key_id="local", aws_secret_access_key="local")
         self.client = session.client("dynamodb", **options)
         self.resource = session.resource("dynamodb", **options)
+        for client in (self.client, self.resource.meta.client):
+            time_calls(client)
 
     @classmethod
     def from_config(cls, settings: dict, known_keys: int = KNOWN_KEYS_SIZE) -> DynamoDBClient:
@@ -129,6 +132,30 @@ class DynamoDBClient:
     def ping(self) -> bool:
         self.client.list_tables(Limit=1)
         return True
+
+
+def time_calls(client) -> None:
+    """bellyfed_dynamodb_call_duration_seconds for every API call of a botocore client,
+    by operation and outcome, its retries included (botocore's before-call and after-call
+    events; the start is kept in the call's own context dict)."""
+
+    def started(model, context, **_):
+        if metrics.recording:
+            context["bellyfed_started"] = (model.name, time.perf_counter())
+
+    def ended(outcome):
+        def record(context, **_):
+            started = context.pop("bellyfed_started", None)
+            if started is not None:
+                operation, at = started
+                metrics.DYNAMODB_DURATION.observe(time.perf_counter() - at, operation, outcome)
+        return record
+
+    events = client.meta.events
+    events.register("before-call.dynamodb", started, unique_id="bellyfed-metrics-start")
+    events.register("after-call.dynamodb", ended("ok"), unique_id="bellyfed-metrics-ok")
+    events.register("after-call-error.dynamodb", ended("error"),
+                    unique_id="bellyfed-metrics-error")
 
 
 # --- declared tables -------------------------------------------------------------------------
@@ -429,9 +456,11 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
     for event_id, writes in batch:
         if str(event_id) not in events:
             events[str(event_id)] = _Writes.of(writes)
+    asked = set(events)
     present = _Existing(dynamodb.known)
     events = {event: writes for event, writes in events.items()
               if _marker_id(consumer, event) not in present}
+    newly: set[str] = set()
     _read_puts(dynamodb, events, present, unread_only=False)
     applied = 0
     markers_read = False
@@ -451,6 +480,7 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
             already_applied = _commit(dynamodb, consumer, group, present)
             if already_applied is None:
                 applied += len(group.events)
+                newly.update(group.events)
                 already_applied = list(group.events)
             for event_id in already_applied:
                 del remaining[event_id]
@@ -467,6 +497,8 @@ def apply_once(dynamodb: DynamoDBClient, consumer: str, batch: list[tuple[str, l
                          if _marker_id(consumer, event) not in found}
         events = remaining
         if not events:
+            # the rest were applied before: their consumer counts them as duplicates
+            metrics.note_duplicates(asked - newly)
             return applied
         # the first retry goes at once; after that, another writer may hold these items
         if round_number:

@@ -77,6 +77,7 @@ from sqlalchemy.dialects.postgresql import JSONB, UUID
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
+from shared import metrics
 from shared.events import BatchPublisher, PublishIncomplete
 from shared.postgres import DATABASE_URL_CONFIG_KEY, driver_url, make_engine
 
@@ -95,6 +96,15 @@ outbox_table = Table(
     Index("idx_outbox_unpublished", "id", postgresql_where=text("published_at IS NULL")),
     Index("idx_outbox_published_at", "published_at"),
 )
+
+
+# both halves use idx_outbox_unpublished (id WHERE published_at IS NULL); ids follow
+# commits closely enough that the lowest waiting id's row is the oldest waiting
+BACKLOG = text("""
+    SELECT (SELECT count(*) FROM outbox WHERE published_at IS NULL),
+           (SELECT EXTRACT(EPOCH FROM now() - created_at) FROM outbox
+            WHERE published_at IS NULL ORDER BY id LIMIT 1)
+""")
 
 
 def notify_channel(producer: str) -> str:
@@ -141,7 +151,8 @@ class Hold:
 class Relay:
     """Publishes committed outbox rows. Plain object: the nameko extension below runs it.
 
-    `counts` (for metrics): "published" rows marked, "unroutable" rows the broker returned
+    `counts` (exported by type as shared.metrics' bellyfed_events_published_total and
+    friends): "published" rows marked, "unroutable" rows the broker returned
     (each time), "failed rounds"; `held`: the event types held back now (above)."""
 
     def __init__(self, database_url: str, amqp_uri: str, producer: str, *,
@@ -188,6 +199,9 @@ class Relay:
             self._mark_published(conn, [row_id for row_id, _ in marked])
         self._round_was_full = len(rows) == self.batch_size
         self.counts["published"] += len(marked)
+        if marked:
+            for event_type, count in Counter(event_type for _, event_type in marked).items():
+                metrics.EVENTS_PUBLISHED.inc(self.producer, event_type, amount=count)
         complete = failure is None and not self._round_was_full
         self._note_routing(rows, marked, returned, complete, now)
         if failure is not None:
@@ -224,6 +238,7 @@ class Relay:
                                 self.producer, event_type)
         for event_type, count in returned.items():
             self.counts["unroutable"] += count
+            metrics.EVENTS_UNROUTABLE.inc(self.producer, event_type, amount=count)
             hold = self.held.setdefault(event_type, Hold(0, now))
             hold.returns += 1
             pause = min(self.unroutable_pause_max, self.poll_interval * 2 ** (hold.returns - 1))
@@ -255,6 +270,23 @@ class Relay:
                 select(func.count()).select_from(outbox_table)
                 .where(outbox_table.c.published_at.is_(None))
             )
+
+    def backlog_reader(self, timeout: float = metrics.SCRAPE_TIMEOUT_SECONDS):
+        """For shared.metrics: a function answering (rows waiting, seconds the oldest has
+        waited or None), on an engine of its own (one connection, `timeout` to get it and
+        as the statement timeout: a scrape never waits on the relay, nor long), and how to
+        close that engine."""
+        engine = make_engine(self.database_url, pool_size=1, max_overflow=0,
+                             pool_timeout=timeout, connect_args={
+                                 "connect_timeout": max(1, round(timeout)),
+                                 "options": f"-c statement_timeout={int(timeout * 1000)}"})
+
+        def read() -> tuple[int, float | None]:
+            with engine.connect() as conn:
+                rows, oldest = conn.execute(BACKLOG).one()
+            return int(rows), None if oldest is None else float(oldest)
+
+        return read, engine.dispose
 
     # --- waiting for work ---------------------------------------------------------------
 
@@ -301,6 +333,7 @@ class Relay:
             except Exception:
                 failures += 1
                 self.counts["failed rounds"] += 1
+                metrics.OUTBOX_FAILED_ROUNDS.inc(self.producer)
                 delay = min(30.0, 0.25 * 2 ** min(failures, 7))
                 log.warning("outbox relay failed (%s in a row); retrying in %.1fs",
                             failures, delay, exc_info=failures == 1)
@@ -334,6 +367,8 @@ class OutboxRelay(DependencyProvider):
         )
         self._stopping = False
         self._thread = None
+        read, self._close_backlog = self.relay.backlog_reader()
+        self._unwatch = metrics.watch_outbox(self.container.service_name, read)
 
     def start(self):
         self._thread = self.container.spawn_managed_thread(self._run, identifier="outbox-relay")
@@ -345,6 +380,8 @@ class OutboxRelay(DependencyProvider):
         self._stopping = True
         if self._thread is not None:
             self._thread.kill()
+        self._unwatch()
+        self._close_backlog()
         self.relay.close()
 
     def kill(self):

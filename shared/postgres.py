@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
 import psycopg2.extensions
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError, OperationalError
 
+from shared import metrics
 from shared.config import PG_TIMEOUT_VARIABLES
 from shared.errors import ServiceUnavailable
 
@@ -138,7 +140,36 @@ LOCK_NOT_AVAILABLE, QUERY_CANCELED = "55P03", "57014"
 def make_engine(url, **options) -> Engine:
     cooperate_with_eventlet()
     options.setdefault("pool_pre_ping", True)
-    return create_engine(driver_url(url), **options)
+    engine = create_engine(driver_url(url), **options)
+    time_statements(engine)
+    return engine
+
+
+STARTED_KEY = "bellyfed_statement_started"
+
+
+def time_statements(engine: Engine) -> None:
+    """bellyfed_postgres_statement_duration_seconds for each statement `engine` runs, by
+    database (the start kept on the connection, one statement at a time on each)."""
+    histogram = metrics.POSTGRES_DURATION.child(engine.url.database or "")
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        if metrics.recording:
+            conn.info[STARTED_KEY] = time.perf_counter()
+
+    def after(conn, cursor, statement, parameters, context, executemany):
+        started = conn.info.pop(STARTED_KEY, None)
+        if started is not None and metrics.recording:
+            histogram.observe(time.perf_counter() - started)
+
+    def failed(exception_context):
+        conn = exception_context.connection
+        if conn is not None:
+            conn.info.pop(STARTED_KEY, None)
+
+    event.listen(engine, "before_cursor_execute", before)
+    event.listen(engine, "after_cursor_execute", after)
+    event.listen(engine, "handle_error", failed)
 
 
 def ensure_database(url: str) -> bool:

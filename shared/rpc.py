@@ -44,6 +44,7 @@ from nameko.exceptions import UnknownService, deserialize_to_instance
 from nameko.messaging import HeaderEncoder
 from nameko.rpc import RPC_QUEUE_TEMPLATE, Responder, RpcProxy, RpcReply, get_rpc_exchange
 
+from shared import metrics
 from shared.errors import EXPECTED_ERRORS, REMOTE_ERRORS, ServiceTimeout, ServiceUnavailable
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,19 @@ class Rpc(nameko.rpc.Rpc):
     store failures (a lock or statement past its time limit, a lost database) reach the
     caller as ServiceUnavailable, not as an unexpected error."""
 
+    def handle_message(self, body, message):
+        message.bellyfed_taken_at = time.perf_counter()  # for bellyfed_rpc_server_*
+        super().handle_message(body, message)
+
     def handle_result(self, message, worker_ctx, result, exc_info):
+        if metrics.recording:
+            service = self.container.service_name
+            taken_at = getattr(message, "bellyfed_taken_at", None)
+            if taken_at is not None:
+                metrics.RPC_SERVER_DURATION.observe(time.perf_counter() - taken_at, service,
+                                                    self.method_name)
+            metrics.RPC_SERVER_CALLS.inc(service, self.method_name,
+                                         "ok" if exc_info is None else "error")
         if exc_info is not None:
             translated = store_error(exc_info[1])
             if translated is not None:
@@ -145,14 +158,31 @@ class TimedReply:
 
     def result(self):
         timeout = eventlet.Timeout(max(0.0, self._deadline - time.monotonic()))
+        outcome = "error"
         try:
-            return self._reply.result()
+            answer = self._reply.result()
+            outcome = "ok"
+            return answer
         except eventlet.Timeout as expired:
             if expired is not timeout:
-                raise  # a caller's own, outer timeout: not ours to explain
+                outcome = None  # a caller's own, outer timeout: not ours to explain
+                raise
+            outcome = "timeout"
             self._client.raise_for_silence(self._method)
         finally:
             timeout.cancel()
+            if outcome is not None:
+                record_call(self._client, self._method, outcome, self._deadline)
+
+
+def record_call(client: RpcClient, method: str, outcome: str, deadline: float) -> None:
+    """bellyfed_rpc_client_*: the call's outcome, and its seconds since it was made (its
+    deadline less the timeout). ok: an answer; error: an error raised, remote or on the
+    way (the service unavailable, the broker refusing); timeout: no answer in time."""
+    if metrics.recording:
+        metrics.RPC_CLIENT_CALLS.inc(client.service, method, outcome)
+        metrics.RPC_CLIENT_DURATION.observe(time.monotonic() - (deadline - client.timeout),
+                                            client.service, method)
 
 
 _headers = HeaderEncoder()
@@ -178,6 +208,7 @@ class TimedMethod:
                 reply = getattr(self._service, self._method).call_async(*args, **kwargs)
                 client.routed = True
         except UnknownService:
+            record_call(client, self._method, "error", deadline)
             raise ServiceUnavailable(
                 f"the {client.service} service is unavailable",
                 {"service": client.service},
@@ -187,6 +218,7 @@ class TimedMethod:
                 raise
             log.warning("rpc %s.%s: the broker did not take the request within %ss",
                         client.service, self._method, client.timeout)
+            record_call(client, self._method, "error", deadline)
             raise ServiceUnavailable(
                 "the message broker is not taking requests, try again shortly",
                 {"service": client.service, "method": self._method,

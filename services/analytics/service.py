@@ -11,6 +11,7 @@ from services.analytics.storage.tables import TABLES
 from shared.context import CorrelationId
 from shared.dynamodb import DynamoDB
 from shared.health import Health
+from shared.metrics import Metrics
 
 
 class AnalyticsService(Health, ViewsEntrypoints, ActivityEntrypoints):
@@ -18,5 +19,6 @@ class AnalyticsService(Health, ViewsEntrypoints, ActivityEntrypoints):
 
     dynamodb = DynamoDB(tables=TABLES)  # creates the missing tables at start
     correlation = CorrelationId()
+    metrics = Metrics()  # Prometheus metrics on METRICS_PORT (shared.metrics)
     config = Config()
     health_of = ("dynamodb",)

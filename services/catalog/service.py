@@ -11,6 +11,7 @@ from shared.context import CorrelationId
 from shared.db import Database
 from shared.health import Health
 from shared.housekeeping import Housekeeping
+from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
 
 
@@ -22,4 +23,5 @@ class CatalogService(Health, RestaurantsEntrypoints, NearbyEntrypoints, DishesEn
     relay = OutboxRelay()  # publishes what store.emit wrote, once committed
     housekeeping = Housekeeping()  # old idempotency keys, claims, outbox rows
     correlation = CorrelationId()
+    metrics = Metrics()  # Prometheus metrics on METRICS_PORT (shared.metrics)
     health_of = ("store",)

@@ -42,6 +42,8 @@
 | ACCESS_LOG | errors | `errors`: a line per answer of 500+ or slower than ACCESS_LOG_SLOW_MS; |
 |   | | `all`: a line per request; `off` (http.AccessLog) |
 | ACCESS_LOG_SLOW_MS | 500 | what "slow" means for ACCESS_LOG=errors |
+| METRICS_ROUTE | off | `GET /metrics` answers Prometheus text (scripts/run turns it on); off, a |
+|   | | 404, so the route is not public in production: scrape METRICS_PORT instead |
 | HTTP_PUBLIC_MAX_AGE | 10 | seconds a shared cache may keep an anonymous public read (http.py) |
 | READ_MODEL_* | | the read model's size and ages (catalog_stream.py) |
 | EVENT_BUFFER_* | | how views are batched (shared/event_buffer.py) |
@@ -179,6 +181,9 @@ def load() -> dict:
         HTTP_SOCKET_TIMEOUT=env_float("HTTP_SOCKET_TIMEOUT", 30.0),
         HTTP_MAX_CONNECTIONS=env_int("HTTP_MAX_CONNECTIONS", 1000),
         ACCESS_LOG=access_log(),
+        # GET /metrics answers only with METRICS_ROUTE=1 (scripts/run); off, it is a 404,
+        # so it is not public in production (METRICS_PORT serves them, unexposed)
+        METRICS_ROUTE=env_flag("METRICS_ROUTE", False),
         ACCESS_LOG_SLOW_MS=env_float("ACCESS_LOG_SLOW_MS", 500.0),
         HTTP_PUBLIC_MAX_AGE=env_int("HTTP_PUBLIC_MAX_AGE", 10),
         READ_MODEL_MAX_ENTRIES=env_int("READ_MODEL_MAX_ENTRIES", 5000),

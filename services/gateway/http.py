@@ -30,6 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.wrappers import Request, Response
 
 from services.gateway.domain.access import Access
+from shared import metrics
 from shared.context import CORRELATION_ID_KEY, new_correlation_id
 from shared.errors import BadRequest, BellyfedError, Forbidden, PayloadTooLarge, TooManyRequests
 from shared.schemas import load_query
@@ -310,6 +311,35 @@ TOO_MANY_CONNECTIONS = json.dumps({"error": {
     "details": {"retry_after": 1}}}).encode()
 
 
+UNMATCHED = "unmatched"  # the route label of a request no rule matched (404, 405)
+PREFLIGHT = "preflight"  # ... and of a CORS preflight (OPTIONS), answered by the policy
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+class RequestMetrics:
+    """bellyfed_http_requests_total and bellyfed_http_request_duration_seconds by the
+    matched rule's template (never the raw path: the labels stay as many as the routes),
+    method and status. Each (route, method, status) child is made once and then found in
+    a dict: a request costs one lookup and two increments."""
+
+    def __init__(self):
+        self.children: dict[tuple, tuple] = {}
+
+    def record(self, route: str, method: str, status: int, seconds: float) -> None:
+        if not metrics.recording:
+            return
+        key = (route, method, status)
+        children = self.children.get(key)
+        if children is None:
+            if method not in HTTP_METHODS:
+                method = "other"
+            children = self.children[key] = (
+                metrics.HTTP_REQUESTS.child(route, method, status),
+                metrics.HTTP_DURATION.child(route, method))
+        children[0].inc()
+        children[1].observe(seconds)
+
+
 def refuse_connection(sock) -> None:
     """A 503 to a connection past the cap, then close it. What the client sent is read
     (briefly) before closing, so that it gets the answer rather than a reset."""
@@ -372,6 +402,7 @@ class JsonWebServer(WebServer):
         app = super().get_wsgi_app()
         cors = CorsPolicy(frozenset(self.container.config.get("CORS_ORIGINS") or ()))
         access = AccessLog.from_config(self.container.config)
+        requests = RequestMetrics()
 
         def json_errors(environ, start_response):
             started = time.perf_counter()
@@ -382,23 +413,28 @@ class JsonWebServer(WebServer):
             request = Request(environ, shallow=True)
             origin = request.headers.get("Origin")
             adapter = app.url_map.bind_to_environ(environ)
+            template = UNMATCHED
             try:
                 if is_preflight(request):
                     methods = adapter.allowed_methods()
                     if not methods:
                         raise NotFound()
+                    template = PREFLIGHT
                     response = cors.preflight(origin, set(methods) - {"OPTIONS"})
                 else:
-                    provider, values = adapter.match()
+                    rule, values = adapter.match(return_rule=True)
+                    template = rule.rule
                     request.path_values = values
-                    response = provider.handle_request(request)
+                    response = rule.endpoint.handle_request(request)
             except Exception as exc:
                 response = error_response(exc)
             if REQUEST_ID_HEADER not in response.headers:
                 response.headers[REQUEST_ID_HEADER] = new_correlation_id(
                     request.headers.get(REQUEST_ID_HEADER))
             response.headers.update(cors.headers(origin))
-            access.record(request, response, time.perf_counter() - started)
+            seconds = time.perf_counter() - started
+            requests.record(template, request.method, response.status_code, seconds)
+            access.record(request, response, seconds)
             return response(environ, start_response)
 
         return json_errors

@@ -78,7 +78,7 @@ ERROR_DESCRIPTIONS = {
 }
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 # routes the gateway answers alone: no downstream service to be unavailable
-LOCAL_ROUTES = ("/health", "/openapi.json")
+LOCAL_ROUTES = ("/health", "/openapi.json", "/metrics")
 # werkzeug's <name>, <converter:name> and <converter(arguments):name>
 _CONVERTER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 BEARER = "bearerAuth"
@@ -421,7 +421,10 @@ def operation(entrypoint, operation_id: str, converter: Converter) -> tuple[str,
             schema = page_of(schema)
         elif doc["many"]:
             schema = {"type": "array", "items": schema}
-        success = {"description": "OK", "content": {"application/json": {"schema": schema}}}
+        media_type = doc.get("media_type", "application/json")  # the dashboard's files: text
+        if media_type != "application/json":
+            schema = {"type": "string"}
+        success = {"description": "OK", "content": {media_type: {"schema": schema}}}
     success_headers = ("X-Request-ID", *CACHE_HEADERS) if cached else ("X-Request-ID",)
     if doc["counts_views"]:
         success_headers += VIEWER_HEADERS

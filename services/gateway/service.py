@@ -22,6 +22,8 @@ from services.gateway.domain.readiness import SharedChecks
 from services.gateway.domain.viewers import ViewerIds
 from services.gateway.entrypoints.analytics import AnalyticsRoutes
 from services.gateway.entrypoints.catalog import CatalogRoutes
+from services.gateway.entrypoints.dashboard import DashboardRoutes
+from services.gateway.entrypoints.metrics import MetricsRoutes
 from services.gateway.entrypoints.operations import OperationsRoutes
 from services.gateway.entrypoints.orders import OrdersRoutes
 from services.gateway.entrypoints.rankings import RankingsRoutes
@@ -32,6 +34,7 @@ from shared.context import CorrelationId
 from shared.contract import EventType
 from shared.event_buffer import BufferedEventDispatcher
 from shared.events import EventDispatcher
+from shared.metrics import Metrics
 from shared.rpc import RpcClient
 
 log = logging.getLogger(__name__)
@@ -130,7 +133,7 @@ class ReadinessProvider(DependencyProvider):
 
 
 class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoutes, ReviewsRoutes,
-                     AnalyticsRoutes, OrdersRoutes):
+                     AnalyticsRoutes, OrdersRoutes, DashboardRoutes, MetricsRoutes):
     name = "gateway"
 
     catalog = RpcClient("catalog")
@@ -145,6 +148,7 @@ class GatewayService(OperationsRoutes, CatalogRoutes, UsersRoutes, RankingsRoute
     viewer_ids = ViewerIdProvider()
     readiness = ReadinessProvider()
     correlation = CorrelationId()
+    metrics = Metrics()  # METRICS_PORT; GET /metrics with METRICS_ROUTE=1
 
     def emit_view_event(self, event: EventType, payload: dict) -> None:
         """The view a read makes: buffered and published in batches (shared.event_buffer),

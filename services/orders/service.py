@@ -13,6 +13,7 @@ from shared.db import Database
 from shared.dynamodb import DynamoDB
 from shared.health import Health
 from shared.housekeeping import Housekeeping
+from shared.metrics import Metrics
 from shared.outbox import OutboxRelay
 from shared.rpc import RpcClient
 
@@ -26,5 +27,6 @@ class OrdersService(Health, OrdersEntrypoints, HistoryEntrypoints):
     dynamodb = DynamoDB(tables=HISTORY_TABLES)  # status history and metrics
     catalog = RpcClient("catalog")
     correlation = CorrelationId()
+    metrics = Metrics()  # Prometheus metrics on METRICS_PORT (shared.metrics)
     config = Config()
     health_of = ("store",)  # DynamoDB down: orders still take and move orders (SPEC §6)

@@ -193,6 +193,13 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/health"): row(*EVERYONE, fixed("/health")),
     ("GET", "/ready"): row(*EVERYONE, fixed("/ready")),
     ("GET", "/openapi.json"): row(*EVERYONE, fixed("/openapi.json")),
+    ("GET", "/metrics"): row(*EVERYONE, fixed("/metrics")),  # with METRICS_ROUTE (world)
+    # the dashboard page and its files: anyone (the page signs in through the API)
+    ("GET", "/dashboard"): row(*EVERYONE, fixed("/dashboard")),
+    ("GET", "/dashboard/dashboard.js"): row(*EVERYONE, fixed("/dashboard/dashboard.js")),
+    ("GET", "/dashboard/dashboard.css"): row(*EVERYONE, fixed("/dashboard/dashboard.css")),
+    ("GET", "/dashboard/favicon.svg"): row(*EVERYONE, fixed("/dashboard/favicon.svg")),
+    ("GET", "/dashboard/chart.umd.js"): row(*EVERYONE, fixed("/dashboard/chart.umd.js")),
     # catalog: anyone reads; a signed-in user opens a restaurant and owns it
     ("GET", "/restaurants"): row(*EVERYONE, fixed("/restaurants")),
     ("GET", "/restaurants/nearby"): row(*EVERYONE,
@@ -201,6 +208,7 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/restaurants/<uuid:restaurant_id>/menu"): row(*EVERYONE, fixed(lambda w: R(w) +
                                                                             "/menu")),
     ("GET", "/dishes/search"): row(*EVERYONE, fixed("/dishes/search?q=nasi")),
+    ("GET", "/cuisines"): row(*EVERYONE, fixed("/cuisines")),
     ("POST", "/restaurants"): row(401, 201, 201, 201, 201,
                                   fixed("/restaurants", {"name": "Mine", "city": "Ipoh"})),
     ("PATCH", "/restaurants/<uuid:restaurant_id>"): row(401, 403, 403, 200, 200,
@@ -236,8 +244,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/users/<uuid:user_id>/following"): row(*EVERYONE,
                                                     fixed(lambda w: A(w) + "/following")),
     ("GET", "/users/<uuid:user_id>/badges"): row(*EVERYONE, fixed(lambda w: A(w) + "/badges")),
+    # A's history is private (history_public is off until A turns it on): A's alone
+    ("GET", "/users/<uuid:user_id>/rankings/history"): row(
+        403, 200, 403, 403, 403, fixed(lambda w: A(w) + "/rankings/history")),
+    # favorites: one's own (PUT twice is one favorite; DELETE of none changes nothing)
+    ("PUT", "/restaurants/<uuid:restaurant_id>/favorite"): row(
+        401, 200, 200, 200, 200, fixed(lambda w: R(w) + "/favorite")),
+    ("DELETE", "/restaurants/<uuid:restaurant_id>/favorite"): row(
+        401, 204, 204, 204, 204, fixed(lambda w: R(w) + "/favorite")),
+    ("GET", "/users/me/favorites"): row(401, 200, 200, 200, 200, fixed("/users/me/favorites")),
     # rankings: one's own lists only (no id in the path can name another's)
     ("GET", "/rankings/my"): row(401, 200, 200, 200, 200, fixed("/rankings/my")),
+    ("GET", "/rankings/my/history"): row(401, 200, 200, 200, 200,
+                                         fixed("/rankings/my/history?dish_type=nasi%20lemak")),
     ("GET", "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"): row(
         401, 200, 200, 200, 200, fixed("/rankings/my/nasi lemak")),
     ("PUT", "/rankings/my/<string(minlength=1, maxlength=100):dish_type>"): row(
@@ -269,6 +288,8 @@ MATRIX: dict[tuple[str, str], Row] = {
         202, 202, 202, 202, 202, fixed(lambda w: R(w) + "/analytics", {})),
     ("GET", "/restaurants/<uuid:restaurant_id>/analytics"): row(
         401, 403, 403, 200, 200, fixed(lambda w: R(w) + "/analytics")),
+    ("GET", "/restaurants/<uuid:restaurant_id>/engagement"): row(
+        401, 403, 403, 200, 200, fixed(lambda w: R(w) + "/engagement")),
     ("GET", "/trending/restaurants"): row(*EVERYONE, fixed("/trending/restaurants")),
     ("GET", "/trending/dishes"): row(*EVERYONE, fixed("/trending/dishes?city=Ipoh")),
     ("GET", "/experts"): row(*EVERYONE, fixed("/experts")),
@@ -283,12 +304,15 @@ MATRIX: dict[tuple[str, str], Row] = {
         "restaurant_id": w.restaurant["id"], "items": [{"dish_id": w.dish["id"],
                                                         "quantity": 1}]})),
     ("GET", "/orders"): row(401, 200, 200, 200, 200, fixed("/orders")),
-    ("GET", "/orders/metrics"): row(401, 403, 403, 403, 200, fixed(
-        "/orders/metrics?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z")),
+    # no window: the last 24 hours
+    ("GET", "/orders/metrics"): row(401, 403, 403, 403, 200, fixed("/orders/metrics")),
     ("GET", "/orders/<uuid:order_id>"): row(401, 200, 404, 200, 200, fixed(ORD)),
     ("POST", "/orders/<uuid:order_id>/status"): row(401, 200, 404, 200, 200, cancelling),
     ("GET", "/orders/<uuid:order_id>/history"): row(401, 200, 404, 200, 200,
                                                     fixed(lambda w: ORD(w) + "/history")),
+    # the restaurant's inbox: its owner's and admins' (A ordered there, and is no owner)
+    ("GET", "/restaurants/<uuid:restaurant_id>/orders"): row(
+        401, 403, 403, 200, 200, fixed(lambda w: R(w) + "/orders?status=PENDING")),
 }
 
 
@@ -316,7 +340,8 @@ def test_rows_agree_with_each_routes_declared_access():
 @pytest.fixture
 def world(catalog, rankings_service, analytics_service, orders_service, start_gateway,
           register, web_session):
-    start_gateway(WRITE_LIMIT_PER_USER=10_000, WRITE_LIMIT_PER_ADDRESS=10_000)
+    start_gateway(WRITE_LIMIT_PER_USER=10_000, WRITE_LIMIT_PER_ADDRESS=10_000,
+                  METRICS_ROUTE=True)
     world = World(web_session)
     for role in ("user_a", "user_b", "owner", "admin"):
         world.users[role] = register(role)["id"]
@@ -340,7 +365,8 @@ def test_the_authorization_matrix(world):
         for role in ROLES:
             path, body = case.request(world, role)
             response = world.call(role, method, path, body)
-            assert_no_leak(response.text)
+            if path != "/dashboard/chart.umd.js":  # Chart.js's own code says clearTimeout(
+                assert_no_leak(response.text)
             outcomes[(method, url, role)] = response.status_code
             if response.status_code != case.expected[role]:
                 wrong.append(f"{method} {path} as {role}: {response.status_code}, expected "
@@ -365,4 +391,9 @@ def test_another_users_objects_stay_theirs(world):
     assert world.call("anonymous", "GET", R(world) + "/reviews").json() == review_before
     mine = world.call("user_b", "GET", "/orders").json()
     assert world.order["id"] not in [order["id"] for order in mine["items"]]
+    # favorites and ranking histories are their own user's (A's history is not public)
+    assert world.call("user_a", "PUT", R(world) + "/favorite").status_code == 200
+    assert world.call("user_b", "GET", "/users/me/favorites").json()["items"] == []
+    assert world.call("user_b", "GET", A(world) + "/rankings/history").status_code == 403
+    assert world.call("user_b", "GET", "/rankings/my/history").json()["items"] == []
     assert uuid.UUID(world.users["user_b"])

@@ -31,6 +31,8 @@ OWNER_OPERATIONS = {
     ("patch", "/dishes/{dish_id}"),
     ("delete", "/dishes/{dish_id}"),
     ("get", "/restaurants/{restaurant_id}/analytics"),
+    ("get", "/restaurants/{restaurant_id}/engagement"),
+    ("get", "/restaurants/{restaurant_id}/orders"),
 }
 ADMIN_OPERATIONS = {("get", "/orders/metrics")}
 CATALOG_READS = {
@@ -39,8 +41,14 @@ CATALOG_READS = {
     ("get", "/restaurants/{restaurant_id}"),
     ("get", "/restaurants/{restaurant_id}/menu"),
     ("get", "/dishes/search"),
+    ("get", "/cuisines"),
 }
-OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json")}
+OPERATIONS_ROUTES = {("get", "/health"), ("get", "/ready"), ("get", "/openapi.json"),
+                     ("get", "/metrics")}  # Prometheus text (test_metrics.py)
+# the dashboard page and its files (text, not JSON: see test_the_dashboard_files_are_text)
+DASHBOARD_ROUTES = {("get", "/dashboard"), ("get", "/dashboard/dashboard.js"),
+                    ("get", "/dashboard/dashboard.css"), ("get", "/dashboard/favicon.svg"),
+                    ("get", "/dashboard/chart.umd.js")}
 # routes that need a signed-in user (Authorization: Bearer <access token>)
 USER_OPERATIONS = {
     ("post", "/restaurants"),  # whoever creates a restaurant owns it
@@ -53,6 +61,10 @@ USER_OPERATIONS = {
     ("get", "/rankings/my/{dish_type}"),
     ("put", "/rankings/my/{dish_type}"),
     ("delete", "/rankings/my/{dish_type}/{dish_id}"),
+    ("get", "/rankings/my/history"),
+    ("put", "/restaurants/{restaurant_id}/favorite"),
+    ("delete", "/restaurants/{restaurant_id}/favorite"),
+    ("get", "/users/me/favorites"),
     ("post", "/restaurants/{restaurant_id}/reviews"),
     ("patch", "/reviews/{review_id}"),
     ("delete", "/reviews/{review_id}"),
@@ -79,6 +91,7 @@ RANKINGS_READS = {
     ("get", "/users/{user_id}/followers"),
     ("get", "/users/{user_id}/following"),
     ("get", "/users/{user_id}/badges"),
+    ("get", "/users/{user_id}/rankings/history"),  # when its user made it public
     ("get", "/dishes/{dish_id}/rankings"),
     ("get", "/rankings/best"),
     ("get", "/restaurants/{restaurant_id}/reviews"),
@@ -192,7 +205,8 @@ def test_document_paths_are_exactly_the_served_routes(document):
     assert served - documented == set(), "served but not documented"
     assert documented - served == set(), "documented but not served"
     assert served == (CATALOG_READS | OWNER_OPERATIONS | ADMIN_OPERATIONS | OPERATIONS_ROUTES
-                      | USER_OPERATIONS                      | RANKINGS_READS | ANALYTICS_ROUTES)
+                      | USER_OPERATIONS                      | RANKINGS_READS | ANALYTICS_ROUTES
+                      | DASHBOARD_ROUTES)
 
 
 def test_operation_ids_are_the_handler_names(document):
@@ -214,7 +228,7 @@ def test_document_is_generated_from_the_service(document):
 def test_every_operation_documents_downstream_failures(document):
     _, doc = document
     for method, path, op in operations(doc):
-        local = path in ("/health", "/openapi.json")  # answered by the gateway alone
+        local = path in ("/health", "/openapi.json", "/metrics")  # by the gateway alone
         for status in ("500",) if local else ("500", "503", "504"):
             response = op["responses"].get(status)
             assert response is not None, (method, path, status)
@@ -296,8 +310,10 @@ def test_security_as_documented_is_security_as_served(document, web_session):
         if op.get("security"):
             assert_error(response, 401, "unauthorized")
         else:
-            assert response.status_code in (200, 400, 422, 503), (method, path,
-                                                                  response.status_code)
+            # /metrics is a 404 with METRICS_ROUTE off, as here (test_metrics.py: on)
+            assert response.status_code in (200, 400, 422, 503) or (
+                path == "/metrics" and response.status_code == 404), (
+                method, path, response.status_code)
             assert str(response.status_code) in op["responses"], (method, path)
 
 
@@ -480,10 +496,16 @@ def test_analytics_operations(document):
         return content["schema"]["$ref"].rsplit("/", 1)[1]
 
     limit = {"type": "integer", "minimum": 1, "maximum": 50, "default": 10}
-    period = {"type": "string", "enum": ["day", "week", "month", "year"], "default": "week"}
-    assert parameters("get", "/trending/restaurants") == {
-        "period": {"name": "period", "in": "query", "required": False, "schema": period},
-        "limit": {"name": "limit", "in": "query", "required": False, "schema": limit}}
+    periods = ["day", "week", "month", "year"]
+    period = {"type": "string", "enum": periods, "default": "week"}
+    # trending restaurants: decayed, overall or in a city; raw counts only asked for
+    trending = parameters("get", "/trending/restaurants")
+    assert set(trending) == {"period", "limit", "city"}
+    assert trending["period"]["schema"] == {"type": "string", "enum": periods}  # no default
+    assert "raw view counts" in trending["period"]["description"].lower()
+    assert trending["limit"]["schema"] == limit
+    assert trending["city"]["required"] is False
+    assert trending["city"]["schema"]["maxLength"] == 100
     dishes = parameters("get", "/trending/dishes")
     assert dishes["city"]["required"] is True and dishes["limit"]["schema"] == limit
     assert parameters("get", "/experts")["limit"]["schema"] == limit
@@ -528,15 +550,62 @@ def test_analytics_operations(document):
     assert dashboard["properties"]["view_data"] == nullable
     assert dashboard["properties"]["restaurant"] == {"$ref": "#/components/schemas/Restaurant"}
     assert dashboard["properties"]["hourly_views"]["nullable"] is True
-    for method, path, name in [("get", "/trending/restaurants", "TrendingRestaurants"),
-                               ("get", "/trending/dishes", "TrendingDishes"),
-                               ("get", "/experts", "Experts"),
-                               ("get", "/leaderboards/{city}/{cuisine}", "Leaderboard")]:
-        assert answer(method, path) == name
+    # every list: {items, count, total, next_offset, ...} (inline), with its extra keys
+    page = {"items", "count", "total", "total_is_estimate", "next_offset", "next_cursor"}
+    for method, path, item, extra in [
+        ("get", "/trending/restaurants", "TrendingRestaurant", {"city", "period"}),
+        ("get", "/trending/dishes", "TrendingDish", {"city"}),
+        ("get", "/experts", "Expert", set()),
+        ("get", "/leaderboards/{city}/{cuisine}", "LeaderboardRestaurant",
+         {"city", "cuisine", "users", "updated_at"}),
+    ]:
+        listed = paths[path][method]["responses"]["200"]["content"]["application/json"][
+            "schema"]
+        assert set(listed["required"]) == page | extra, path
+        assert listed["properties"]["items"]["items"] == {
+            "$ref": f"#/components/schemas/{item}"}, path
+    trending_page = paths["/trending/restaurants"]["get"]["responses"]["200"]["content"][
+        "application/json"]["schema"]
+    assert trending_page["properties"]["period"]["enum"] == [*periods, None]
+    assert trending_page["properties"]["city"]["nullable"] is True
+    assert schemas["TrendingRestaurant"]["properties"]["score"]["nullable"] is True
+
+    engagement_read = paths["/restaurants/{restaurant_id}/engagement"]["get"]
+    assert answer("get", "/restaurants/{restaurant_id}/engagement") == "RestaurantEngagement"
+    assert engagement_read["security"] == [{"bearerAuth": []}]
+    assert set(engagement_read["responses"]) >= {"200", "401", "403", "404"}
+    counters = schemas["RestaurantEngagement"]["properties"]
+    assert set(counters["counts"]["properties"]) == set(
+        engagement_input["properties"]["engagement_type"]["enum"])
+    assert set(counters["by_entity_type"]["properties"]) == {"restaurant", "menu", "reviews"}
     joined = schemas["TrendingRestaurant"]["properties"]["restaurant"]
     assert joined["anyOf"][0] == {"$ref": "#/components/schemas/Restaurant"}
     assert schemas["Expert"]["properties"]["profile"]["anyOf"][0] == {
         "$ref": "#/components/schemas/ProfileLite"}
+
+
+def test_order_lists_are_pages_and_metrics_default_to_the_last_day(document):
+    _, doc = document
+    paths = doc["paths"]
+    page = {"items", "count", "total", "total_is_estimate", "next_offset", "next_cursor"}
+
+    def listed(path):
+        return paths[path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]
+
+    history = listed("/orders/{order_id}/history")
+    assert set(history["required"]) == page
+    assert history["properties"]["items"]["items"] == {"$ref": "#/components/schemas/StatusChange"}
+    metrics = listed("/orders/metrics")
+    assert set(metrics["required"]) == page | {"from", "to"}
+    assert metrics["properties"]["items"]["items"] == {"$ref": "#/components/schemas/StatusMetric"}
+    window = {p["name"]: p for p in paths["/orders/metrics"]["get"]["parameters"]
+              if p["in"] == "query"}
+    assert [window[name]["required"] for name in ("from", "to")] == [False, False]
+    assert "24 hours" in window["from"]["description"]
+    assert "now" in window["to"]["description"]
+    assert "last 24 hours" in paths["/orders/metrics"]["get"]["summary"]
+    badges = listed("/users/{user_id}/badges")
+    assert set(badges["required"]) == page
 
 
 def test_a_password_is_sent_but_never_received(document):
@@ -692,11 +761,35 @@ def test_rankings_answers_match_the_document(rankings_service, known, document, 
     assert set(ranking_list["ranked"][0]) == fields_of("RankingEntry")
     assert set(answers["/dishes/{dish_id}/rankings"]) == fields_of("DishStats")
     assert set(answers["/rankings/best"]["items"][0]) == fields_of("BestDish")
-    assert set(answers["/users/{user_id}/badges"][0]) == fields_of("BadgeProgress")
+    badges = answers["/users/{user_id}/badges"]
+    assert badges["count"] == badges["total"] == len(badges["items"]) > 0
+    assert set(badges["items"][0]) == fields_of("BadgeProgress")
     assert set(answers["/restaurants/{restaurant_id}/reviews"]["items"][0]) == fields_of(
         "Review")
     assert set(answers["/reviews/{review_id}/comments"]["items"][0]) == fields_of("Comment")
     assert set(answers["/reviews/{review_id}/like"]) == fields_of("Like")
+
+
+def test_the_dashboard_files_are_text(document, web_session):
+    """The page and its files answer the media type the document names, with entity tags
+    (304 when held), the page with a policy that allows only this origin."""
+    _, doc = document
+    for method, path in sorted(DASHBOARD_ROUTES):
+        success = doc["paths"][path][method]["responses"]["200"]
+        [media_type] = success["content"]
+        assert success["content"][media_type]["schema"] == {"type": "string"}
+        response = web_session.get(path)
+        if path == "/dashboard/chart.umd.js" and response.status_code == 503:
+            continue  # not installed (npm ci): the 503 the document lists
+        assert response.status_code == 200, (path, response.text[:200])
+        assert response.headers["Content-Type"].split(";")[0] == media_type, path
+        assert response.headers["X-Content-Type-Options"] == "nosniff"
+        again = web_session.get(path, headers={"If-None-Match": response.headers["ETag"]})
+        assert again.status_code == 304 and again.content == b"", path
+    assert doc["paths"]["/dashboard"]["get"]["responses"]["200"]["content"] == {
+        "text/html": {"schema": {"type": "string"}}}
+    policy = web_session.get("/dashboard").headers["Content-Security-Policy"]
+    assert "default-src 'self'" in policy and "unsafe" not in policy
 
 
 def test_writes_document_the_idempotency_key(document):
@@ -745,7 +838,7 @@ def test_routes_that_make_a_view_document_the_viewer_id(document):
         assert word in headers["Set-Cookie"]["description"], word
 
 
-UNCACHED = {"/health", "/ready"}  # answers about this moment: never kept
+UNCACHED = {"/health", "/ready", "/metrics"}  # answers about this moment: never kept
 
 
 def test_reads_document_their_entity_tags_and_who_may_keep_them(document):
