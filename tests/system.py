@@ -54,7 +54,8 @@ def run_system(amqp_uri: str, workdir: Path, name: str = "e2e",
                **settings: str) -> Iterator[RunningSystem]:
     """scripts/run on the vhost of `amqp_uri`, with databases bellyfed_test_<name>_* of
     this test session, until the block ends. `settings` are more environment variables
-    (DEMO_ADMIN_PASSWORD=..., RPC_TIMEOUT=...); the output goes to `workdir`/run.log."""
+    (DEMO_ADMIN_PASSWORD=..., RPC_TIMEOUT=..., DEMO_DATA="1" for the living demo); the
+    output goes to `workdir`/run.log."""
     port, moto_port = find_free_port(), find_free_port()
     catalog_url = fresh_database(f"bellyfed_test_{name}_catalog")
     rankings_url = fresh_database(f"bellyfed_test_{name}_rankings")
@@ -63,6 +64,9 @@ def run_system(amqp_uri: str, workdir: Path, name: str = "e2e",
         **os.environ,
         "PORT": str(port),
         "MOTO_PORT": str(moto_port),
+        # free metrics ports: never a developer's scripts/run's (9100-9104)
+        **{f"{process}_METRICS_PORT": str(find_free_port())
+           for process in ("GATEWAY", "CATALOG", "RANKINGS", "ANALYTICS", "ORDERS")},
         "AMQP_URI": amqp_uri,
         "CATALOG_DATABASE_URL": catalog_url,
         "RANKINGS_DATABASE_URL": rankings_url,
@@ -70,6 +74,9 @@ def run_system(amqp_uri: str, workdir: Path, name: str = "e2e",
         "RPC_TIMEOUT": "5",
         # its own embedded DynamoDB's tables, as fresh as its databases
         "DYNAMODB_STATE": str(workdir / "dynamodb.json"),
+        # an empty system, but for the demo catalog: the living demo (demo/) only when a
+        # test asks for it (DEMO_DATA="1": tests/e2e/test_demo.py)
+        "DEMO_DATA": "0",
         **settings,
     }
     env.pop("DYNAMODB_ENDPOINT", None)  # its own embedded DynamoDB
