@@ -9,11 +9,26 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
+
+import requests
 
 from tests.system import run_system
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def wait_until_rankings_knows_the_catalog(base: str, timeout: float = 120.0) -> None:
+    """A system just started learns the catalog from events; the load test's own set-up
+    waits for that too, but inside its fixed run time."""
+    menu = requests.get(f"{base}/dishes/search", params={"limit": 50}, timeout=30).json()
+    deadline = time.monotonic() + timeout
+    for dish in menu["items"][-5:]:
+        while requests.get(f"{base}/dishes/{dish['id']}/rankings",
+                           timeout=30).status_code == 404:
+            assert time.monotonic() < deadline, "rankings never learned the catalog"
+            time.sleep(0.5)
 
 
 def loadtest(base: str, *args: str, **budgets: str) -> subprocess.CompletedProcess:
@@ -25,6 +40,7 @@ def loadtest(base: str, *args: str, **budgets: str) -> subprocess.CompletedProce
 def test_the_smoke_load_test_passes_a_healthy_system_and_fails_a_broken_budget(
         rabbit_config, tmp_path):
     with run_system(rabbit_config["AMQP_URI"], tmp_path, name="loadtest") as running:
+        wait_until_rankings_knows_the_catalog(running.base)
         healthy = loadtest(running.base, "--users", "8", "--spawn-rate", "8",
                            "--run-time", "15s", LOADTEST_MAX_P95_MS="30000")
         report = healthy.stdout + healthy.stderr

@@ -17,7 +17,7 @@ from services.gateway.service import GatewayService
 from services.gateway.tests.support import JWT_SECRET, VIEWER_ID_SECRET, as_admin_user
 
 DEADLINE = 15.0  # views travel through the broker, in batches: poll, never sleep
-ADMIN = as_admin_user(str(uuid.uuid4()))
+ADMIN_ID = str(uuid.uuid4())  # its token is made when the test runs (a 15-minute TTL)
 
 
 def tampered(signed_id: str) -> str:
@@ -32,8 +32,9 @@ def test_made_up_ids_add_views_and_no_viewers_and_an_issued_id_counts_once(
                                        "VIEWER_ID_SECRET": VIEWER_ID_SECRET,
                                        "READY_TIMEOUT": 1.0}).start()
     base = f"http://127.0.0.1:{web_config_port}"
+    admin = as_admin_user(ADMIN_ID)
     created = requests.post(f"{base}/restaurants", json={"name": "Warung Unik", "city": "Ipoh"},
-                            headers=ADMIN, timeout=5)
+                            headers=admin, timeout=5)
     assert created.status_code == 201, created.text
     page = f"{base}/restaurants/{created.json()['id']}"
 
@@ -46,7 +47,7 @@ def test_made_up_ids_add_views_and_no_viewers_and_an_issued_id_counts_once(
         """The dashboard's view_data once it has counted `view_count` views."""
         stop, last = time.monotonic() + DEADLINE, None
         while time.monotonic() < stop:
-            response = requests.get(f"{page}/analytics", headers=ADMIN, timeout=5)
+            response = requests.get(f"{page}/analytics", headers=admin, timeout=5)
             assert response.status_code == 200, response.text
             last = response.json()["view_data"]
             if last and last["view_count"] >= view_count:

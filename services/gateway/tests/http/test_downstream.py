@@ -156,13 +156,15 @@ def test_unexpected_downstream_error_is_a_bare_500(container_factory, service_co
 # --- /ready and /health ----------------------------------------------------------------------
 # which checks failed is for operators (an admin's token); anyone else sees ready or not
 
-OPERATOR = as_admin_user(str(uuid.uuid4()))
+def operator() -> dict:
+    """An admin's headers, its token made now (tokens live 15 minutes; a suite longer)."""
+    return as_admin_user(str(uuid.uuid4()))
 
 
 def test_ready_with_everything_up(catalog, rankings_service, analytics_service, orders_service,
                                   start_gateway, web_session):
     start_gateway()
-    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
+    response, elapsed = timed(web_session, "GET", "/ready", headers=operator())
     assert response.status_code == 200, response.text
     assert response.json() == {"status": "ready", "checks": {
         "broker": "ok", "catalog": "ok", "rankings": "ok", "analytics": "ok", "orders": "ok"}}
@@ -171,7 +173,7 @@ def test_ready_with_everything_up(catalog, rankings_service, analytics_service, 
 
 def test_ready_with_nothing_started(start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
+    response, elapsed = timed(web_session, "GET", "/ready", headers=operator())
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unavailable",
                                   "rankings": "unavailable", "analytics": "unavailable",
@@ -181,7 +183,7 @@ def test_ready_with_nothing_started(start_gateway, web_session):
 
 def test_ready_with_one_service_missing(catalog, start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    response = web_session.get("/ready", headers=OPERATOR)
+    response = web_session.get("/ready", headers=operator())
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "ok", "rankings": "unavailable",
                                   "analytics": "unavailable", "orders": "unavailable"}}
@@ -190,9 +192,9 @@ def test_ready_with_one_service_missing(catalog, start_gateway, web_session):
 def test_ready_with_catalog_stopped(catalog, rankings_service, analytics_service,
                                     orders_service, start_gateway, web_session):
     start_gateway(RPC_TIMEOUT=RPC_TIMEOUT)
-    assert web_session.get("/ready", headers=OPERATOR).status_code == 200
+    assert web_session.get("/ready", headers=operator()).status_code == 200
     catalog.kill()  # as good as stop() here (its queue stays), and 2 s faster
-    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
+    response, elapsed = timed(web_session, "GET", "/ready", headers=operator())
     details = assert_error(response, 503, "service_unavailable")
     # gone, not slow: nobody consumes its queue (READY_TIMEOUT and RPC_TIMEOUT are equal
     # here, so which of the two gave up first must not change the verdict)
@@ -206,7 +208,7 @@ def test_ready_with_catalog_slow(container_factory, service_config, rankings_ser
     """READY_TIMEOUT (1 s) bounds the check even when the RPC timeout is longer (2 s)."""
     container_factory(SlowCatalog, service_config).start()
     start_gateway(RPC_TIMEOUT=2.0)
-    response, elapsed = timed(web_session, "GET", "/ready", headers=OPERATOR)
+    response, elapsed = timed(web_session, "GET", "/ready", headers=operator())
     details = assert_error(response, 503, "service_unavailable")
     assert details == {"checks": {"broker": "ok", "catalog": "unhealthy", "rankings": "ok",
                                   "analytics": "unavailable", "orders": "unavailable"}}
@@ -219,7 +221,7 @@ def test_ready_says_what_failed_to_operators_only(catalog, start_gateway, web_se
         response = web_session.get("/ready", headers=headers)
         assert assert_error(response, 503, "service_unavailable") == {}
         assert "rankings" not in response.text and "broker" not in response.text
-    details = assert_error(web_session.get("/ready", headers=OPERATOR), 503,
+    details = assert_error(web_session.get("/ready", headers=operator()), 503,
                            "service_unavailable")
     assert details["checks"]["catalog"] == "ok"
     assert details["checks"]["rankings"] == "unavailable"
