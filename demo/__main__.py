@@ -28,8 +28,12 @@ ORDER = ("owner account", "owner restaurants and dishes", "people", "profiles", 
 
 def summary(report: Report) -> str:
     added = [f"{report.added[what]:,} {what}" for what in ORDER if report.added[what]]
-    said = (f"demo: added {', '.join(added)}" if added
-            else "demo: nothing to add, every part is there")
+    if added:
+        said = f"demo: added {', '.join(added)}"
+    elif report.notes or report.errors:
+        said = "demo: nothing added"  # the notes say what could not be
+    else:
+        said = "demo: nothing to add, every part is there"
     return f"{said} ({report.seconds:.1f} s)"
 
 

@@ -22,8 +22,8 @@ most) until the points it earned people are awarded, so that the next run's prob
 them; analytics goes on counting the views in the background.
 
 The loader's own reads are counted as any client's are: a few listing and search views
-a run, and, when it fills a part in, views of the reviews pages it reads (never of a
-restaurant: the dashboards and trending are unchanged).
+a run, and, when it fills a part in, views of the reviews pages and dish stats it reads
+(never of a restaurant: the dashboards are unchanged).
 """
 
 from __future__ import annotations
@@ -117,6 +117,8 @@ class Loader:
         self.profiles: dict[int, dict] = {}  # the public profiles found, by person index
         self.expected: dict[int, dict] = {}  # what they should show (Plan.expected)
         self.blind = False  # rankings knows none of the catalog: nothing can be ranked
+        self.catalog_checked = threading.Lock()  # held by the one run of that check
+        self.catalog_known: bool | None = None
 
     # --- running things -------------------------------------------------------------------
 
@@ -189,8 +191,6 @@ class Loader:
         profiles = self.profiles = self.survey(plan)
         flagged = [person for person in plan.people
                    if not done(person, profiles.get(person.index), expected[person.index])]
-        if any(plan.placements_of(person.index) for person in flagged):
-            self.rankings_knows_the_catalog(plan, resolve)
         # first what each person does alone, then what needs the others' ids and reviews
         self.each("people", flagged, lambda person: self.person(plan, person, resolve))
         now = datetime.now(UTC)
@@ -208,7 +208,7 @@ class Loader:
             if self.report.added["views"]:
                 self.note(f"analytics is counting {self.report.added['views']:,} views of the "
                           "past weeks: the dashboards fill as it does (a minute or so)")
-        if self.report.added:
+        if self.report.added and not self.blind:
             self.settle(expected, [plan.people[index] for index in sorted(signed_in)])
 
     # --- the catalog, the owner -----------------------------------------------------------
@@ -276,28 +276,32 @@ class Loader:
         (a dish's stats answer 404 until then). If it knows none of them by then, its copy
         of the catalog is gone (its database emptied: nothing sends the catalog's events
         again), and rankings and reviews are left out, said once, rather than tried dish by
-        dish."""
+        dish. Checked once, by the first person with something to rank or review (the
+        others wait for its answer; accounts go ahead meanwhile); a dish's stats count as a
+        view of it, so only a run with something to rank asks."""
+        with self.catalog_checked:
+            if self.catalog_known is None:
+                self.catalog_known = self._rankings_knows(plan, resolve)
+                self.blind = not self.catalog_known
+
+    def _rankings_knows(self, plan: Plan, resolve: Resolution) -> bool:
         dishes = sorted({dish for p in plan.placements if (dish := resolve(p.dish))})
         owned = sorted(dish for key, item in plan.world.dishes.items()
                        if item.owned and (dish := resolve(key)))
         waiting = sorted({*dishes[::max(1, len(dishes) // 20)], *owned[:5]})
         sample = len(waiting)
         deadline = time.monotonic() + KNOWN_WITHIN
-        with self.bar("rankings knows the dishes", len(waiting)) as bar:
-            while waiting and time.monotonic() < deadline:
-                answers = list(self.pool.map(lambda dish: self.api.call(
-                    "GET", f"/dishes/{dish}/rankings", expect=(200, 404)).status_code,
-                    waiting))
-                bar.update(answers.count(200))
-                waiting = [dish for dish, status in zip(waiting, answers, strict=True)
-                           if status == 404]
-                if waiting:
-                    time.sleep(1.0)
+        while waiting and time.monotonic() < deadline:
+            waiting = [dish for dish in waiting if self.api.call(
+                "GET", f"/dishes/{dish}/rankings", expect=(200, 404)).status_code == 404]
+            if waiting:
+                time.sleep(1.0)
         if waiting and len(waiting) == sample:
-            self.blind = True
             self.note("rankings does not know the catalog's dishes (after its database was "
                       "emptied, nothing sends it the catalog's events again): no rankings or "
                       "reviews were made")
+            return False
+        return True
 
     def person(self, plan: Plan, person: Person, resolve: Resolution) -> None:
         """The person's account (made, or signed in to), profile, rankings and reviews,
@@ -326,8 +330,13 @@ class Loader:
             self.api.call("PATCH", "/users/me", token=token, json=person.profile)
             self.count("profiles")
 
-        placements = [] if self.blind or self.shows(person, "ranking_count") else (
+        placements = [] if self.shows(person, "ranking_count") else (
             plan.placements_of(person.index))
+        reviews = [] if self.shows(person, "review_count") else plan.reviews_of(person.index)
+        if placements or reviews:
+            self.rankings_knows_the_catalog(plan, resolve)
+        if self.blind:
+            placements, reviews = [], []
         lists: dict[str, dict] = {} if new or not placements else {
             normalized(item["dish_type"]): item
             for item in self.api.get("/rankings/my", token=token)["items"]}
@@ -347,8 +356,7 @@ class Loader:
                 json=body, not_known_yet=KNOWN_DISH_WAIT).json()
             self.count("rankings" if placement.rank else "taste notes")
 
-        for review in [] if self.blind or self.shows(person, "review_count") else (
-                plan.reviews_of(person.index)):
+        for review in reviews:
             restaurant_id = resolve(review.restaurant)
             if restaurant_id is None:
                 continue
@@ -407,8 +415,8 @@ class Loader:
         """Likes and comments to give: on the reviews that are new, or whose author or
         reactor did not have all they should (their profile said so)."""
         def concerned(person: int, review: tuple[int, str]) -> bool:
-            return (review in self.created_reviews or review[0] in signed_in
-                    or person in signed_in)
+            return not self.blind and (review in self.created_reviews or review[0] in signed_in
+                                       or person in signed_in)
 
         comments_of: dict[str, list[dict]] = {}
 
