@@ -14,11 +14,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from nameko.standalone.rpc import ClusterRpcProxy
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from services.orders.service import OrdersService
 from services.orders.storage.models import Order
 from services.orders.storage.orders import CUSTOMER_ORDERS
 from shared.errors import InvalidInput
@@ -26,17 +24,6 @@ from shared.pages import Explain
 from shared.schemas import MAX_CURSOR, encode_cursor
 
 NOON = datetime(2026, 3, 4, 12, tzinfo=UTC)
-
-
-@pytest.fixture
-def orders(container_factory, orders_config, db):
-    """The orders service alone (nothing here is priced: no catalog), over RPC; killed
-    before its database is emptied."""
-    container = container_factory(OrdersService, orders_config)
-    container.start()
-    with ClusterRpcProxy(orders_config, timeout=10) as cluster:
-        yield cluster.orders
-    container.kill()
 
 
 @pytest.fixture
